@@ -1,0 +1,304 @@
+/*
+ * libpymarshal: a decoder and encoder for Python's marshal format, as written
+ * by CPython 2.5-3.15 and PyPy (format versions 0-6), with no libpython.
+ *
+ * Two faces share one reader:
+ *   - a token reader (pymarshal_reader_*) that walks the input object by
+ *     object, for consumers that build their own compact model (libpstats);
+ *   - a value tree (pymarshal_load / pymarshal_value_*) built from those
+ *     tokens into one arena: shared objects stay shared, strings point into
+ *     the input buffer, for tools, pymarshal(1), the encoder and the fuzzer.
+ *
+ * Errors are values (pymarshal_error); the library never prints, aborts or
+ * exits. All memory comes from one allocator hook (pymarshal_allocator).
+ * No C recursion per nesting level: depth is bounded by an explicit limit.
+ */
+#ifndef PSTATS_MARSHAL_H
+#define PSTATS_MARSHAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- memory */
+
+/* Every allocation of both libraries goes through one of these. A NULL
+ * allocator pointer anywhere in the API means the C library's malloc. */
+typedef struct pymarshal_allocator {
+    void *(*malloc)(void *ctx, size_t size);
+    void *(*realloc)(void *ctx, void *ptr, size_t size);
+    void (*free)(void *ctx, void *ptr);
+    void *ctx;
+} pymarshal_allocator;
+
+/* ---------------------------------------------------------------- errors */
+
+typedef enum pymarshal_errcode {
+    PYMARSHAL_OK = 0,
+    PYMARSHAL_ETRUNCATED, /* the input ends inside an object */
+    PYMARSHAL_ETYPE,      /* unknown type code, or NULL where an object is due */
+    PYMARSHAL_ELENGTH,    /* negative or implausible length or count */
+    PYMARSHAL_EREF,       /* reference to a missing or unfilled slot */
+    PYMARSHAL_EDEPTH,     /* nesting deeper than the limit */
+    PYMARSHAL_EUTF8,      /* invalid UTF-8 where UTF-8 is required */
+    PYMARSHAL_EVALUE,     /* corrupt value: unnormalized long, bad float text,
+                             code object of no known layout */
+    PYMARSHAL_ENOMEM,     /* the allocator failed */
+    PYMARSHAL_ELIMIT,     /* a caller-set output limit was reached */
+    PYMARSHAL_EIO         /* a write callback failed */
+} pymarshal_errcode;
+
+typedef struct pymarshal_error {
+    pymarshal_errcode code;
+    size_t offset;  /* byte offset in the input where the problem is */
+    char msg[224];  /* what was found and what was expected, one line */
+} pymarshal_error;
+
+/* A short stable name for a code ("truncated", "bad type", ...). */
+const char *pymarshal_errcode_name(pymarshal_errcode code);
+
+/* ------------------------------------------------------------------ kinds */
+
+typedef enum pymarshal_kind {
+    PYMARSHAL_NULL = 0,   /* '0': dict terminator / absent code field (token only) */
+    PYMARSHAL_NONE,       /* 'N' */
+    PYMARSHAL_FALSE,      /* 'F' */
+    PYMARSHAL_TRUE,       /* 'T' */
+    PYMARSHAL_STOPITER,   /* 'S' */
+    PYMARSHAL_ELLIPSIS,   /* '.' */
+    PYMARSHAL_INT,        /* 'i' 'I', and 'l' that fits in int64 */
+    PYMARSHAL_BIGINT,     /* 'l' beyond int64: 15-bit digits */
+    PYMARSHAL_FLOAT,      /* 'f' 'g' */
+    PYMARSHAL_COMPLEX,    /* 'x' 'y' */
+    PYMARSHAL_BYTES,      /* 's' (and Python 2 't'/'R' that are not UTF-8) */
+    PYMARSHAL_STR,        /* 'u' 't' 'a' 'A' 'z' 'Z' (and Python 2 'R') */
+    PYMARSHAL_TUPLE,      /* '(' ')' */
+    PYMARSHAL_LIST,       /* '[' */
+    PYMARSHAL_DICT,       /* '{' */
+    PYMARSHAL_SET,        /* '<' */
+    PYMARSHAL_FROZENSET,  /* '>' */
+    PYMARSHAL_CODE,       /* 'c' */
+    PYMARSHAL_SLICE,      /* ':' (version 5) */
+    PYMARSHAL_FROZENDICT, /* '}' (version 6) */
+    PYMARSHAL_REF         /* 'r' to a container/code: token only, never a value */
+} pymarshal_kind;
+
+/* Python's name of a kind ("int", "tuple", "code", ...). */
+const char *pymarshal_kind_name(pymarshal_kind kind);
+
+/* How the bytes of a STR are encoded. */
+typedef enum pymarshal_text {
+    PYMARSHAL_UTF8 = 0,   /* 'u' 't' (may hold surrogates, as surrogatepass) */
+    PYMARSHAL_LATIN1 = 1  /* 'a' 'A' 'z' 'Z': one byte per code point */
+} pymarshal_text;
+
+/* Code object layouts, decided from the data. */
+typedef enum pymarshal_code_layout {
+    PYMARSHAL_CODE_PY27 = 1, /* 4 ints ... lnotab */
+    PYMARSHAL_CODE_PY30,     /* 3.0-3.7: 5 ints ... lnotab */
+    PYMARSHAL_CODE_PY38,     /* 3.8-3.10: 6 ints ... lnotab */
+    PYMARSHAL_CODE_PY311     /* 3.11-3.14: 5 ints ... qualname, linetable, exceptiontable */
+} pymarshal_code_layout;
+
+/* ---------------------------------------------------------------- options */
+
+#define PYMARSHAL_MAX_DEPTH_DEFAULT 2000
+
+typedef struct pymarshal_options {
+    const pymarshal_allocator *alloc; /* NULL: malloc */
+    unsigned max_depth;               /* 0: PYMARSHAL_MAX_DEPTH_DEFAULT */
+} pymarshal_options;
+
+/* ----------------------------------------------------------- token reader */
+
+/* One object header as the reader meets it. Scalars are complete in the
+ * token; containers announce their item count and their items follow as
+ * tokens of their own:
+ *   TUPLE/LIST/SET/FROZENSET: `count` items;  DICT: key, value, ... then a
+ *   NULL token;  FROZENDICT: `count` key/value pairs (2*count tokens);
+ *   SLICE: 3 items;  CODE: `count` fields in the order of its layout, the raw
+ *   32-bit fields delivered as INT tokens (`raw_field` set).
+ * A reference 'r' to a scalar is delivered as that scalar (`via_ref` set);
+ * a reference to a container or code object as a REF token naming the slot
+ * (`ref_target`) and the target's kind/offset (`count` as the target's).
+ * Python 2's 'R' is delivered as the string it names (`via_ref` set). */
+typedef struct pymarshal_token {
+    pymarshal_kind kind;
+    size_t offset;          /* offset of the type byte */
+    int64_t ref_slot;       /* slot this object took (FLAG_REF), else -1 */
+    int64_t ref_target;     /* REF and via_ref tokens: the slot referred to, else -1 */
+    uint8_t code;           /* the type byte without FLAG_REF */
+    uint8_t via_ref;        /* delivered through 'r' or 'R' */
+    uint8_t raw_field;      /* a raw 32-bit field of a code object */
+    uint8_t text;           /* STR: pymarshal_text */
+    uint8_t interned;       /* 't' 'A' 'Z' or Python 2 'R' */
+    uint8_t code_layout;    /* CODE: pymarshal_code_layout */
+    int64_t i;              /* INT */
+    double f, imag;         /* FLOAT; COMPLEX: f + imag*j */
+    const uint8_t *data;    /* BYTES/STR: bytes inside the input; BIGINT:
+                               2*len bytes of little-endian u16 digits */
+    size_t len;             /* BYTES/STR: byte count; BIGINT: digit count */
+    int negative;           /* BIGINT sign */
+    size_t count;           /* containers: items (see above); DICT: 0 */
+    size_t target_offset;   /* REF: offset of the referenced object's type byte */
+} pymarshal_token;
+
+typedef struct pymarshal_reader pymarshal_reader;
+
+/* A reader over data[0..len). The data must stay valid and unchanged while
+ * the reader and any token or value made from it live (mmap it). NULL on
+ * allocation failure (err says so). */
+pymarshal_reader *pymarshal_reader_new(const void *data, size_t len,
+                                       const pymarshal_options *opts,
+                                       pymarshal_error *err);
+void pymarshal_reader_free(pymarshal_reader *r);
+
+/* The next token of the top-level object. Returns 1 with *tok filled, 0 when
+ * the top-level object is complete, -1 on error (sticky: every later call
+ * returns -1; pymarshal_reader_error tells what). */
+int pymarshal_reader_next(pymarshal_reader *r, pymarshal_token *tok);
+
+/* Skip all items of the container (or code object) whose header token was
+ * just returned, still validating them and taking their ref slots; no-op
+ * after a scalar or REF token. 0 ok, -1 error. */
+int pymarshal_reader_skip(pymarshal_reader *r);
+
+/* Nesting depth of the next token (0 = the top-level object). */
+unsigned pymarshal_reader_depth(const pymarshal_reader *r);
+
+/* Bytes consumed so far; after the top-level object, where it ended
+ * (bytes after it are ignored by Python: callers may warn). */
+size_t pymarshal_reader_offset(const pymarshal_reader *r);
+
+/* A new reader that replays the object in reference slot `slot` (as met by
+ * a REF token) without taking new slots: references inside it resolve
+ * against `parent`'s table. Free it with pymarshal_reader_free before the
+ * parent. NULL with err set when the slot is missing or not yet filled. */
+pymarshal_reader *pymarshal_reader_replay(pymarshal_reader *parent, int64_t slot,
+                                          pymarshal_error *err);
+
+const pymarshal_error *pymarshal_reader_error(const pymarshal_reader *r);
+
+/* ------------------------------------------------------------- value tree */
+
+typedef struct pymarshal_doc pymarshal_doc;
+typedef struct pymarshal_value pymarshal_value;
+
+/* Decode the first object of data[0..len) into a tree owned by the doc.
+ * NULL on error with *err filled. `data` must outlive the doc. */
+pymarshal_doc *pymarshal_load(const void *data, size_t len,
+                              const pymarshal_options *opts, pymarshal_error *err);
+void pymarshal_doc_free(pymarshal_doc *doc);
+const pymarshal_value *pymarshal_doc_root(const pymarshal_doc *doc);
+/* Where the first object ended; < len means trailing bytes. */
+size_t pymarshal_doc_end(const pymarshal_doc *doc);
+
+pymarshal_kind pymarshal_value_kind(const pymarshal_value *v);
+/* Offset of the object's type byte in the input. */
+size_t pymarshal_value_offset(const pymarshal_value *v);
+int64_t pymarshal_value_int(const pymarshal_value *v);       /* INT; TRUE 1 */
+double pymarshal_value_float(const pymarshal_value *v);      /* FLOAT, COMPLEX real */
+double pymarshal_value_imag(const pymarshal_value *v);       /* COMPLEX */
+/* BIGINT: digits (15 bits each, least significant first) and sign. */
+const uint16_t *pymarshal_value_bigint(const pymarshal_value *v, size_t *ndigits,
+                                       int *negative);
+/* BYTES/STR: pointer and byte length; *text gets pymarshal_text for STR. */
+const uint8_t *pymarshal_value_bytes(const pymarshal_value *v, size_t *len,
+                                     pymarshal_text *text);
+int pymarshal_value_interned(const pymarshal_value *v);
+/* TUPLE LIST SET FROZENSET: items; DICT FROZENDICT: pairs; SLICE: 3;
+ * CODE: fields. */
+size_t pymarshal_value_len(const pymarshal_value *v);
+const pymarshal_value *pymarshal_value_item(const pymarshal_value *v, size_t i);
+const pymarshal_value *pymarshal_value_key(const pymarshal_value *v, size_t i);
+const pymarshal_value *pymarshal_value_val(const pymarshal_value *v, size_t i);
+
+/* The fields of a code object that tools need, NULL/0 where the layout has
+ * none. `fields` are the object fields in file order, raw ints excluded. */
+typedef struct pymarshal_code_info {
+    pymarshal_code_layout layout;
+    int64_t argcount, posonlyargcount, kwonlyargcount, nlocals, stacksize, flags;
+    int64_t firstlineno;
+    const pymarshal_value *code, *consts, *names, *varnames, *freevars,
+        *cellvars, *localsplusnames, *localspluskinds, *filename, *name,
+        *qualname, *linetable, *exceptiontable;
+} pymarshal_code_info;
+int pymarshal_value_code(const pymarshal_value *v, pymarshal_code_info *out);
+
+/* ------------------------------------------------------------------ output */
+
+/* A sink: returns 0 when all `len` bytes were taken, non-zero on failure. */
+typedef int (*pymarshal_write_fn)(void *ctx, const void *buf, size_t len);
+
+/* Python 3's repr(v), as `repr(marshal.loads(data))` prints it, without a
+ * newline. Self-references print as `[...]`/`{...}`/`(...)` as Python does;
+ * code objects as `<code object NAME at 0x..., file "FILE", line N>` with a
+ * stable made-up address. Stops with PYMARSHAL_ELIMIT after max_output
+ * bytes (0: no limit): shared objects are printed at each use, as Python
+ * does, so a small input can describe a huge repr. */
+int pymarshal_repr(const pymarshal_value *v, size_t max_output,
+                   const pymarshal_allocator *alloc, pymarshal_write_fn write,
+                   void *ctx, pymarshal_error *err);
+
+/* ----------------------------------------------------------------- writer */
+
+/* Low-level writer: the caller states each object; FLAG_REF only where the
+ * caller asks for a slot (PYMARSHAL_W_REF), references by slot number.
+ * version 2: no refs, no short forms (Python 2.5+ loads it);
+ * version 3/4: refs, and for 4 the short forms ('z' 'Z' ')' ) too. */
+typedef struct pymarshal_writer pymarshal_writer;
+#define PYMARSHAL_W_REF 1u      /* give this object the next ref slot */
+#define PYMARSHAL_W_INTERNED 2u /* STR: write as interned ('t'/'Z'/'A') */
+
+pymarshal_writer *pymarshal_writer_new(int version, const pymarshal_allocator *alloc,
+                                       pymarshal_write_fn write, void *ctx,
+                                       pymarshal_error *err);
+/* Flushes and frees; returns 0, or -1 when any write failed (err filled). */
+int pymarshal_writer_finish(pymarshal_writer *w, pymarshal_error *err);
+/* Each returns the ref slot taken (>= 0), -1 when none was asked, and
+ * records errors stickily (checked by pymarshal_writer_finish). */
+int64_t pymarshal_write_simple(pymarshal_writer *w, pymarshal_kind kind); /* NONE FALSE TRUE STOPITER ELLIPSIS NULL */
+int64_t pymarshal_write_int(pymarshal_writer *w, int64_t v, unsigned flags);
+int64_t pymarshal_write_bigint(pymarshal_writer *w, const uint16_t *digits,
+                               size_t ndigits, int negative, unsigned flags);
+int64_t pymarshal_write_float(pymarshal_writer *w, double v, unsigned flags);
+int64_t pymarshal_write_complex(pymarshal_writer *w, double re, double im, unsigned flags);
+int64_t pymarshal_write_bytes(pymarshal_writer *w, const void *s, size_t len, unsigned flags);
+/* STR from UTF-8 (surrogates allowed); ASCII text uses 'a'/'z' forms in v4. */
+int64_t pymarshal_write_str(pymarshal_writer *w, const void *utf8, size_t len, unsigned flags);
+/* Container headers: then write the items. Dicts end with pymarshal_write_dict_end. */
+int64_t pymarshal_write_seq(pymarshal_writer *w, pymarshal_kind kind, size_t count, unsigned flags);
+int64_t pymarshal_write_dict(pymarshal_writer *w, unsigned flags);
+void pymarshal_write_dict_end(pymarshal_writer *w);
+void pymarshal_write_ref(pymarshal_writer *w, int64_t slot);
+/* Code object header in one of the layouts; then write its fields in the
+ * layout's order, the raw 32-bit ones with pymarshal_write_raw_i32. */
+int64_t pymarshal_write_code(pymarshal_writer *w, pymarshal_code_layout layout, unsigned flags);
+void pymarshal_write_raw_i32(pymarshal_writer *w, int32_t v);
+
+/* Python's repr of a float (shortest round trip: 0.1, 1e-05, inf, nan,
+ * -0.0, 1e+16) into buf (at least 32 bytes), NUL-terminated; returns length. */
+size_t pymarshal_float_repr(double v, char *buf);
+/* Python 3's repr of a str given as UTF-8 (quotes and escapes chosen as
+ * Python chooses them) or of bytes (b'...'), through a sink. */
+int pymarshal_str_repr(const void *s, size_t len, pymarshal_kind kind,
+                       pymarshal_text text, pymarshal_write_fn write, void *ctx);
+
+/* Encode a whole tree: objects referenced more than once (and only those)
+ * get FLAG_REF (version >= 3); in version 2 shared objects are written at
+ * each use (a cycle is an error there). Code objects are written in the
+ * layout they were read in. */
+int pymarshal_encode(const pymarshal_value *v, int version,
+                     const pymarshal_allocator *alloc, pymarshal_write_fn write,
+                     void *ctx, pymarshal_error *err);
+
+/* Library version, e.g. "0.1.0" (same as pstats_version). */
+const char *pymarshal_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

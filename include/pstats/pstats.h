@@ -1,0 +1,198 @@
+/*
+ * libpstats: Python's pstats data model in C - load, merge, strip_dirs, sort,
+ * restrict, callers/callees, reports byte-identical to Python's pstats, and
+ * writers (pstats, callgrind). Built on libpymarshal's token reader, but the
+ * API speaks of functions, calls and edges, not marshal objects.
+ *
+ * Ownership: every pstats_stats is created by pstats_new and freed by
+ * pstats_free. Strings returned by accessors point into the model (or the
+ * mapped input it was loaded from) and live as long as the model.
+ * Errors are values (pstats_error); the library never prints or exits.
+ */
+#ifndef PSTATS_PSTATS_H
+#define PSTATS_PSTATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "pstats/marshal.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* "MAJOR.MINOR.PATCH", the project's version. */
+const char *pstats_version(void);
+
+/* ---------------------------------------------------------------- errors */
+
+typedef enum pstats_errcode {
+    PSTATS_OK = 0,
+    PSTATS_EMARSHAL,   /* the marshal data is broken (see offset, msg) */
+    PSTATS_EFORMAT,    /* valid marshal, or another format, but not a pstats dict */
+    PSTATS_EIO,        /* open/read/write failed (errno text in msg) */
+    PSTATS_ENOMEM,
+    PSTATS_EUSAGE,     /* bad argument: unknown sort key, bad regex, ... */
+    PSTATS_EMERGE      /* inputs that cannot be merged */
+} pstats_errcode;
+
+typedef struct pstats_error {
+    pstats_errcode code;
+    size_t offset;   /* byte offset in the input, when it applies */
+    int has_offset;
+    char file[512];  /* the input's name as given, when it applies */
+    char msg[512];   /* one line: what was found, what was expected, and who
+                        probably wrote the file ("written by Python 2.7",
+                        "a marshalled code object - is this a .pyc?") */
+} pstats_error;
+
+/* ----------------------------------------------------------------- model */
+
+typedef struct pstats_stats pstats_stats;
+
+/* An empty model. `alloc` may be NULL (malloc). */
+pstats_stats *pstats_new(const pymarshal_allocator *alloc);
+void pstats_free(pstats_stats *s);
+
+/* Load one pstats file into an empty model (like pstats.Stats(path)).
+ * The file is mapped, not copied. `path` "-" is not special here. */
+int pstats_load_path(pstats_stats *s, const char *path, pstats_error *err);
+/* Load from memory. `name` is used in the report header and in errors;
+ * `mtime` for the header's ctime (< 0: no header line for this input).
+ * The data is copied only where needed; it need not outlive the call. */
+int pstats_load_buffer(pstats_stats *s, const void *data, size_t len,
+                       const char *name, time_t mtime, pstats_error *err);
+
+/* Merge others into s as Python's Stats.add(*others) does: walking them in
+ * reverse order (which decides the order of new keys and of header lines).
+ * pstats.Stats(a, b, c) == load a, then pstats_add(s, {b, c}, 2). Callers
+ * of different kinds (tuple vs int count) merge as documented in
+ * docs/pstats.md where Python raises TypeError. */
+int pstats_add(pstats_stats *s, pstats_stats *const *others, size_t n,
+               pstats_error *err);
+
+/* Python's strip_dirs(): basenames everywhere, colliding keys merged, the
+ * sort order dropped. */
+int pstats_strip_dirs(pstats_stats *s, pstats_error *err);
+
+/* Python's sort_stats(*keys): names or unique prefixes ("cumulative",
+ * "cum", "tottime", "stdname", ...) or old integer keys as "-1" "0" "1"
+ * "2" (given alone). Stable: ties keep the file order. */
+int pstats_sort(pstats_stats *s, const char *const *keys, size_t nkeys,
+                pstats_error *err);
+
+/* --------------------------------------------------------------- reading */
+
+typedef enum pstats_key_kind {
+    PSTATS_KEY_FUNC = 0,  /* (filename, lineno, funcname) */
+    PSTATS_KEY_CODE       /* (filename, lineno, <code object>): name is co_name */
+} pstats_key_kind;
+
+typedef struct pstats_func {
+    const char *file; size_t file_len; /* bytes as the profile has them */
+    const char *name; size_t name_len;
+    int64_t line;
+    pstats_key_kind key_kind;
+    int64_t cc, nc;        /* primitive and total calls (saturated when big) */
+    int cc_big, nc_big;    /* the exact value exceeds int64: see pstats_format_count */
+    double tt, ct;         /* tottime, cumtime in seconds */
+} pstats_func;
+
+typedef enum pstats_edge_kind {
+    PSTATS_EDGE_TUPLE = 0, /* (nc, cc, tt, ct) as cProfile writes */
+    PSTATS_EDGE_INT        /* a call count only (profile module) */
+} pstats_edge_kind;
+
+typedef struct pstats_edge {
+    uint32_t caller, callee; /* function ids */
+    pstats_edge_kind kind;
+    int64_t nc, cc;          /* INT edges: nc = cc = the count */
+    int nc_big, cc_big;
+    double tt, ct;           /* INT edges: 0 */
+} pstats_edge;
+
+/* Functions in file (dict) order, ids 0..n-1. Python 3.15's
+ * ('__sampled__',) marker is not a function (see pstats_is_sampled). */
+size_t pstats_nfuncs(const pstats_stats *s);
+void pstats_func_get(const pstats_stats *s, uint32_t id, pstats_func *out);
+/* Python's func_std_string: "{built-in method x}", "file:line(name)". Returns
+ * the byte length; writes at most size-1 bytes plus NUL. */
+size_t pstats_func_label(const pstats_stats *s, uint32_t id, char *buf, size_t size);
+/* Exact decimal text of a function's count (which: 0 cc, 1 nc). */
+size_t pstats_format_count(const pstats_stats *s, uint32_t id, int which,
+                           char *buf, size_t size);
+
+/* Callers of f (from f's own callers dict, in file order) and callees of f
+ * (the inverse, in Python's order). */
+size_t pstats_ncallers(const pstats_stats *s, uint32_t f);
+void pstats_caller_get(const pstats_stats *s, uint32_t f, size_t k, pstats_edge *out);
+size_t pstats_ncallees(const pstats_stats *s, uint32_t f);
+void pstats_callee_get(const pstats_stats *s, uint32_t f, size_t k, pstats_edge *out);
+
+typedef struct pstats_totals {
+    int64_t total_calls, prim_calls; /* saturated; exact text via reports */
+    double total_tt;                 /* summed in dict order, as Python */
+    size_t ntop;                     /* top-level functions (called by ('jprofile',0,'profiler')) */
+} pstats_totals;
+void pstats_get_totals(const pstats_stats *s, pstats_totals *out);
+int pstats_is_sampled(const pstats_stats *s);
+
+/* Number of inputs merged into s, and each one's name and mtime. */
+size_t pstats_ninputs(const pstats_stats *s);
+const char *pstats_input_name(const pstats_stats *s, size_t i, time_t *mtime);
+
+/* -------------------------------------------------------------- reports */
+
+typedef enum pstats_restriction_kind {
+    PSTATS_LIMIT_COUNT = 0, /* print_stats(20) */
+    PSTATS_LIMIT_FRACTION,  /* print_stats(0.5) */
+    PSTATS_LIMIT_REGEX      /* print_stats('foo'), re.search semantics */
+} pstats_restriction_kind;
+
+typedef struct pstats_restriction {
+    pstats_restriction_kind kind;
+    int64_t count;
+    double fraction;
+    const char *regex;      /* UTF-8, Python `re` syntax (PCRE2) */
+} pstats_restriction;
+
+typedef pymarshal_write_fn pstats_write_fn;
+
+/* print_stats / print_callers / print_callees, byte for byte as Python's
+ * pstats prints them for the same model state. */
+int pstats_print_stats(pstats_stats *s, const pstats_restriction *r, size_t nr,
+                       pstats_write_fn write, void *ctx, pstats_error *err);
+int pstats_print_callers(pstats_stats *s, const pstats_restriction *r, size_t nr,
+                         pstats_write_fn write, void *ctx, pstats_error *err);
+int pstats_print_callees(pstats_stats *s, const pstats_restriction *r, size_t nr,
+                         pstats_write_fn write, void *ctx, pstats_error *err);
+
+/* -------------------------------------------------------------- writers */
+
+/* The model as a pstats file (marshal version 4) that Python's
+ * pstats.Stats loads and reports identically. */
+int pstats_write_pstats(const pstats_stats *s, pstats_write_fn write, void *ctx,
+                        pstats_error *err);
+
+typedef enum pstats_time_unit {
+    PSTATS_UNIT_NS = 0,
+    PSTATS_UNIT_US,
+    PSTATS_UNIT_MS
+} pstats_time_unit;
+
+typedef struct pstats_callgrind_options {
+    pstats_time_unit unit;
+    const char *cmd;          /* the `cmd:` line (input names), may be NULL */
+    int call_events;          /* also write call-count events */
+} pstats_callgrind_options;
+
+/* One callgrind file; nparts > 1 writes one `part:` per model. */
+int pstats_write_callgrind(const pstats_stats *const *parts, size_t nparts,
+                           const pstats_callgrind_options *opts,
+                           pstats_write_fn write, void *ctx, pstats_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
