@@ -1,0 +1,101 @@
+/*
+ * Shared helpers of the command-line programs: a buffered output sink that
+ * writes atomically (temporary file beside the target, fsync, rename),
+ * loading inputs (files are mapped by the library, "-" is stdin read into
+ * memory), and error messages in one format:
+ *     PROG: FILE: offset N: message
+ * These helpers may print and decide exit codes; the libraries never do.
+ */
+#ifndef PSTATS_CLI_H
+#define PSTATS_CLI_H
+
+#include <stddef.h>
+
+#include "pstats/pstats.h"
+
+/* Exit codes shared by the programs. */
+enum { CLI_EXIT_OK = 0, CLI_EXIT_INPUT = 1, CLI_EXIT_USAGE = 2 };
+
+/* ------------------------------------------------------------- output */
+
+#define CLI_OUT_BUFSIZE 65536
+
+typedef struct cli_out {
+    int fd;
+    int to_stdout;   /* "-": write to standard output, no rename */
+    char *path;      /* the final name (malloc'd), NULL for stdout */
+    char *tmp;       /* the temporary file beside it (malloc'd) */
+    int failed;      /* a write failed: errno saved in err_no */
+    int err_no;
+    size_t len;
+    unsigned char buf[CLI_OUT_BUFSIZE];
+} cli_out;
+
+/* Opens `path` for atomic writing ("-": standard output). Returns a new sink,
+ * or NULL with a message in msg. */
+cli_out *cli_out_open(const char *path, char *msg, size_t msgsize);
+/* A pstats_write_fn over a cli_out (ctx). Returns 0 or -1. */
+int cli_out_write(void *ctx, const void *buf, size_t len);
+/* Flushes, fsyncs and renames the temporary file onto the target, then frees
+ * the sink. Returns 0, or -1 with a message (the temporary file removed and
+ * any existing target untouched). */
+int cli_out_commit(cli_out *o, char *msg, size_t msgsize);
+/* Removes the temporary file and frees the sink; the target is untouched. */
+void cli_out_abort(cli_out *o);
+
+/* -------------------------------------------------------------- input */
+
+/* Loads one input into an empty model: a path (mapped by the library) or
+ * "-" (standard input, read into memory; named "<stdin>"). */
+int cli_load(pstats_stats *s, const char *path, pstats_error *err);
+
+/* ------------------------------------------------------------- errors */
+
+/* Prints "PROG: FILE: offset N: message" (FILE and offset when known;
+ * `file` is used when err->file is empty) on stderr. */
+void cli_print_error(const char *prog, const char *file, const pstats_error *err);
+/* The exit code for a library error: 2 for PSTATS_EUSAGE, else 1. */
+int cli_exit_code(const pstats_error *err);
+
+/* ------------------------------------------------------------- paths */
+
+/* The last path component of `path` ("a/b/c.prof" -> "c.prof"), pointing
+ * into `path`; "" for a path ending in '/'. */
+const char *cli_basename(const char *path);
+/* A malloc'd "DIR/PREFIXBASE" where DIR is the directory part of `path`
+ * (nothing when `path` has no '/'), or NULL when out of memory. */
+char *cli_sibling(const char *path, const char *prefix);
+
+/* ------------------------------------------------------------ options */
+
+/* GNU-style option parsing: short options (clustered, "-ovalue" or "-o
+ * value"), long options ("--name=value", "--name value", any unique prefix),
+ * "--" ends the options, "-" is a positional argument. Options and
+ * positional arguments may be mixed. */
+typedef struct cli_option {
+    int id;                /* > 0, returned by cli_next */
+    char short_name;       /* 0: none */
+    const char *long_name; /* NULL: none */
+    int has_arg;
+} cli_option;
+
+typedef struct cli_parser {
+    int argc;
+    char **argv;
+    int next;              /* index of the next argv element */
+    const char *cluster;   /* rest of a short-option cluster */
+    int only_positional;   /* after "--" */
+    const cli_option *opts;
+    size_t nopts;
+} cli_parser;
+
+enum { CLI_OPT_END = 0, CLI_OPT_POSITIONAL = -1, CLI_OPT_ERROR = -2 };
+
+void cli_parser_init(cli_parser *p, int argc, char **argv,
+                     const cli_option *opts, size_t nopts);
+/* The next option's id (its argument in *arg), CLI_OPT_POSITIONAL (the
+ * argument in *arg), CLI_OPT_END, or CLI_OPT_ERROR (message in msg). After
+ * an option, argv[p->next..] are the arguments not yet seen. */
+int cli_next(cli_parser *p, const char **arg, char *msg, size_t msgsize);
+
+#endif
