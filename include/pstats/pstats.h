@@ -175,6 +175,8 @@ int pstats_print_callees(pstats_stats *s, const pstats_restriction *r, size_t nr
 int pstats_write_pstats(const pstats_stats *s, pstats_write_fn write, void *ctx,
                         pstats_error *err);
 
+/* Time unit of the callgrind cost lines (event "ns", "us" or "ms"). Seconds
+ * are rounded to the nearest unit, never truncated. */
 typedef enum pstats_time_unit {
     PSTATS_UNIT_NS = 0,
     PSTATS_UNIT_US,
@@ -184,10 +186,20 @@ typedef enum pstats_time_unit {
 typedef struct pstats_callgrind_options {
     pstats_time_unit unit;
     const char *cmd;          /* the `cmd:` line (input names), may be NULL */
-    int call_events;          /* also write call-count events */
+    int call_events;          /* also write a "calls" event: each function's
+                                 self cost is its total call count (nc) */
+    const pymarshal_allocator *alloc; /* NULL: malloc */
 } pstats_callgrind_options;
 
-/* One callgrind file; nparts > 1 writes one `part:` per model. */
+/* One callgrind file (format version 1) that KCachegrind/QCacheGrind,
+ * callgrind_annotate, gprof2dot and speedscope read: name compression, one
+ * block per function, function names unique per pstats key (pstats style,
+ * "file.py:12(name)", qualified with the full path where basenames
+ * collide), self cost = tottime and, per function, self + outgoing call
+ * costs = cumtime (edge times scaled; see docs/callgrind.md). nparts > 1
+ * writes one `part:` per model; functions keep one name across parts.
+ * `opts` may be NULL (ns, no cmd). Returns 0, or -1 with err set
+ * (PSTATS_EIO when `write` failed, PSTATS_ENOMEM, PSTATS_EUSAGE). */
 int pstats_write_callgrind(const pstats_stats *const *parts, size_t nparts,
                            const pstats_callgrind_options *opts,
                            pstats_write_fn write, void *ctx, pstats_error *err);

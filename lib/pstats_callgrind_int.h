@@ -1,0 +1,77 @@
+/*
+ * Internals of the callgrind writer (pstats_callgrind*.c): growable byte
+ * buffers, an interning string table, and the naming pass that gives every
+ * function one unique, readable callgrind name across all parts.
+ */
+#ifndef PSTATS_CALLGRIND_INT_H
+#define PSTATS_CALLGRIND_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pstats/pstats.h"
+
+/* Allocation through the caller's hook (NULL: malloc). */
+void *pstats_cg_alloc(const pymarshal_allocator *a, size_t n);
+void *pstats_cg_realloc(const pymarshal_allocator *a, void *p, size_t n);
+void pstats_cg_free(const pymarshal_allocator *a, void *p);
+/* Grows *arr (elements of `size` bytes) to hold at least `need`; -1 on
+ * overflow or out of memory (the old array is kept). */
+int pstats_cg_grow(const pymarshal_allocator *a, void **arr, size_t *cap, size_t need,
+            size_t size);
+
+typedef struct cg_bytes {
+    char *p;
+    size_t len, cap;
+} cg_bytes;
+
+int pstats_cg_bytes_put(const pymarshal_allocator *a, cg_bytes *b, const void *s, size_t n);
+/* Appends s as a callgrind name: LF, CR and NUL written as \n \r \0, bytes
+ * that are not valid UTF-8 read as Latin-1, so the result is valid UTF-8. */
+int pstats_cg_bytes_put_name(const pymarshal_allocator *a, cg_bytes *b, const char *s, size_t n);
+/* Appends the decimal text of v. */
+int pstats_cg_bytes_put_i64(const pymarshal_allocator *a, cg_bytes *b, int64_t v);
+
+/* A set of byte strings, each with a uint32 value; strings are copied. */
+typedef struct cg_strtab_item {
+    size_t off, len;
+    uint64_t hash;
+    uint32_t value;
+} cg_strtab_item;
+
+typedef struct cg_strtab {
+    cg_bytes text;
+    cg_strtab_item *items;
+    size_t n, cap;
+    uint32_t *slots;          /* item index + 1; 0 = empty */
+    size_t nslots;            /* a power of two */
+} cg_strtab;
+
+/* The index of s in t, inserting it (value 0) when absent; *added tells
+ * which. Returns -1 when out of memory. */
+int64_t pstats_cg_strtab_intern(const pymarshal_allocator *a, cg_strtab *t,
+                         const char *s, size_t n, int *added);
+const char *pstats_cg_strtab_str(const cg_strtab *t, size_t i, size_t *len);
+void pstats_cg_strtab_free(const pymarshal_allocator *a, cg_strtab *t);
+
+/* Every distinct function of all parts (by pstats key), with its file id
+ * and its unique callgrind name. Global ids 0..nfuncs-1; `pseudo` (=
+ * nfuncs) is the pseudo-function that stands for callee time the profile
+ * recorded in cumtime but in no call. */
+typedef struct cg_names {
+    cg_strtab files;          /* callgrind file names */
+    cg_strtab labels;         /* callgrind function names (0: the pseudo) */
+    uint32_t *func_file;      /* global id -> file id (nfuncs + 1 entries) */
+    uint32_t *func_label;     /* global id -> label index */
+    uint32_t **local;         /* per part: local function id -> global id */
+    size_t nparts, nfuncs;
+    uint32_t pseudo;
+} cg_names;
+
+#define CG_PSEUDO_NAME "[callee time not recorded in calls]"
+
+int pstats_cg_names_build(cg_names *nm, const pstats_stats *const *parts, size_t nparts,
+                   const pymarshal_allocator *a, pstats_error *err);
+void pstats_cg_names_free(cg_names *nm, const pymarshal_allocator *a);
+
+#endif
