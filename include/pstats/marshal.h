@@ -124,7 +124,10 @@ typedef struct pymarshal_options {
  * A reference 'r' to a scalar is delivered as that scalar (`via_ref` set);
  * a reference to a container or code object as a REF token naming the slot
  * (`ref_target`) and the target's kind/offset (`count` as the target's).
- * Python 2's 'R' is delivered as the string it names (`via_ref` set). */
+ * Python 2's 'R' is delivered as the string it names (`via_ref` set).
+ * `via_ref` holds the reference's own type code, 'r' or 'R' (0: direct),
+ * and `offset` is then the offset of that 'r'/'R' byte; `data` still
+ * points at the referenced object's bytes. */
 typedef struct pymarshal_token {
     pymarshal_kind kind;
     size_t offset;          /* offset of the type byte */
@@ -144,6 +147,7 @@ typedef struct pymarshal_token {
     int negative;           /* BIGINT sign */
     size_t count;           /* containers: items (see above); DICT: 0 */
     size_t target_offset;   /* REF: offset of the referenced object's type byte */
+    pymarshal_kind target_kind; /* REF: the referenced object's kind */
 } pymarshal_token;
 
 typedef struct pymarshal_reader pymarshal_reader;

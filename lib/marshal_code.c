@@ -1,0 +1,189 @@
+/*
+ * Code objects: which of the four layouts a 'c' uses, decided from the data.
+ *
+ * Nothing in the stream names the writer's version. The layouts differ in
+ * the number of raw 32-bit ints before the `code` bytes object (2.7: 4,
+ * 3.0-3.7: 5, 3.8-3.10: 6, 3.11+: 5) and, between the two with 5, in the
+ * 10th field: a tuple (freevars, 3.0-3.7) or bytes (localspluskinds, 3.11+).
+ *
+ * A candidate int count k is plausible when the byte after k ints starts
+ * the `code` bytes object ('s', with or without FLAG_REF, whose length fits
+ * in the input; or an 'r' to an earlier bytes object, as 3.4+ writers emit
+ * for bytecode shared by two functions) and the object after it starts
+ * like the consts tuple ('(' ')' or a reference).
+ * When exactly one count is plausible and it is 4 or 6, that is the layout.
+ * When it is 5, a look-ahead reader walks the code object until its 10th
+ * field and reports that field's kind. When several counts are plausible,
+ * a look-ahead reader parses the whole code object under each (5, 6, then
+ * 4) and the first that parses wins. Look-ahead readers are "dry": they
+ * share the reference table (restored afterwards) and never look ahead
+ * themselves: a nested code object with 5 ints stays undecided until its
+ * own 10th field, and one with several plausible counts takes the first.
+ */
+#include <string.h>
+
+#include "marshal_reader_int.h"
+
+enum { PM_TRUNC = -2 };
+
+/* 1 if k raw ints then a plausible `code` bytes object start at off+1,
+ * 0 if not, PM_TRUNC if the input ends before that can be told. */
+static int plausible(const pymarshal_reader *r, size_t off, unsigned k)
+{
+    size_t p = off + 1 + 4 * (size_t)k, len = r->len;
+    if (p >= len)
+        return PM_TRUNC;
+    uint8_t t = r->data[p] & 0x7f;
+    if (t != 's' && t != 'r')
+        return 0;
+    if (len - p < 5)
+        return PM_TRUNC;
+    int32_t n = pm_i32(r->data + p + 1);
+    if (t == 'r') {
+        /* Code bytes shared with an earlier code object: a reference to a
+         * filled bytes slot (3.4+ writers share identical bytecode). */
+        if (n < 0 || (size_t)n >= r->slots->n)
+            return 0;
+        uint64_t e = r->slots->e[n];
+        if (!(e & PM_SLOT_FILLED) || PM_SLOT_KIND(e) != PYMARSHAL_BYTES)
+            return 0;
+        if (len - p <= 5)
+            return PM_TRUNC;
+        uint8_t c = r->data[p + 5] & 0x7f;
+        return c == '(' || c == ')' || c == 'r';
+    }
+    if (n < 0)
+        return 0;
+    if ((size_t)n >= len - p - 5)
+        return PM_TRUNC;
+    uint8_t c = r->data[p + 5 + (size_t)n] & 0x7f;
+    return c == '(' || c == ')' || c == 'r';
+}
+
+static const unsigned order[3] = {5, 6, 4};
+
+static pymarshal_code_layout layout_of(unsigned k)
+{
+    return k == 4 ? PYMARSHAL_CODE_PY27 : PYMARSHAL_CODE_PY38;
+}
+
+static pymarshal_reader *get_sub(pymarshal_reader *r, size_t off)
+{
+    if (!r->sub) {
+        r->sub = pm_malloc(r->alloc, sizeof *r->sub);
+        if (!r->sub) {
+            pm_fail(r, PYMARSHAL_ENOMEM, off, "out of memory for a look-ahead reader");
+            return NULL;
+        }
+        memset(r->sub, 0, sizeof *r->sub);
+        r->sub->alloc_copy = r->alloc_copy;
+        r->sub->alloc = r->alloc ? &r->sub->alloc_copy : NULL;
+    }
+    return r->sub;
+}
+
+/* Walk the code object at `off` with k ints in a dry reader. Returns the
+ * layout, or -1 with the dry reader's error in *err. */
+static int trial(pymarshal_reader *r, size_t off, unsigned k, int full,
+                 pymarshal_error *err)
+{
+    pymarshal_reader *sub = get_sub(r, off);
+    if (!sub)
+        return -1;
+    size_t nslots = r->slots->n, ninterned = r->interned->n;
+    pm_reader_init_sub(sub, r, off);
+    sub->force_nints = (uint8_t)k;
+    int rc = pm_reader_run(sub, !full);
+    r->slots->n = nslots;
+    r->interned->n = ninterned;
+    if (rc < 0) {
+        *err = sub->err;
+        return -1;
+    }
+    return sub->decided;
+}
+
+int pm_code_layout(pymarshal_reader *r, size_t off)
+{
+    unsigned mask = 0, ncand = 0;
+    int trunc = 0;
+    for (int i = 0; i < 3; i++) {
+        int p = plausible(r, off, order[i]);
+        if (p == PM_TRUNC)
+            trunc = 1;
+        if (p == 1) {
+            mask |= 1u << order[i];
+            ncand++;
+        }
+    }
+    if (r->dry && r->sp == 0 && r->force_nints) {
+        mask = 1u << r->force_nints;
+        ncand = 1;
+    }
+    if (ncand == 0) {
+        if (trunc)
+            return pm_fail(r, PYMARSHAL_ETRUNCATED, off,
+                           "truncated: code object ends before its code bytes");
+        return pm_fail(r, PYMARSHAL_EVALUE, off,
+                       "code object of no known layout: no bytes object followed by a "
+                       "tuple after 4, 5 or 6 int fields");
+    }
+    unsigned first = 0;
+    for (int i = 0; i < 3 && !first; i++)
+        if (mask & (1u << order[i]))
+            first = order[i];
+    if (r->dry || ncand == 1) {
+        if (first != 5)
+            return (int)layout_of(first);
+        if (r->dry)
+            return 0;
+        pymarshal_error e;
+        int layout = trial(r, off, 5, 0, &e);
+        if (layout < 0) {
+            if (!r->failed) {
+                r->failed = 1;
+                r->err = e;
+            }
+            return -1;
+        }
+        return layout;
+    }
+    /* Several counts fit: the first whose whole object parses wins. */
+    pymarshal_error best = {PYMARSHAL_OK, 0, ""};
+    for (int i = 0; i < 3; i++) {
+        if (!(mask & (1u << order[i])))
+            continue;
+        pymarshal_error e = {PYMARSHAL_EVALUE, off, "code object of no known layout"};
+        int layout = trial(r, off, order[i], 1, &e);
+        if (layout > 0)
+            return layout;
+        if (layout < 0 && e.code == PYMARSHAL_ENOMEM)
+            return pm_fail(r, PYMARSHAL_ENOMEM, e.offset, "%s", "out of memory");
+        if (best.code == PYMARSHAL_OK || e.offset > best.offset)
+            best = e;
+    }
+    if (!r->failed) {
+        r->failed = 1;
+        r->err = best;
+    }
+    return -1;
+}
+
+int pm_code_decide(pymarshal_reader *r, pm_frame *f, pymarshal_kind field_kind)
+{
+    if (field_kind == PYMARSHAL_TUPLE) {
+        f->layout = PYMARSHAL_CODE_PY30;
+    } else if (field_kind == PYMARSHAL_BYTES) {
+        f->layout = PYMARSHAL_CODE_PY311;
+        f->remaining++;
+        r->promised++;
+    } else {
+        return pm_fail(r, PYMARSHAL_EVALUE, f->offset,
+                       "code object of no known layout: its 10th field is %s, expected a "
+                       "tuple (3.0-3.7) or bytes (3.11+)",
+                       pymarshal_kind_name(field_kind));
+    }
+    if (r->dry && f == &r->stack[0])
+        r->decided = f->layout;
+    return 0;
+}

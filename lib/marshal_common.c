@@ -1,0 +1,264 @@
+/*
+ * What every libpymarshal source shares: the allocator hook, error text,
+ * names of codes and kinds, UTF-8 validation and float text parsing.
+ */
+#include <locale.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "marshal_internal.h"
+#include "pstats/version.h"
+
+/* ---------------------------------------------------------------- memory */
+
+void *pm_malloc(const pymarshal_allocator *a, size_t n)
+{
+    if (n == 0)
+        n = 1;
+    return a ? a->malloc(a->ctx, n) : malloc(n);
+}
+
+void *pm_realloc(const pymarshal_allocator *a, void *p, size_t n)
+{
+    if (n == 0)
+        n = 1;
+    return a ? a->realloc(a->ctx, p, n) : realloc(p, n);
+}
+
+void pm_free(const pymarshal_allocator *a, void *p)
+{
+    if (!p)
+        return;
+    if (a)
+        a->free(a->ctx, p);
+    else
+        free(p);
+}
+
+int pm_reserve(const pymarshal_allocator *a, void **arr, size_t *cap, size_t need,
+               size_t elsize)
+{
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap : 16;
+    while (ncap < need) {
+        if (ncap > SIZE_MAX / 2)
+            return -1;
+        ncap *= 2;
+    }
+    if (ncap > SIZE_MAX / elsize)
+        return -1;
+    void *p = pm_realloc(a, *arr, ncap * elsize);
+    if (!p)
+        return -1;
+    *arr = p;
+    *cap = ncap;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- errors */
+
+void pm_set_error(pymarshal_error *e, pymarshal_errcode code, size_t offset,
+                  const char *fmt, ...)
+{
+    if (!e)
+        return;
+    e->code = code;
+    e->offset = offset;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        n = 0;
+    if ((size_t)n < sizeof e->msg)
+        snprintf(e->msg + n, sizeof e->msg - (size_t)n, " at offset %zu", offset);
+}
+
+const char *pymarshal_errcode_name(pymarshal_errcode code)
+{
+    switch (code) {
+    case PYMARSHAL_OK: return "ok";
+    case PYMARSHAL_ETRUNCATED: return "truncated";
+    case PYMARSHAL_ETYPE: return "bad type";
+    case PYMARSHAL_ELENGTH: return "bad length";
+    case PYMARSHAL_EREF: return "bad reference";
+    case PYMARSHAL_EDEPTH: return "too deep";
+    case PYMARSHAL_EUTF8: return "bad UTF-8";
+    case PYMARSHAL_EVALUE: return "bad value";
+    case PYMARSHAL_ENOMEM: return "out of memory";
+    case PYMARSHAL_ELIMIT: return "limit reached";
+    case PYMARSHAL_EIO: return "write failed";
+    }
+    return "unknown error";
+}
+
+const char *pymarshal_kind_name(pymarshal_kind kind)
+{
+    switch (kind) {
+    case PYMARSHAL_NULL: return "NULL";
+    case PYMARSHAL_NONE: return "NoneType";
+    case PYMARSHAL_FALSE:
+    case PYMARSHAL_TRUE: return "bool";
+    case PYMARSHAL_STOPITER: return "StopIteration";
+    case PYMARSHAL_ELLIPSIS: return "ellipsis";
+    case PYMARSHAL_INT:
+    case PYMARSHAL_BIGINT: return "int";
+    case PYMARSHAL_FLOAT: return "float";
+    case PYMARSHAL_COMPLEX: return "complex";
+    case PYMARSHAL_BYTES: return "bytes";
+    case PYMARSHAL_STR: return "str";
+    case PYMARSHAL_TUPLE: return "tuple";
+    case PYMARSHAL_LIST: return "list";
+    case PYMARSHAL_DICT: return "dict";
+    case PYMARSHAL_SET: return "set";
+    case PYMARSHAL_FROZENSET: return "frozenset";
+    case PYMARSHAL_CODE: return "code";
+    case PYMARSHAL_SLICE: return "slice";
+    case PYMARSHAL_FROZENDICT: return "frozendict";
+    case PYMARSHAL_REF: return "reference";
+    }
+    return "unknown";
+}
+
+const char *pymarshal_version(void)
+{
+    return PSTATS_VERSION_STRING;
+}
+
+/* ------------------------------------------------------------ code layouts */
+
+const char *pm_code_fields(pymarshal_code_layout layout)
+{
+    switch (layout) {
+    case PYMARSHAL_CODE_PY27: return "iiiiooooooooio";
+    case PYMARSHAL_CODE_PY30: return "iiiiiooooooooio";
+    case PYMARSHAL_CODE_PY38: return "iiiiiiooooooooio";
+    case PYMARSHAL_CODE_PY311: return "iiiiiooooooooioo";
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ text */
+
+int pm_utf8_valid(const uint8_t *s, size_t n, size_t *bad)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t need;
+        uint8_t lo = 0x80, hi = 0xBF; /* range of the second byte */
+        if (c >= 0xC2 && c <= 0xDF) {
+            need = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            need = 2;
+            if (c == 0xE0)
+                lo = 0xA0; /* no overlong forms; surrogates (ED A0..BF) pass */
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            need = 3;
+            if (c == 0xF0)
+                lo = 0x90;
+            else if (c == 0xF4)
+                hi = 0x8F;
+        } else {
+            *bad = i;
+            return 0;
+        }
+        if (n - i <= need || s[i + 1] < lo || s[i + 1] > hi) {
+            *bad = i;
+            return 0;
+        }
+        for (size_t k = 2; k <= need; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) {
+                *bad = i;
+                return 0;
+            }
+        }
+        i += need + 1;
+    }
+    return 1;
+}
+
+static int ieq(const uint8_t *s, size_t n, const char *word)
+{
+    size_t k = strlen(word);
+    if (n != k)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = s[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (uint8_t)(c - 'A' + 'a');
+        if (c != (uint8_t)word[i])
+            return 0;
+    }
+    return 1;
+}
+
+static size_t digits(const uint8_t *s, size_t n, size_t i)
+{
+    size_t k = i;
+    while (k < n && s[k] >= '0' && s[k] <= '9')
+        k++;
+    return k - i;
+}
+
+int pm_parse_float_text(const uint8_t *s, size_t n, double *out)
+{
+    size_t i = 0;
+    int neg = 0;
+    if (i < n && (s[i] == '+' || s[i] == '-'))
+        neg = s[i++] == '-';
+    if (ieq(s + i, n - i, "inf") || ieq(s + i, n - i, "infinity")) {
+        *out = neg ? -HUGE_VAL : HUGE_VAL;
+        return 0;
+    }
+    if (ieq(s + i, n - i, "nan")) {
+        *out = neg ? -NAN : NAN;
+        return 0;
+    }
+    /* Check the grammar, then copy with the locale's decimal point. */
+    size_t intd = digits(s, n, i), fracd = 0, dot = SIZE_MAX;
+    size_t k = i + intd;
+    if (k < n && s[k] == '.') {
+        dot = k;
+        fracd = digits(s, n, k + 1);
+        k += 1 + fracd;
+    }
+    if (intd + fracd == 0)
+        return -1;
+    if (k < n && (s[k] == 'e' || s[k] == 'E')) {
+        size_t e = k + 1;
+        if (e < n && (s[e] == '+' || s[e] == '-'))
+            e++;
+        size_t ed = digits(s, n, e);
+        if (ed == 0)
+            return -1;
+        k = e + ed;
+    }
+    if (k != n)
+        return -1;
+    char buf[300];
+    const char *point = localeconv()->decimal_point;
+    size_t plen = point && *point ? strlen(point) : 1;
+    if (n + plen >= sizeof buf)
+        return -1;
+    size_t o = 0;
+    for (size_t j = 0; j < n; j++) {
+        if (j == dot && point && *point) {
+            memcpy(buf + o, point, plen);
+            o += plen;
+        } else {
+            buf[o++] = (char)s[j];
+        }
+    }
+    buf[o] = 0;
+    *out = strtod(buf, NULL);
+    return 0;
+}
