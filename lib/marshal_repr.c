@@ -15,33 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pstats/marshal.h"
+#include "marshal_internal.h"
 
 /* Generated table (marshal_unicode_table.c): printable code point ranges. */
 extern const uint32_t pymarshal_priv_printable[][2];
 extern const size_t pymarshal_priv_nprintable;
-
-/* ------------------------------------------------------------- memory */
-
-static void *mem_alloc(const pymarshal_allocator *a, size_t n)
-{
-    return a ? a->malloc(a->ctx, n) : malloc(n);
-}
-
-static void *mem_realloc(const pymarshal_allocator *a, void *p, size_t n)
-{
-    return a ? a->realloc(a->ctx, p, n) : realloc(p, n);
-}
-
-static void mem_free(const pymarshal_allocator *a, void *p)
-{
-    if (!p)
-        return;
-    if (a)
-        a->free(a->ctx, p);
-    else
-        free(p);
-}
 
 /* ------------------------------------------------------------- output */
 
@@ -459,7 +437,7 @@ static int bigint_repr(out *o, const uint16_t *d, size_t nd, int negative,
         return 0;
     }
     cap = nd / 300 * 151 + (nd % 300) * 151 / 300 + 2;
-    limb = mem_alloc(alloc, cap * sizeof *limb);
+    limb = pm_malloc(alloc, cap * sizeof *limb);
     if (!limb)
         return -1;
     while (k > 0) {
@@ -483,7 +461,7 @@ static int bigint_repr(out *o, const uint16_t *d, size_t nd, int negative,
     out_put(o, b, (size_t)snprintf(b, sizeof b, "%" PRIu32, limb[used - 1]));
     for (j = used - 1; j-- > 0 && o->status == PYMARSHAL_OK;)
         out_put(o, b, (size_t)snprintf(b, sizeof b, "%09" PRIu32, limb[j]));
-    mem_free(alloc, limb);
+    pm_free(alloc, limb);
     return 0;
 }
 
@@ -530,7 +508,7 @@ static int ptrset_add(ptrset *s, const void *p, const pymarshal_allocator *a)
         size_t i, cap = s->cap ? s->cap * 2 : 64;
         if (cap > SIZE_MAX / sizeof *s->slot)
             return -1;
-        s->slot = mem_alloc(a, cap * sizeof *s->slot);
+        s->slot = pm_malloc(a, cap * sizeof *s->slot);
         if (!s->slot) {
             *s = old;
             return -1;
@@ -541,7 +519,7 @@ static int ptrset_add(ptrset *s, const void *p, const pymarshal_allocator *a)
         for (i = 0; i < old.cap; i++)
             if (old.slot[i])
                 ptrset_put(s, old.slot[i]);
-        mem_free(a, old.slot);
+        pm_free(a, old.slot);
     }
     ptrset_put(s, p);
     return 0;
@@ -721,7 +699,7 @@ static int value_begin(walker *w, const pymarshal_value *v)
     if (w->depth == w->cap) {
         size_t cap = w->cap ? w->cap * 2 : 32;
         frame *st = cap <= SIZE_MAX / sizeof *st
-                        ? mem_realloc(w->alloc, w->stack, cap * sizeof *st) : NULL;
+                        ? pm_realloc(w->alloc, w->stack, cap * sizeof *st) : NULL;
         if (!st)
             return -1;
         w->stack = st;
@@ -785,7 +763,7 @@ int pymarshal_repr(const pymarshal_value *v, size_t max_output,
                    const pymarshal_allocator *alloc, pymarshal_write_fn write,
                    void *ctx, pymarshal_error *err)
 {
-    walker *w = mem_alloc(alloc, sizeof *w);
+    walker *w = pm_malloc(alloc, sizeof *w);
     int rc = 0;
     pymarshal_errcode code;
     size_t offset;
@@ -804,9 +782,9 @@ int pymarshal_repr(const pymarshal_value *v, size_t max_output,
     out_flush(&w->o);
     code = rc != 0 ? PYMARSHAL_ENOMEM : w->o.status;
     offset = w->at ? pymarshal_value_offset(w->at) : 0;
-    mem_free(alloc, w->stack);
-    mem_free(alloc, w->busy.slot);
-    mem_free(alloc, w);
+    pm_free(alloc, w->stack);
+    pm_free(alloc, w->busy.slot);
+    pm_free(alloc, w);
     if (code == PYMARSHAL_OK) {
         if (err)
             memset(err, 0, sizeof *err);
