@@ -196,7 +196,7 @@ static int64_t plan_edges(cg_ctx *c, const pstats_stats *s, uint32_t f, uint64_t
         total += c->weights[k];
     }
     double tol = 0.5 * (double)m + 1;
-    if (total * c->scale >= (double)budget - tol) {
+    if (budget != UINT64_MAX && total * c->scale >= (double)budget - tol) {
         /* Scale onto the budget by cumulative rounding: the costs add up
          * to exactly `budget` and each is within one unit of its share. */
         double prefix = 0;
@@ -221,7 +221,7 @@ static int64_t plan_edges(cg_ctx *c, const pstats_stats *s, uint32_t f, uint64_t
         c->costs[k] = v < budget - sum ? v : budget - sum;
         sum += c->costs[k];
     }
-    *gap = budget - sum;
+    *gap = budget == UINT64_MAX ? 0 : budget - sum;
     return (int64_t)m;
 }
 
@@ -234,6 +234,8 @@ static int write_function(cg_ctx *c, const pstats_stats *s, size_t p, uint32_t f
     uint64_t self = to_units(fn.tt, c->scale);
     uint64_t cum = to_units(fn.ct, c->scale);
     uint64_t budget = cum > self ? cum - self : 0, gap;
+    if (!fn.in_stats) /* named only as a caller: no cumtime to meet */
+        budget = UINT64_MAX;
     int64_t m = plan_edges(c, s, f, budget, &gap);
     if (m < 0)
         return -1;
@@ -262,7 +264,7 @@ static void write_header(cg_ctx *c, const pstats_stats *const *parts, size_t npa
 {
     uint64_t sum = 0, calls = 0;
     for (size_t p = 0; p < nparts; p++)
-        for (size_t i = 0, n = pstats_nfuncs(parts[p]); i < n; i++) {
+        for (size_t i = 0, n = pstats_nkeys(parts[p]); i < n; i++) {
             pstats_func f;
             pstats_func_get(parts[p], (uint32_t)i, &f);
             sum = sat_add(sum, to_units(f.tt, c->scale));
@@ -313,7 +315,7 @@ static int write_part(cg_ctx *c, const pstats_stats *s, size_t p, const char *un
     memset(c->fn_defined, 0, c->nm.nfuncs + 1);
     memset(c->fl_defined, 0, c->nm.files.n);
     int pseudo_used = 0;
-    for (size_t i = 0, n = pstats_nfuncs(s); i < n && !c->w.failed; i++)
+    for (size_t i = 0, n = pstats_nkeys(s); i < n && !c->w.failed; i++)
         if (write_function(c, s, p, (uint32_t)i, &pseudo_used) != 0)
             return -1;
     if (pseudo_used) {

@@ -251,7 +251,7 @@ static int key_bytes(name_pass *np, const pstats_func *f)
 static int collect_funcs(cg_names *nm, name_pass *np)
 {
     for (size_t p = 0; p < nm->nparts; p++) {
-        size_t n = pstats_nfuncs(np->parts[p]);
+        size_t n = pstats_nkeys(np->parts[p]); /* callers-only keys too */
         nm->local[p] = pstats_cg_alloc(np->a, (n ? n : 1) * sizeof(uint32_t));
         if (!nm->local[p])
             return -1;
@@ -305,6 +305,8 @@ static int label_bytes(name_pass *np, uint32_t g, int full)
     if (is_builtin(&f)) {
         char small[256];
         size_t n = pstats_func_label(s, id, small, sizeof small);
+        if (n == 0)
+            return pstats_cg_bytes_put(np->a, b, "???", 3);
         if (n < sizeof small)
             return pstats_cg_bytes_put_name(np->a, b, small, n);
         char *big = pstats_cg_alloc(np->a, n + 1);

@@ -1,0 +1,502 @@
+#!/usr/bin/env python3
+"""Validate pstats2callgrind output against the rules of the real readers.
+
+For every pstats file given: convert it with pstats2callgrind, then check
+  * the callgrind file itself: header order, name compression (each id
+    defined once per part, never redefined), one contiguous block per
+    function, `calls=` (never 0) followed by exactly one cost line,
+    unsigned integers only, LF line ends, no trailing spaces, valid UTF-8,
+    summary == the sum of all self-cost lines;
+  * gprof2dot's CallgrindParser rules (read from jrfonseca/gprof2dot, see
+    docs/callgrind.md): every line is a header line it knows, a body line
+    it knows, or a comment; function names unique (it merges by name);
+  * callgrind_annotate: runs without any warning, its PROGRAM TOTALS equals
+    summary:, and it lists one entry per function (no merging);
+  * against Python's own pstats (whichever installed Python loads the
+    file): every pstats key is exactly one callgrind function; self cost
+    = tottime rounded to ns; self + outgoing calls = cumtime (within the
+    documented tolerance, never above max(tottime, cumtime)); every call
+    is a pstats edge with its call count.
+Prints one line per file and exits non-zero when any check failed.
+"""
+import binascii
+import os
+import re
+import subprocess
+import sys
+
+# Runs under Python 2.7 and 3.x: prints the profile's keys, numbers and edges,
+# strings hex-encoded (bytes as the file has them).
+DUMPER = r'''
+import sys, pstats, binascii
+def hx(x):
+    if not isinstance(x, bytes):
+        if hasattr(x, "co_name"):
+            x = x.co_name
+        x = x.encode("utf-8", "surrogatepass") if sys.version_info[0] > 2 else x.encode("utf-8")
+    return "x" + binascii.hexlify(x).decode("ascii")
+def key(k):
+    return "%s %d %s" % (hx(k[0]), k[1], hx(k[2]))
+st = pstats.Stats(sys.argv[1])
+out = []
+for k, v in st.stats.items():
+    if len(k) != 3:
+        continue
+    cc, nc, tt, ct, callers = v
+    out.append("F %s %r %r %d %d" % (key(k), float(tt), float(ct), nc, cc))
+    for c, e in callers.items():
+        n = e[0] if isinstance(e, tuple) else e
+        out.append("E %s %s %d" % (key(c), key(k), n))
+sys.stdout.write("\n".join(out) + "\n")
+'''
+
+SCALE = 1e9  # the default unit, ns
+
+
+def units(seconds):
+    v = seconds * SCALE
+    if not v > 0:
+        return 0
+    return int(v + 0.5)
+
+
+def utf8_len(b, i):
+    """Length of the valid UTF-8 sequence at b[i] (RFC 3629), or 0."""
+    c = b[i]
+    if c < 0x80:
+        return 1
+    lo, hi = 0x80, 0xBF
+    if 0xC2 <= c <= 0xDF:
+        n = 2
+    elif 0xE0 <= c <= 0xEF:
+        n = 3
+        lo = 0xA0 if c == 0xE0 else lo
+        hi = 0x9F if c == 0xED else hi
+    elif 0xF0 <= c <= 0xF4:
+        n = 4
+        lo = 0x90 if c == 0xF0 else lo
+        hi = 0x8F if c == 0xF4 else hi
+    else:
+        return 0
+    if len(b) - i < n or not lo <= b[i + 1] <= hi:
+        return 0
+    if any(not 0x80 <= b[j] <= 0xBF for j in range(i + 2, i + n)):
+        return 0
+    return n
+
+
+def callgrind_name(b):
+    """The documented name rule: LF CR NUL escaped, non-UTF-8 bytes read as Latin-1."""
+    out, i = [], 0
+    while i < len(b):
+        c = b[i]
+        if c in (10, 13, 0):
+            out.append({10: "\\n", 13: "\\r", 0: "\\0"}[c])
+            i += 1
+            continue
+        n = utf8_len(b, i)
+        if n == 0:
+            out.append(chr(c))
+            i += 1
+        else:
+            out.append(b[i:i + n].decode("utf-8"))
+            i += n
+    return "".join(out)
+
+
+def unhex(s):
+    return binascii.unhexlify(s[1:])
+
+
+def load_pstats(path, pythons):
+    for py in pythons:
+        try:
+            r = subprocess.run([py, "-c", DUMPER, path], capture_output=True, timeout=120)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if r.returncode != 0:
+            continue
+        funcs, edges = {}, []
+        for line in r.stdout.decode("ascii").splitlines():
+            p = line.split()
+            if p[0] == "F":
+                k = (unhex(p[1]), int(p[2]), unhex(p[3]))
+                funcs[k] = (float(p[4]), float(p[5]), int(p[6]), int(p[7]))
+            else:
+                a = (unhex(p[1]), int(p[2]), unhex(p[3]))
+                b = (unhex(p[4]), int(p[5]), unhex(p[6]))
+                edges.append((a, b, int(p[7])))
+        return py, funcs, edges
+    return None, None, None
+
+
+# ------------------------------------------------------------ the file itself
+
+HEADER_ORDER = ["version", "creator", "cmd", "part", "positions", "event", "events"]
+NAME_RE = re.compile(r"^(c?f[ln])=\((\d+)\)(?: (.*))?$")
+COST_RE = re.compile(r"^\d+( \d+)+$")
+CALLS_RE = re.compile(r"^calls=(\d+) (\d+)$")
+
+
+class Parsed:
+    def __init__(self):
+        self.errors = []
+        self.summary = None
+        self.nevents = 0
+        self.functions = []   # dicts: part, fl, fn, line, self, calls
+        self.self_sum = 0
+
+
+def parse_callgrind(data):
+    """Parses our output strictly; every deviation from the rules is an error."""
+    res = Parsed()
+    err = res.errors.append
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        err("not valid UTF-8: %s" % e)
+        text = data.decode("utf-8", "replace")
+    if "\r" in text:
+        err("CR in the file")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    else:
+        err("no LF at the end")
+    if lines[:2] != ["# callgrind format", "version: 1"]:
+        err("first lines are not '# callgrind format' / 'version: 1'")
+    tables, cur, pending_call, seen_fn, cur_fl = None, None, None, None, None
+    keys_seen = []
+    for no, line in enumerate(lines, 1):
+        if line != line.rstrip(" \t"):
+            err("line %d: trailing space" % no)
+        if line == "" or line.startswith("#"):
+            if pending_call:
+                err("line %d: calls= not followed by its cost line" % no)
+                pending_call = None
+            continue
+        m = re.match(r"^([a-z]+): (.*)$", line)
+        if m and not line.startswith(("fl=", "fn=", "cfl=", "cfn=", "calls=")):
+            key, val = m.groups()
+            keys_seen.append(key)
+            if key == "part":
+                tables = {"fl": {}, "fn": {}}
+                seen_fn, cur_fl = set(), None
+                cur = {"part": int(val)}
+            elif key == "events":
+                res.nevents = len(val.split())
+            elif key == "summary":
+                res.summary = [int(x) for x in val.split()]
+            continue
+        if tables is None:
+            err("line %d: data before part:" % no)
+            return res
+        m = NAME_RE.match(line)
+        if m:
+            kind, idx, name = m.groups()
+            table = tables[kind[-2:]]
+            if name is not None:
+                if idx in table:
+                    err("line %d: %s id %s defined twice in one part" % (no, kind, idx))
+                if name == "" or name != name.strip():
+                    err("line %d: empty or padded name %r" % (no, name))
+                table[idx] = name
+            elif idx not in table:
+                err("line %d: %s id %s used before its definition" % (no, kind, idx))
+            value = table.get(idx, "?")
+            if kind == "fl":
+                cur_fl = value
+            elif kind == "fn":
+                if (cur_fl, value) in seen_fn:
+                    err("line %d: second block for function %r" % (no, value))
+                seen_fn.add((cur_fl, value))
+                cur = {"part": cur["part"], "fl": cur_fl, "fn": value,
+                       "line": None, "self": 0, "calls": []}
+                res.functions.append(cur)
+            elif kind == "cfl":
+                cur["cfl"] = value
+            else:
+                cur["cfn"] = value
+            continue
+        m = CALLS_RE.match(line)
+        if m:
+            if int(m.group(1)) == 0:
+                err("line %d: calls=0" % no)
+            if "cfn" not in cur or "cfl" not in cur:
+                err("line %d: calls= without cfl=/cfn=" % no)
+            pending_call = (cur.pop("cfl", None), cur.pop("cfn", None),
+                            int(m.group(1)), int(m.group(2)))
+            continue
+        if COST_RE.match(line):
+            nums = [int(x) for x in line.split()]
+            if len(nums) != 1 + res.nevents:
+                err("line %d: %d numbers for %d events" % (no, len(nums) - 1, res.nevents))
+            if "fn" not in cur:
+                err("line %d: cost line outside a function" % no)
+                continue
+            if pending_call:
+                cur["calls"].append(pending_call + (nums[0], nums[1]))
+                pending_call = None
+            else:
+                if cur["line"] is not None:
+                    err("line %d: two self-cost lines in one block" % no)
+                cur["line"], cur["self"] = nums[0], nums[1]
+                res.self_sum += nums[1]
+            continue
+        err("line %d: not a callgrind line: %r" % (no, line[:80]))
+    first = keys_seen[:keys_seen.index("events") + 1] if "events" in keys_seen else []
+    order = [k for k in first if k != "event"]
+    if order != [k for k in HEADER_ORDER if k in order and k != "event"] or \
+            first.count("events") != 1:
+        err("header keys out of order: %s" % first)
+    if res.summary is None:
+        err("no summary:")
+    elif res.summary[0] != res.self_sum:
+        err("summary %d != sum of self costs %d" % (res.summary[0], res.self_sum))
+    return res
+
+
+def gprof2dot_rules(data):
+    """gprof2dot's CallgrindParser, as rules: what it accepts and how it merges."""
+    errs = []
+    text = data.decode("utf-8", "replace")
+    header_key = re.compile(r"^(cmd|pid|thread|part|desc|event|events|positions|summary|totals):")
+    body_pos = re.compile(r"^[cj]?(?:ob|fl|fi|fe|fn)=\s*(?:\((\d+)\))?(?:\s*(.+))?")
+    cost = re.compile(r"^(0x[0-9a-fA-F]+|\d+|\+\d+|-\d+|\*)( +(0x[0-9a-fA-F]+|\d+|\+\d+|-\d+|\*))*( +\d+)*$")
+    lines = [l for l in text.split("\n") if not l.startswith("#")]
+    i = 0
+    for key in ("version", "creator"):   # only these two, only first
+        if i < len(lines) and lines[i].startswith(key + ":"):
+            i += 1
+    names, after_calls = {}, False
+    fn_names = set()
+    for no in range(i, len(lines)):
+        line = lines[no]
+        if after_calls and not cost.match(line.rstrip()):
+            errs.append("gprof2dot: calls= not followed by a cost line: %r" % line[:60])
+        if line.strip() == "":
+            after_calls = False
+            continue
+        if header_key.match(line):
+            after_calls = False
+            continue
+        if line.startswith("calls="):
+            vals = line.split("=", 1)[1].split()
+            if not vals or not vals[0].isdigit():
+                errs.append("gprof2dot: bad calls= %r" % line)
+            after_calls = True
+            continue
+        after_calls = False
+        m = body_pos.match(line)
+        if m:
+            idx, name = m.groups()
+            kind = "fn" if line.lstrip("cj").startswith("fn") else "fl"
+            if idx and name:
+                if names.get((kind, idx), name) != name:
+                    errs.append("gprof2dot: id %s of %s names two things" % (idx, kind))
+                names[(kind, idx)] = name
+            if kind == "fn" and not line.startswith("c"):
+                fn_names.add(name or names.get((kind, idx)))
+            continue
+        if cost.match(line.rstrip()):
+            if not all(v.isdigit() for v in line.split()[1:]):
+                errs.append("gprof2dot: a cost that is not an unsigned integer: %r" % line)
+            continue
+        errs.append("gprof2dot: unexpected line %r" % line[:60])
+    return errs, fn_names
+
+
+def run_annotate(path, expect_total, nfuncs_with_self):
+    errs = []
+    r = subprocess.run(["callgrind_annotate", "--threshold=100", path],
+                       capture_output=True, cwd=os.path.dirname(os.path.abspath(path)))
+    if r.returncode != 0 or r.stderr.strip():
+        errs.append("callgrind_annotate: rc %d, stderr %r" % (r.returncode, r.stderr[:200]))
+        return errs
+    out = r.stdout.decode("utf-8", "replace")
+    m = re.search(r"^\s*([\d,]+)(?: \([\d.]+%\))?\s+\(?PROGRAM TOTALS", out, re.M)
+    if not m:
+        errs.append("callgrind_annotate: no PROGRAM TOTALS line")
+        return errs
+    total = int(m.group(1).replace(",", ""))
+    if total != expect_total:
+        errs.append("callgrind_annotate total %d != summary %d" % (total, expect_total))
+    table = out.split("file:function", 1)[-1].split("\n-----", 2)[1]
+    rows = re.findall(r"^\s*([\d,]+) \([ \d.]+%\)  (\S.*)$", table, re.M)
+    listed = sum(1 for n, _ in rows if int(n.replace(",", "")) > 0)
+    if listed != nfuncs_with_self:
+        errs.append("callgrind_annotate lists %d functions with cost, we wrote %d (merged?)"
+                    % (listed, nfuncs_with_self))
+    return errs
+
+
+# ------------------------------------------------------ against Python's pstats
+
+PSEUDO = "[callee time not recorded in calls]"
+
+
+def labels_of(key):
+    f, line, name = key
+    if f == b"~" and line == 0:
+        lab = b"{" + name[1:-1] + b"}" if name.startswith(b"<") and name.endswith(b">") else name
+        lab = callgrind_name(lab) or "???"
+        return "~", lab, lab
+    base = re.split(rb"[/\\]", f)[-1]
+    nm = callgrind_name(name) if name else "???"
+    tail = ":%d(%s)" % (line, nm)
+    fl = "~" if f == b"" else callgrind_name(f)
+    return fl, callgrind_name(base) + tail, callgrind_name(f) + tail
+
+
+def against_pstats(parsed, funcs, edges):
+    errs = []
+    keys = list(funcs)
+    known = set(keys)
+    for a, b, _ in edges:
+        for k in (a, b):
+            if k not in known:
+                known.add(k)
+                keys.append(k)
+    lab = {k: labels_of(k) for k in keys}
+    nshort = {}
+    for k in keys:
+        nshort[lab[k][1]] = nshort.get(lab[k][1], 0) + 1
+    expected = {}
+    for k in keys:
+        fl, short, long_ = lab[k]
+        base = long_ if nshort[short] > 1 else short
+        expected.setdefault((fl, max(k[1], 0), base), []).append(k)
+    by_name, matched = {}, {}
+    for cf in parsed.functions:
+        if cf["part"] != 1:
+            continue
+        if cf["fn"] == PSEUDO:
+            if cf["self"] != 0 or cf["calls"]:
+                errs.append("the pseudo-function has cost or calls")
+            continue
+        cand = expected.get((cf["fl"], cf["line"], cf["fn"]))
+        if not cand:
+            m = re.match(r"^(.*)'(\d+)$", cf["fn"])
+            cand = expected.get((cf["fl"], cf["line"], m.group(1))) if m else None
+        cand = [k for k in (cand or []) if k not in matched]
+        if not cand:
+            errs.append("callgrind function %r (%s line %s) is no pstats key"
+                        % (cf["fn"], cf["fl"], cf["line"]))
+            continue
+        matched[cand[0]] = cf
+        by_name[(cf["fl"], cf["fn"])] = cand[0]
+    missing = [k for k in funcs if k not in matched]
+    if missing:
+        errs.append("%d pstats keys have no callgrind function, e.g. %r" % (len(missing), missing[0]))
+    out_edges = {}
+    for a, b, n in edges:
+        out_edges.setdefault(a, {})[b] = n
+    for k, cf in matched.items():
+        pe = out_edges.get(k, {})
+        calls = {}
+        incl = cf["self"]
+        for cfl, cfn, count, _target, _line, cost in cf["calls"]:
+            incl += cost
+            if cfn == PSEUDO:
+                continue
+            callee = by_name.get((cfl, cfn))
+            if callee not in pe:
+                errs.append("%s calls %s: no such pstats edge" % (cf["fn"], cfn))
+                continue
+            calls[callee] = count
+            want = min(pe[callee], 2**63 - 1) if pe[callee] > 0 else 1
+            if count != want:  # counts above 2^63-1 saturate (documented)
+                errs.append("%s -> %s: calls=%d, pstats says %d" % (cf["fn"], cfn, count, pe[callee]))
+        for callee, n in pe.items():
+            if n > 0 and callee not in calls:
+                errs.append("%s: the call to %r is missing" % (cf["fn"], callee))
+        if k not in funcs:
+            if cf["self"] != 0:
+                errs.append("caller-only key %s has self cost" % cf["fn"])
+            continue
+        tt, ct, nc, cc = funcs[k]
+        if cf["self"] != units(tt):
+            errs.append("%s: self %d != tottime %r s" % (cf["fn"], cf["self"], tt))
+        target = max(units(ct), units(tt))
+        if incl > target:
+            errs.append("%s: inclusive %d > max(tottime, cumtime) %d" % (cf["fn"], incl, target))
+        elif target - incl > 0.5 * len(pe) + 1:
+            errs.append("%s: inclusive %d < cumtime %d" % (cf["fn"], incl, target))
+    total_tt = sum(v[0] for v in funcs.values())
+    if parsed.summary and abs(parsed.summary[0] - units(total_tt)) > len(funcs) / 2 + 1:
+        errs.append("summary %d far from the sum of tottime %r" % (parsed.summary[0], total_tt))
+    return errs
+
+
+# ------------------------------------------------------------------- driver
+
+def default_pythons():
+    cands = ["python3"]
+    root = "/root/.pyenv/versions"
+    for v in ("2.7.18", "3.8.18", "3.9.18", "3.10.13", "3.12.1", "3.13.0", "3.6.15", "3.7.16"):
+        cands.append(os.path.join(root, v, "bin", "python"))
+    cands.append("pypy3")
+    env = os.environ.get("READERS_PYTHONS")
+    return env.split(":") if env else cands
+
+
+def check_file(tool, workdir, path, pythons, extra_args):
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", os.path.basename(path))
+    out = os.path.join(workdir, "callgrind.out." + name)
+    if os.path.exists(out):
+        os.unlink(out)
+    r = subprocess.run([tool, "-o", out] + extra_args + [path], capture_output=True)
+    py, funcs, edges = load_pstats(path, pythons)
+    if r.returncode != 0:
+        if funcs is None and r.returncode == 1 and not os.path.exists(out):
+            return "skip", "no Python loads it; pstats2callgrind: %s" % r.stderr.decode(
+                "utf-8", "replace").strip()[:120]
+        return "FAIL", ["pstats2callgrind exit %d: %s" % (r.returncode, r.stderr[:300])]
+    data = open(out, "rb").read()
+    parsed = parse_callgrind(data)
+    errs = list(parsed.errors)
+    g_errs, fn_names = gprof2dot_rules(data)
+    errs += g_errs
+    nblocks = [f for f in parsed.functions if f["part"] == 1]
+    if len(fn_names) != len(set(f["fn"] for f in parsed.functions)):
+        errs.append("gprof2dot would merge functions: %d names for %d blocks"
+                    % (len(fn_names), len(nblocks)))
+    bases = set((os.path.basename(f["fl"]), f["fn"]) for f in nblocks)
+    if len(bases) != len(nblocks) or len(set(f["fn"] for f in nblocks)) != len(nblocks):
+        errs.append("two functions share a name (or a name and a file basename)")
+    if parsed.summary is not None and "--parts" not in extra_args:
+        nself = sum(1 for f in parsed.functions if f["self"] > 0)
+        errs += run_annotate(out, parsed.summary[0], nself)
+    if funcs is not None:
+        errs += against_pstats(parsed, funcs, edges)
+    if errs:
+        return "FAIL", errs
+    return "ok", "%d functions, summary %s, checked against %s" % (
+        len(nblocks), parsed.summary[0] if parsed.summary else "-", py or "no Python (none loads it)")
+
+
+def main(argv):
+    if len(argv) < 4:
+        sys.stderr.write("usage: readers_check.py TOOL WORKDIR FILE...\n")
+        return 2
+    tool, workdir, files = argv[1], argv[2], argv[3:]
+    os.makedirs(workdir, exist_ok=True)
+    pythons = default_pythons()
+    failed = 0
+    for path in files:
+        status, info = check_file(tool, workdir, path, pythons, [])
+        if status == "FAIL":
+            failed += 1
+            print("FAIL %s" % path)
+            for e in info[:15]:
+                print("    " + e)
+            if len(info) > 15:
+                print("    ... %d more" % (len(info) - 15))
+        else:
+            print("%s %s: %s" % (status, path, info))
+    print("%d files, %d failed" % (len(files), failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
