@@ -356,10 +356,10 @@ static int push(pymarshal_reader *r, pymarshal_token *tok, size_t items, int fla
 {
     size_t off = tok->offset;
     pymarshal_kind kind = tok->kind;
-    /* Every item announced and not yet read needs at least one byte. */
-    size_t others = r->promised;
-    if (r->sp && r->stack[r->sp - 1].kind != PYMARSHAL_DICT)
-        others--; /* this container is one of them */
+    /* Every item announced and not yet begun needs at least one byte. Each
+     * open frame counts one item in progress (the frame above it, or for
+     * the top frame this container), which these bytes belong to. */
+    size_t others = r->promised - r->sp;
     size_t left = r->len - r->pos;
     if (items > left || others > left - items)
         return pm_fail(r, PYMARSHAL_ETRUNCATED, off,

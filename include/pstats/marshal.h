@@ -221,7 +221,10 @@ const pymarshal_value *pymarshal_value_key(const pymarshal_value *v, size_t i);
 const pymarshal_value *pymarshal_value_val(const pymarshal_value *v, size_t i);
 
 /* The fields of a code object that tools need, NULL/0 where the layout has
- * none. `fields` are the object fields in file order, raw ints excluded. */
+ * none (posonlyargcount before 3.8, nlocals in 3.11+, ...). `linetable` is
+ * co_lnotab for the layouts before 3.11. pymarshal_value_len/item on a CODE
+ * value give every field in file order, raw ints as INT values.
+ * Returns 0, or -1 (and *out zeroed) when v is not a code object. */
 typedef struct pymarshal_code_info {
     pymarshal_code_layout layout;
     int64_t argcount, posonlyargcount, kwonlyargcount, nlocals, stacksize, flags;

@@ -1,0 +1,39 @@
+/*
+ * The value tree's node, shared by the tree builder and accessors
+ * (marshal_tree.c, marshal_value.c) and the encoder (marshal_encode.c).
+ */
+#ifndef PSTATS_MARSHAL_TREE_INT_H
+#define PSTATS_MARSHAL_TREE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pstats/marshal.h"
+
+struct pymarshal_value {
+    uint8_t kind;     /* pymarshal_kind */
+    uint8_t text;     /* STR: pymarshal_text */
+    uint8_t interned; /* 't' 'A' 'Z' 'R' */
+    uint8_t layout;   /* CODE: pymarshal_code_layout */
+    uint32_t id;      /* dense, 0..nodes-1 within its doc */
+    size_t offset;    /* type byte in the input */
+    union {
+        int64_t i;                 /* INT, TRUE */
+        double f[2];               /* FLOAT, COMPLEX */
+        struct {
+            const uint8_t *p;      /* into the input */
+            size_t len;
+        } s;                       /* BYTES, STR */
+        struct {
+            const uint16_t *d;     /* copied, 15-bit digits */
+            size_t n;
+            int neg;
+        } big;                     /* BIGINT */
+        struct {
+            const pymarshal_value **items; /* DICT/FROZENDICT: k0 v0 k1 v1 ... */
+            size_t n;              /* items; DICT/FROZENDICT: pairs */
+        } seq;                     /* containers and CODE (its fields) */
+    } u;
+};
+
+#endif
