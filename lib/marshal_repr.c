@@ -163,14 +163,14 @@ static int shortest_digits(double v, char *dig, int *exp10)
 
 /* Python's PyOS_double_to_string(v, 'r', 0, flags): `dot0` adds ".0" to
  * integral fixed-point output (float repr), `sign` writes '+' for
- * non-negative values (complex imaginary part; never on nan). */
+ * non-negative values and nans (complex imaginary part). */
 static size_t format_double(double v, char *buf, int dot0, int sign)
 {
     char dig[24];
     char *p = buf;
     int n, e, decpt, i;
-    if (isnan(v))
-        return (size_t)(stpcpy(buf, "nan") - buf);
+    if (isnan(v)) /* the sign bit of a nan never shows; `sign` still adds '+' */
+        return (size_t)(stpcpy(buf, sign ? "+nan" : "nan") - buf);
     if (signbit(v))
         *p++ = '-';
     else if (sign)

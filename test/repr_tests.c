@@ -271,7 +271,7 @@ START_TEST(test_limit_exponential)
 {
     buf b = {0};
     pymarshal_error err;
-    uint8_t dag[1024];
+    uint8_t dag[2048];
     size_t n = make_dag(dag, 30); /* 8^30 leaves */
     ck_assert_int_eq(repr_of(dag, n, 1 << 20, NULL, &b, &err), -1);
     ck_assert_int_eq(err.code, PYMARSHAL_ELIMIT);
@@ -346,7 +346,7 @@ START_TEST(test_out_of_memory)
     /* Deep and wide enough to need the stack and the set to grow, plus a
      * big int (its limbs are allocated). */
     static const char big[] = "l\x05\0\0\0\x01\0\x02\0\x03\0\x04\0\x05\0"; /* > 2^60 */
-    uint8_t data[2048];
+    uint8_t data[4096];
     buf ok = {0}, b = {0};
     pymarshal_error err;
     failing fl;
