@@ -302,6 +302,14 @@ int pymarshal_encode(const pymarshal_value *v, int version,
                      const pymarshal_allocator *alloc, pymarshal_write_fn write,
                      void *ctx, pymarshal_error *err);
 
+/* Do a and b (from one doc or two) describe the same Python value, with
+ * the same sharing-insensitive structure? Cycles are followed; text
+ * compares by code points (Latin-1 and UTF-8 forms alike), floats by bits
+ * (a NaN equals itself), interning is ignored. 1 equal, 0 not, -1 when
+ * the allocator failed. */
+int pymarshal_value_equal(const pymarshal_value *a, const pymarshal_value *b,
+                          const pymarshal_allocator *alloc);
+
 /* Library version, e.g. "0.1.0" (same as pstats_version). */
 const char *pymarshal_version(void);
 
