@@ -9,6 +9,7 @@
  * out as Python's float_repr_style "short" does; str escapes follow
  * str.isprintable() of the Unicode table in marshal_unicode_table.c.
  */
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -92,10 +93,16 @@ static void out_byte(out *o, char c)
 
 /* -------------------------------------------------------------- floats */
 
-/* The first `ndig` significant digits of v > 0 correctly rounded, as
- * printf's %.*e gives them, into dig (no dot); *exp10 gets the exponent of
- * the first digit. Returns the digit count. */
-static int sci_digits(double v, int ndig, char *dig, int *exp10)
+/* The 17 significant digits of v > 0 that printf's %.16e gives (glibc
+ * rounds correctly), without the dot; *exp10 gets the exponent of the
+ * first digit. Shorter roundings are derived from these (round_digits). */
+typedef struct digits17 {
+    double v;
+    char d[18];
+    int exp10;
+} digits17;
+
+static void sci_digits(double v, int ndig, char *dig, int *exp10)
 {
     char tmp[48];
     int n = 0;
@@ -106,59 +113,109 @@ static int sci_digits(double v, int ndig, char *dig, int *exp10)
             dig[n++] = *p;
     dig[n] = '\0';
     *exp10 = *p == 'e' ? atoi(p + 1) : 0;
-    return n;
 }
 
+/* Add one unit in the last of n digits; 9...9 becomes 10...0 one decade up. */
+static void digits_up(char *dig, int n, int *exp10)
+{
+    int i;
+    for (i = n - 1; i >= 0 && dig[i] == '9'; i--)
+        dig[i] = '0';
+    if (i < 0) {
+        dig[0] = '1';
+        (*exp10)++;
+    } else {
+        dig[i]++;
+    }
+}
+
+/* v correctly rounded to n < 17 significant digits. Rounding the 17 digits
+ * again gives the same result unless they end in an exact tie (5 then
+ * zeros), where printf is asked directly. */
+static void round_digits(const digits17 *s, int n, char *dig, int *exp10)
+{
+    int i = n + 1;
+    while (i < 17 && s->d[i] == '0')
+        i++;
+    if (s->d[n] == '5' && i == 17) {
+        sci_digits(s->v, n, dig, exp10);
+        return;
+    }
+    memcpy(dig, s->d, (size_t)n);
+    dig[n] = '\0';
+    *exp10 = s->exp10;
+    if (s->d[n] >= '5')
+        digits_up(dig, n, exp10);
+}
+
+/* Whether the decimal dig[0..n) * 10^(exp10 - n + 1) reads back as v.
+ * Clinger's fast path when the significand and the power of ten are both
+ * exact doubles (one correctly rounded operation); strtod otherwise. */
 static int digits_round_trip(const char *dig, int n, int exp10, double v)
 {
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
     char tmp[48];
+    uint64_t m = 0;
+    int i, e = exp10 - n + 1;
+    for (i = 0; i < n; i++)
+        m = m * 10 + (uint64_t)(dig[i] - '0');
+    if (FLT_EVAL_METHOD == 0 && m <= (UINT64_C(1) << 53) && e >= -22 && e <= 22)
+        return (e >= 0 ? (double)m * pow10[e] : (double)m / pow10[-e]) == v;
     snprintf(tmp, sizeof tmp, "%c.%se%d", dig[0], n > 1 ? dig + 1 : "", exp10);
     return strtod(tmp, NULL) == v;
 }
 
-/* Digits of length n that read back as v: the correctly rounded ones, or,
- * when those fall below v at a power of two (where the gap below is half
- * the gap above), the next decimal up. */
-static int digits_fit(double v, int n, char *dig, int *exp10)
+/* n digits that read back as v: the correctly rounded ones, or, when those
+ * fall below v at a power of two (where the gap below is half the gap
+ * above), the next decimal up. */
+static int digits_fit(const digits17 *s, int n, char *dig, int *exp10)
 {
     char up[24];
-    int e, i;
-    sci_digits(v, n, dig, exp10);
-    if (digits_round_trip(dig, n, *exp10, v))
+    int e;
+    round_digits(s, n, dig, exp10);
+    if (digits_round_trip(dig, n, *exp10, s->v))
         return 1;
     memcpy(up, dig, (size_t)n + 1);
     e = *exp10;
-    for (i = n - 1; i >= 0 && up[i] == '9'; i--)
-        up[i] = '0';
-    if (i < 0) {
-        up[0] = '1';
-        e++;
-    } else {
-        up[i]++;
-    }
-    if (!digits_round_trip(up, n, e, v))
+    digits_up(up, n, &e);
+    if (!digits_round_trip(up, n, e, s->v))
         return 0;
     memcpy(dig, up, (size_t)n + 1);
     *exp10 = e;
     return 1;
 }
 
-/* Shortest digit string that round-trips, trailing zeros removed. */
+/* Shortest digit string that round-trips, trailing zeros removed. Whether
+ * n digits fit is monotonic in n (n + 1 correctly rounded digits are at
+ * least as close as n, and the step up covers the narrow side), so a
+ * search finds the shortest; 17 digits always fit. Most doubles met in
+ * profiles need 16 or 17, which are tried first. */
 static int shortest_digits(double v, char *dig, int *exp10)
 {
-    int n = 1;
-    if (!digits_fit(v, 16, dig, exp10)) {
-        n = 17;
-        sci_digits(v, 17, dig, exp10);
-    } else {
-        while (n < 16 && !digits_fit(v, n, dig, exp10))
-            n++;
-        if (n == 16)
-            digits_fit(v, 16, dig, exp10);
+    digits17 s;
+    char best[24];
+    int lo = 1, hi = 17, best_exp;
+    s.v = v;
+    sci_digits(v, 17, s.d, &s.exp10);
+    memcpy(best, s.d, sizeof s.d);
+    best_exp = s.exp10;
+    while (lo < hi) {
+        int mid = hi >= 16 ? hi - 1 : (lo + hi) / 2;
+        if (digits_fit(&s, mid, dig, exp10)) {
+            hi = mid;
+            memcpy(best, dig, (size_t)mid + 1);
+            best_exp = *exp10;
+        } else {
+            lo = mid + 1;
+        }
     }
-    while (n > 1 && dig[n - 1] == '0')
-        dig[--n] = '\0';
-    return n;
+    memcpy(dig, best, (size_t)hi + 1);
+    *exp10 = best_exp;
+    while (hi > 1 && dig[hi - 1] == '0')
+        dig[--hi] = '\0';
+    return hi;
 }
 
 /* Python's PyOS_double_to_string(v, 'r', 0, flags): `dot0` adds ".0" to
