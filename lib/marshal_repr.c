@@ -620,35 +620,26 @@ typedef struct walker {
 
 /* How each container kind opens and closes, and what it shows when met
  * inside itself (Python's reprs; see docs/marshal.md for the choices made
- * where Python cannot produce the case). */
-static void container_text(pymarshal_kind k, const char **open, const char **empty,
-                           const char **close, const char **again)
+ * where Python cannot produce the case). Slices never contain themselves. */
+typedef struct shape {
+    const char *open, *empty, *close, *again;
+} shape;
+
+static const shape *shape_of(pymarshal_kind k)
 {
-    switch (k) {
-    case PYMARSHAL_LIST:
-        *open = "[", *empty = "[]", *close = "]", *again = "[...]";
-        break;
-    case PYMARSHAL_TUPLE:
-        *open = "(", *empty = "()", *close = ")", *again = "(...)";
-        break;
-    case PYMARSHAL_DICT:
-        *open = "{", *empty = "{}", *close = "}", *again = "{...}";
-        break;
-    case PYMARSHAL_SET:
-        *open = "{", *empty = "set()", *close = "}", *again = "set(...)";
-        break;
-    case PYMARSHAL_FROZENSET:
-        *open = "frozenset({", *empty = "frozenset()", *close = "})";
-        *again = "frozenset(...)";
-        break;
-    case PYMARSHAL_FROZENDICT:
-        *open = "frozendict({", *empty = "frozendict()", *close = "})";
-        *again = "frozendict(...)";
-        break;
-    default: /* SLICE: always three items, never self-referencing */
-        *open = "slice(", *empty = "slice()", *close = ")", *again = "slice(...)";
-        break;
-    }
+#define T(kind) [PYMARSHAL_##kind - PYMARSHAL_TUPLE]
+    static const shape shapes[] = {
+        T(TUPLE) = {"(", "()", ")", "(...)"},
+        T(LIST) = {"[", "[]", "]", "[...]"},
+        T(DICT) = {"{", "{}", "}", "{...}"},
+        T(SET) = {"{", "set()", "}", "set(...)"},
+        T(FROZENSET) = {"frozenset({", "frozenset()", "})", "frozenset(...)"},
+        T(CODE) = {"", "", "", ""}, /* printed as a scalar */
+        T(SLICE) = {"slice(", "slice()", ")", "slice(...)"},
+        T(FROZENDICT) = {"frozendict({", "frozendict()", "})", "frozendict(...)"},
+    };
+#undef T
+    return &shapes[k - PYMARSHAL_TUPLE];
 }
 
 static void code_name_part(walker *w, const pymarshal_value *v);
@@ -736,21 +727,21 @@ static void scalar_repr(walker *w, const pymarshal_value *v)
 static int value_begin(walker *w, const pymarshal_value *v)
 {
     pymarshal_kind k = pymarshal_value_kind(v);
-    const char *open, *empty, *close, *again;
+    const shape *sh;
     size_t n;
     w->at = v;
     if (k < PYMARSHAL_TUPLE || k == PYMARSHAL_CODE || k == PYMARSHAL_REF) {
         scalar_repr(w, v);
         return w->nomem ? -1 : 0;
     }
-    container_text(k, &open, &empty, &close, &again);
+    sh = shape_of(k);
     n = pymarshal_value_len(v);
     if (n == 0 && k != PYMARSHAL_SLICE) {
-        out_str(&w->o, empty);
+        out_str(&w->o, sh->empty);
         return 0;
     }
     if (ptrset_has(&w->busy, v)) {
-        out_str(&w->o, again);
+        out_str(&w->o, sh->again);
         return 0;
     }
     if (w->depth == w->cap) {
@@ -767,7 +758,7 @@ static int value_begin(walker *w, const pymarshal_value *v)
     if (k == PYMARSHAL_DICT || k == PYMARSHAL_FROZENDICT)
         n *= 2;
     w->stack[w->depth++] = (frame){v, k, 0, n};
-    out_str(&w->o, open);
+    out_str(&w->o, sh->open);
     return 0;
 }
 
@@ -775,11 +766,9 @@ static int value_begin(walker *w, const pymarshal_value *v)
 static int frame_step(walker *w)
 {
     frame *f = &w->stack[w->depth - 1];
-    const char *open, *empty, *close, *again;
     const pymarshal_value *child;
     if (f->i == f->n) {
-        container_text(f->kind, &open, &empty, &close, &again);
-        out_str(&w->o, f->kind == PYMARSHAL_TUPLE && f->n == 1 ? ",)" : close);
+        out_str(&w->o, f->kind == PYMARSHAL_TUPLE && f->n == 1 ? ",)" : shape_of(f->kind)->close);
         ptrset_del(&w->busy, f->v);
         w->depth--;
         return 0;
