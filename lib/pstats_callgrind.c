@@ -1,19 +1,8 @@
 /*
  * The callgrind writer: streams a pstats model (or several, as parts) in
- * callgrind format version 1 through a buffered writer.
- *
- * What the numbers mean (docs/callgrind.md has the long version):
- * - a function's self cost is its tottime, rounded to the unit;
- * - its outgoing call costs add up to cumtime - tottime, so that what every
- *   reader computes as inclusive (self + calls) is pstats' cumtime. The
- *   recorded per-edge cumulative times (or, for profile-module files whose
- *   callers hold only counts, count x the callee's cumtime per call) are the
- *   weights; when they add up to more than the budget (recursion counts the
- *   same time on several edges) they are scaled down exactly onto it;
- *   when they add up to less (a profile dumped mid-run, callbacks from C,
- *   yappi dropping built-ins), they are written as recorded and the rest
- *   goes to one pseudo-function, CG_PSEUDO_NAME, which has no cost of its
- *   own. Nothing ever exceeds max(tottime, cumtime).
+ * callgrind format version 1 through a buffered writer. Names come from
+ * pstats_callgrind_names.c, call costs from pstats_callgrind_costs.c; what
+ * the numbers mean is in docs/callgrind.md.
  */
 #include <string.h>
 
@@ -73,19 +62,6 @@ static void w_u64(cg_writer *w, uint64_t v)
 
 /* ------------------------------------------------------------- numbers */
 
-#define CG_MAX_COST 9000000000000000000.0 /* below 2^63, far above any profile */
-
-/* Seconds to whole units, rounded to nearest; negative and NaN give 0. */
-static uint64_t to_units(double seconds, double scale)
-{
-    double v = seconds * scale;
-    if (!(v > 0))
-        return 0;
-    if (v >= CG_MAX_COST)
-        return (uint64_t)CG_MAX_COST;
-    return (uint64_t)(v + 0.5);
-}
-
 static uint64_t sat_add(uint64_t a, uint64_t b)
 {
     return a > UINT64_MAX - b ? UINT64_MAX : a + b;
@@ -105,10 +81,6 @@ typedef struct cg_ctx {
     double scale;
     int call_events;
     uint8_t *fn_defined, *fl_defined; /* per part: name already given */
-    pstats_edge *edges;
-    double *weights;
-    uint64_t *costs;
-    size_t cap_edges, cap_w, cap_c;
 } cg_ctx;
 
 /* "fl=(N)" or "cfn=(N)", with the name the first time in this part. */
@@ -160,103 +132,29 @@ static void w_call(cg_ctx *c, uint32_t g, uint64_t count, int64_t target_line,
     w_cost(c, line, cost, 0);
 }
 
-/* ---------------------------------------------------------- edge costs */
-
-/* The weight of one call edge, in seconds. */
-static double edge_weight(const pstats_stats *s, const pstats_edge *e)
-{
-    double w;
-    if (e->kind == PSTATS_EDGE_TUPLE) {
-        w = e->ct;
-    } else { /* count x the callee's cumulative time per (primitive) call */
-        pstats_func g;
-        pstats_func_get(s, e->callee, &g);
-        int64_t per = g.cc > 0 ? g.cc : g.nc;
-        w = per > 0 && e->nc > 0 ? (double)e->nc * (g.ct / (double)per) : 0;
-    }
-    return w > 0 && w < 1e300 ? w : 0;
-}
-
-/* Fills c->edges/c->costs for f's outgoing calls so that they add up to
- * `budget` units; returns the number of edges and, in *gap, the budget
- * left for the pseudo-function. -1 when out of memory. */
-static int64_t plan_edges(cg_ctx *c, const pstats_stats *s, uint32_t f, uint64_t budget,
-                          uint64_t *gap)
-{
-    size_t m = pstats_ncallees(s, f);
-    *gap = 0;
-    if (pstats_cg_grow(c->a, (void **)&c->edges, &c->cap_edges, m, sizeof *c->edges) != 0 ||
-        pstats_cg_grow(c->a, (void **)&c->weights, &c->cap_w, m, sizeof *c->weights) != 0 ||
-        pstats_cg_grow(c->a, (void **)&c->costs, &c->cap_c, m, sizeof *c->costs) != 0)
-        return -1;
-    double total = 0;
-    for (size_t k = 0; k < m; k++) {
-        pstats_callee_get(s, f, k, &c->edges[k]);
-        c->weights[k] = edge_weight(s, &c->edges[k]);
-        total += c->weights[k];
-    }
-    double tol = 0.5 * (double)m + 1;
-    if (budget != UINT64_MAX && total * c->scale >= (double)budget - tol) {
-        /* Scale onto the budget by cumulative rounding: the costs add up
-         * to exactly `budget` and each is within one unit of its share. */
-        double prefix = 0;
-        uint64_t prev = 0;
-        for (size_t k = 0; k < m; k++) {
-            prefix += c->weights[k];
-            uint64_t cum = total > 0 ? (uint64_t)((double)budget * (prefix / total) + 0.5) : 0;
-            if (k + 1 == m && total > 0)
-                cum = budget;
-            if (cum > budget)
-                cum = budget;
-            if (cum < prev)
-                cum = prev;
-            c->costs[k] = cum - prev;
-            prev = cum;
-        }
-        return (int64_t)m;
-    }
-    uint64_t sum = 0;
-    for (size_t k = 0; k < m; k++) {
-        uint64_t v = to_units(c->weights[k], c->scale);
-        c->costs[k] = v < budget - sum ? v : budget - sum;
-        sum += c->costs[k];
-    }
-    *gap = budget == UINT64_MAX ? 0 : budget - sum;
-    return (int64_t)m;
-}
-
 /* One function's block; *pseudo_used set when it calls the pseudo. */
-static int write_function(cg_ctx *c, const pstats_stats *s, size_t p, uint32_t f,
-                          int *pseudo_used)
+static void write_function(cg_ctx *c, cg_plan *pl, const pstats_stats *s, size_t p,
+                           uint32_t f, int *pseudo_used)
 {
     pstats_func fn;
+    uint64_t self, gap = pstats_cg_plan_row(pl, s, f, c->scale, &self);
     pstats_func_get(s, f, &fn);
-    uint64_t self = to_units(fn.tt, c->scale);
-    uint64_t cum = to_units(fn.ct, c->scale);
-    uint64_t budget = cum > self ? cum - self : 0, gap;
-    if (!fn.in_stats) /* named only as a caller: no cumtime to meet */
-        budget = UINT64_MAX;
-    int64_t m = plan_edges(c, s, f, budget, &gap);
-    if (m < 0)
-        return -1;
     w_put(&c->w, "\n", 1);
     w_func_ref(c, 0, c->nm.local[p][f]);
     w_cost(c, fn.line, self, clamp_count(fn.nc));
-    for (int64_t k = 0; k < m; k++) {
-        const pstats_edge *e = &c->edges[k];
-        uint64_t count = clamp_count(e->nc);
-        if (count == 0 && c->costs[k] == 0)
+    for (size_t k = pl->off[f]; k < pl->off[f + 1]; k++) {
+        const cg_edge *e = &pl->e[k];
+        if (e->count == 0 && e->cost == 0)
             continue; /* a 0-call edge without cost: nothing to show */
         pstats_func callee;
         pstats_func_get(s, e->callee, &callee);
-        w_call(c, c->nm.local[p][e->callee], count ? count : 1, callee.line, fn.line,
-               c->costs[k]);
+        w_call(c, c->nm.local[p][e->callee], e->count ? e->count : 1, callee.line,
+               fn.line, e->cost);
     }
     if (gap > 0) {
         w_call(c, c->nm.pseudo, 1, 0, fn.line, gap);
         *pseudo_used = 1;
     }
-    return 0;
 }
 
 static void write_header(cg_ctx *c, const pstats_stats *const *parts, size_t nparts,
@@ -267,7 +165,7 @@ static void write_header(cg_ctx *c, const pstats_stats *const *parts, size_t npa
         for (size_t i = 0, n = pstats_nkeys(parts[p]); i < n; i++) {
             pstats_func f;
             pstats_func_get(parts[p], (uint32_t)i, &f);
-            sum = sat_add(sum, to_units(f.tt, c->scale));
+            sum = sat_add(sum, pstats_cg_units(f.tt, c->scale));
             calls = sat_add(calls, clamp_count(f.nc));
         }
     w_str(&c->w, "# callgrind format\nversion: 1\ncreator: pstats2callgrind "
@@ -314,10 +212,15 @@ static int write_part(cg_ctx *c, const pstats_stats *s, size_t p, const char *un
     }
     memset(c->fn_defined, 0, c->nm.nfuncs + 1);
     memset(c->fl_defined, 0, c->nm.files.n);
+    cg_plan pl;
+    if (pstats_cg_plan_build(&pl, s, c->scale, c->a) != 0) {
+        pstats_cg_plan_free(&pl, c->a);
+        return -1;
+    }
     int pseudo_used = 0;
     for (size_t i = 0, n = pstats_nkeys(s); i < n && !c->w.failed; i++)
-        if (write_function(c, s, p, (uint32_t)i, &pseudo_used) != 0)
-            return -1;
+        write_function(c, &pl, s, p, (uint32_t)i, &pseudo_used);
+    pstats_cg_plan_free(&pl, c->a);
     if (pseudo_used) {
         w_put(&c->w, "\n", 1);
         w_func_ref(c, 0, c->nm.pseudo);
@@ -372,9 +275,6 @@ int pstats_write_callgrind(const pstats_stats *const *parts, size_t nparts,
     pstats_cg_free(c.a, c.w.buf);
     pstats_cg_free(c.a, c.fn_defined);
     pstats_cg_free(c.a, c.fl_defined);
-    pstats_cg_free(c.a, c.edges);
-    pstats_cg_free(c.a, c.weights);
-    pstats_cg_free(c.a, c.costs);
     pstats_cg_names_free(&c.nm, c.a);
     if (rc != 0)
         return fail(err, PSTATS_ENOMEM, "out of memory while writing callgrind");

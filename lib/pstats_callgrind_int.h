@@ -74,4 +74,29 @@ int pstats_cg_names_build(cg_names *nm, const pstats_stats *const *parts, size_t
                    const pymarshal_allocator *a, pstats_error *err);
 void pstats_cg_names_free(cg_names *nm, const pymarshal_allocator *a);
 
+/* Planned call costs of one part (pstats_callgrind_costs.c): every edge
+ * in rows by caller (callees in id order). */
+typedef struct cg_edge {
+    uint32_t callee;
+    uint64_t count;           /* calls; 0 when pstats says <= 0 */
+    uint64_t cost;            /* units */
+} cg_edge;
+
+typedef struct cg_plan {
+    size_t *off;              /* row of caller f: e[off[f] .. off[f+1]) */
+    cg_edge *e;
+    size_t n, nkeys;
+} cg_plan;
+
+/* Seconds to whole units, rounded to nearest; negative and NaN give 0. */
+uint64_t pstats_cg_units(double seconds, double scale);
+/* Step 1 (incoming calls share each callee's cumtime) for a whole part. */
+int pstats_cg_plan_build(cg_plan *pl, const pstats_stats *s, double scale,
+                         const pymarshal_allocator *a);
+/* Step 2 for f's row (call once per f): caps the outgoing costs; returns
+ * the cost for the pseudo-function and f's self cost in *self. */
+uint64_t pstats_cg_plan_row(cg_plan *pl, const pstats_stats *s, uint32_t f, double scale,
+                            uint64_t *self);
+void pstats_cg_plan_free(cg_plan *pl, const pymarshal_allocator *a);
+
 #endif

@@ -46,7 +46,8 @@ for k, v in st.stats.items():
     out.append("F %s %r %r %d %d" % (key(k), float(tt), float(ct), nc, cc))
     for c, e in callers.items():
         n = e[0] if isinstance(e, tuple) else e
-        out.append("E %s %s %d" % (key(c), key(k), n))
+        ect = float(e[3]) if isinstance(e, tuple) else -1.0
+        out.append("E %s %s %d %r" % (key(c), key(k), n, ect))
 sys.stdout.write("\n".join(out) + "\n")
 '''
 
@@ -104,6 +105,9 @@ def callgrind_name(b):
     return "".join(out)
 
 
+edge_ct = {}  # (caller, callee) -> the edge's recorded cumtime (-1: int edge)
+
+
 def unhex(s):
     return binascii.unhexlify(s[1:])
 
@@ -117,6 +121,7 @@ def load_pstats(path, pythons):
         if r.returncode != 0:
             continue
         funcs, edges = {}, []
+        edge_ct.clear()
         for line in r.stdout.decode("ascii").splitlines():
             p = line.split()
             if p[0] == "F":
@@ -126,6 +131,7 @@ def load_pstats(path, pythons):
                 a = (unhex(p[1]), int(p[2]), unhex(p[3]))
                 b = (unhex(p[4]), int(p[5]), unhex(p[6]))
                 edges.append((a, b, int(p[7])))
+                edge_ct[(a, b)] = float(p[8])
         return py, funcs, edges
     return None, None, None
 
@@ -422,10 +428,47 @@ def against_pstats(parsed, funcs, edges):
             errs.append("%s: inclusive %d > max(tottime, cumtime) %d" % (cf["fn"], incl, target))
         elif target - incl > 0.5 * len(pe) + 1:
             errs.append("%s: inclusive %d < cumtime %d" % (cf["fn"], incl, target))
+    kc_stats(parsed, matched, funcs, by_name)
     total_tt = sum(v[0] for v in funcs.values())
     if parsed.summary and abs(parsed.summary[0] - units(total_tt)) > len(funcs) / 2 + 1:
         errs.append("summary %d far from the sum of tottime %r" % (parsed.summary[0], total_tt))
     return errs
+
+
+KC = {}
+
+
+def kc_stats(parsed, matched, funcs, by_name):
+    """KCachegrind's "Incl." (libcore/tracedata.cpp, TracePartFunction::update):
+    the sum of incoming calls (self-recursion left out) when the function has
+    callers, else self + outgoing calls. Compared with pstats' cumtime."""
+    incoming, called = {}, {}
+    for cf in parsed.functions:
+        if cf["part"] != 1:
+            continue
+        for cfl, cfn, count, _t, _l, cost in cf["calls"]:
+            callee = (cfl, cfn)
+            called[callee] = called.get(callee, 0) + count
+            if callee != (cf["fl"], cf["fn"]):
+                incoming[callee] = incoming.get(callee, 0) + cost
+    total = max(parsed.summary[0] if parsed.summary else 1, 1)
+    off = exact = 0
+    worst = 0.0
+    for k, cf in matched.items():
+        if k not in funcs:
+            continue
+        name = (cf["fl"], cf["fn"])
+        if called.get(name):
+            incl = incoming.get(name, 0)
+        else:
+            incl = cf["self"] + sum(c[5] for c in cf["calls"] if (c[0], c[1]) != name)
+        want = max(units(funcs[k][1]), units(funcs[k][0]))
+        if abs(incl - want) <= 1 + len(cf["calls"]):
+            exact += 1
+        if abs(incl - want) > 0.01 * total:
+            off += 1
+        worst = max(worst, abs(incl - want) / float(total))
+    KC.update(exact=exact, off=off, worst=worst, n=len(funcs))
 
 
 # ------------------------------------------------------------------- driver
@@ -471,8 +514,12 @@ def check_file(tool, workdir, path, pythons, extra_args):
         errs += against_pstats(parsed, funcs, edges)
     if errs:
         return "FAIL", errs
-    return "ok", "%d functions, summary %s, checked against %s" % (
+    info = "%d functions, summary %s, checked against %s" % (
         len(nblocks), parsed.summary[0] if parsed.summary else "-", py or "no Python (none loads it)")
+    if funcs:
+        info += "; KCachegrind Incl. = cumtime for %d/%d, off by > 1%% of total for %d (worst %.1f%%)" % (
+            KC["exact"], KC["n"], KC["off"], 100 * KC["worst"])
+    return "ok", info
 
 
 def main(argv):

@@ -1,0 +1,197 @@
+/*
+ * Call costs for the callgrind writer.
+ *
+ * pstats records, per caller -> callee edge, the callee's cumulative time
+ * for the calls from that caller (only the outermost call while the pair is
+ * active). Readers compute "inclusive" from the call lines: KCachegrind
+ * takes, for a function that has callers, the sum of its incoming calls
+ * (self-recursive calls left out); for a function without callers, its self
+ * cost plus its outgoing calls. callgrind_annotate --inclusive=yes sums
+ * incoming calls too. So the costs are planned in two steps:
+ *  1. columns: each function's incoming calls from other functions share
+ *     its cumtime (max(tottime, cumtime)) in proportion to the recorded
+ *     per-edge times (profile-module int edges: count x the callee's
+ *     cumtime per primitive call; all weights 0: the call counts), so that
+ *     KCachegrind's "Incl." is pstats' cumtime;
+ *  2. rows: a function's outgoing calls never add up to more than
+ *     max(tottime, cumtime) - tottime (scaled down when they do: recursion
+ *     through other functions, profiles dumped mid-run); a self-recursive
+ *     call gets what is left, up to its recorded time; what is still left
+ *     (callee time the profile recorded in cumtime but in no call) goes to
+ *     the pseudo-function, so that self + calls = cumtime as well.
+ * Integers are rounded by cumulative rounding: the parts add up exactly.
+ */
+#include <string.h>
+
+#include "pstats_callgrind_int.h"
+
+#define CG_MAX_COST 9000000000000000000.0 /* below 2^63, far above any profile */
+
+uint64_t pstats_cg_units(double seconds, double scale)
+{
+    double v = seconds * scale;
+    if (!(v > 0))
+        return 0;
+    if (v >= CG_MAX_COST)
+        return (uint64_t)CG_MAX_COST;
+    return (uint64_t)(v + 0.5);
+}
+
+/* Share `k` of `total` (prefix sums before and after), exactly summing to
+ * total over all shares. */
+static uint64_t cum_share(uint64_t total, double before, double after, double sum)
+{
+    if (!(sum > 0))
+        return 0;
+    double lo = (double)total * (before / sum), hi = (double)total * (after / sum);
+    uint64_t a = (uint64_t)(lo + 0.5), b = after >= sum ? total : (uint64_t)(hi + 0.5);
+    if (b > total)
+        b = total;
+    return b > a ? b - a : 0;
+}
+
+static double edge_weight(const pstats_edge *e, const pstats_func *callee)
+{
+    double w;
+    if (e->kind == PSTATS_EDGE_TUPLE) {
+        w = e->ct;
+    } else { /* count x the callee's cumulative time per (primitive) call */
+        int64_t per = callee->cc > 0 ? callee->cc : callee->nc;
+        w = per > 0 && e->nc > 0 ? (double)e->nc * (callee->ct / (double)per) : 0;
+    }
+    return w > 0 && w < 1e300 ? w : 0;
+}
+
+/* The target inclusive cost of a function: max(tottime, cumtime). */
+static uint64_t incl_target(const pstats_func *f, double scale, uint64_t *self)
+{
+    uint64_t c = pstats_cg_units(f->ct, scale);
+    *self = pstats_cg_units(f->tt, scale);
+    return c > *self ? c : *self;
+}
+
+/* Step 1 for callee g: fills its incoming edges into their callers' rows. */
+static void plan_column(cg_plan *pl, const pstats_stats *s, uint32_t g, double scale,
+                        size_t *cursor)
+{
+    pstats_func callee;
+    pstats_func_get(s, g, &callee);
+    uint64_t self, target = incl_target(&callee, scale, &self);
+    size_t n = pstats_ncallers(s, g);
+    double wsum = 0, nsum = 0;
+    for (size_t k = 0; k < n; k++) {
+        pstats_edge e;
+        pstats_caller_get(s, g, k, &e);
+        if (e.caller != g) {
+            wsum += edge_weight(&e, &callee);
+            nsum += e.nc > 0 ? (double)e.nc : 0;
+        }
+    }
+    int by_count = !(wsum > 0);
+    double sum = by_count ? nsum : wsum, prefix = 0;
+    for (size_t k = 0; k < n; k++) {
+        pstats_edge e;
+        pstats_caller_get(s, g, k, &e);
+        if (e.caller >= pl->nkeys)
+            continue;
+        cg_edge *out = &pl->e[cursor[e.caller]++];
+        double w = edge_weight(&e, &callee);
+        out->callee = g;
+        out->count = e.nc > 0 ? (uint64_t)e.nc : 0;
+        if (e.caller == g) { /* self-recursion: its recorded time, capped by the row */
+            out->cost = pstats_cg_units(w, scale);
+            continue;
+        }
+        double x = by_count ? (e.nc > 0 ? (double)e.nc : 0) : w;
+        out->cost = callee.in_stats ? cum_share(target, prefix, prefix + x, sum)
+                                    : pstats_cg_units(w, scale);
+        prefix += x;
+    }
+}
+
+int pstats_cg_plan_build(cg_plan *pl, const pstats_stats *s, double scale,
+                         const pymarshal_allocator *a)
+{
+    memset(pl, 0, sizeof *pl);
+    size_t nk = pstats_nkeys(s), ne = 0;
+    pl->nkeys = nk;
+    pl->off = pstats_cg_alloc(a, (nk + 1) * sizeof *pl->off);
+    size_t *cursor = pstats_cg_alloc(a, (nk + 1) * sizeof *cursor);
+    if (!pl->off || !cursor) {
+        pstats_cg_free(a, cursor);
+        return -1;
+    }
+    memset(pl->off, 0, (nk + 1) * sizeof *pl->off);
+    for (uint32_t g = 0; g < nk; g++)
+        for (size_t k = 0, n = pstats_ncallers(s, g); k < n; k++) {
+            pstats_edge e;
+            pstats_caller_get(s, g, k, &e);
+            if (e.caller < nk) {
+                pl->off[e.caller + 1]++;
+                ne++;
+            }
+        }
+    for (size_t f = 0; f < nk; f++)
+        pl->off[f + 1] += pl->off[f];
+    memcpy(cursor, pl->off, nk * sizeof *cursor);
+    pl->e = pstats_cg_alloc(a, (ne ? ne : 1) * sizeof *pl->e);
+    if (!pl->e) {
+        pstats_cg_free(a, cursor);
+        return -1;
+    }
+    pl->n = ne;
+    for (uint32_t g = 0; g < nk; g++)
+        plan_column(pl, s, g, scale, cursor);
+    pstats_cg_free(a, cursor);
+    return 0;
+}
+
+uint64_t pstats_cg_plan_row(cg_plan *pl, const pstats_stats *s, uint32_t f, double scale,
+                            uint64_t *self)
+{
+    pstats_func fn;
+    pstats_func_get(s, f, &fn);
+    uint64_t budget = incl_target(&fn, scale, self) - *self;
+    cg_edge *row = pl->e + pl->off[f];
+    size_t m = pl->off[f + 1] - pl->off[f];
+    if (!fn.in_stats) /* named only as a caller: no cumtime to meet */
+        return 0;
+    double sum = 0;
+    cg_edge *selfcall = NULL;
+    for (size_t k = 0; k < m; k++) {
+        if (row[k].callee == f)
+            selfcall = &row[k];
+        else
+            sum += (double)row[k].cost;
+    }
+    uint64_t used = 0;
+    if (sum > (double)budget) { /* step 2: never above the budget */
+        double prefix = 0;
+        for (size_t k = 0; k < m; k++)
+            if (&row[k] != selfcall) {
+                uint64_t c = cum_share(budget, prefix, prefix + (double)row[k].cost, sum);
+                prefix += (double)row[k].cost;
+                row[k].cost = c;
+            }
+        used = budget;
+    } else {
+        for (size_t k = 0; k < m; k++)
+            if (&row[k] != selfcall)
+                used += row[k].cost;
+    }
+    uint64_t left = budget - used;
+    if (selfcall) {
+        if (selfcall->cost > left)
+            selfcall->cost = left;
+        left -= selfcall->cost;
+    }
+    double tol = 0.5 * (double)m + 1; /* rounding: not worth a pseudo-call */
+    return (double)left > tol ? left : 0;
+}
+
+void pstats_cg_plan_free(cg_plan *pl, const pymarshal_allocator *a)
+{
+    pstats_cg_free(a, pl->off);
+    pstats_cg_free(a, pl->e);
+    memset(pl, 0, sizeof *pl);
+}
