@@ -97,6 +97,8 @@ typedef struct pstats_func {
     int64_t cc, nc;        /* primitive and total calls (saturated when big) */
     int cc_big, nc_big;    /* the exact value exceeds int64: see pstats_format_count */
     double tt, ct;         /* tottime, cumtime in seconds */
+    int in_stats;          /* 1: a key of the profile's dict (id < pstats_nfuncs);
+                              0: named only as a caller (all numbers 0) */
 } pstats_func;
 
 typedef enum pstats_edge_kind {
@@ -113,8 +115,12 @@ typedef struct pstats_edge {
 } pstats_edge;
 
 /* Functions in file (dict) order, ids 0..n-1. Python 3.15's
- * ('__sampled__',) marker is not a function (see pstats_is_sampled). */
+ * ('__sampled__',) marker is not a function (see pstats_is_sampled).
+ * Keys that appear only as callers (not as keys of the dict) get the ids
+ * n..pstats_nkeys()-1; pstats_func_get and pstats_func_label accept them
+ * too (their numbers are 0, in_stats 0). Edges name callers by these ids. */
 size_t pstats_nfuncs(const pstats_stats *s);
+size_t pstats_nkeys(const pstats_stats *s);
 void pstats_func_get(const pstats_stats *s, uint32_t id, pstats_func *out);
 /* Python's func_std_string: "{built-in method x}", "file:line(name)". Returns
  * the byte length; writes at most size-1 bytes plus NUL. */
@@ -123,8 +129,13 @@ size_t pstats_func_label(const pstats_stats *s, uint32_t id, char *buf, size_t s
 size_t pstats_format_count(const pstats_stats *s, uint32_t id, int which,
                            char *buf, size_t size);
 
+/* Exact decimal text of an edge's count (which: 0 cc, 1 nc) for the k-th
+ * caller (callees 0) or k-th callee (callees 1) of f. */
+size_t pstats_format_edge_count(const pstats_stats *s, uint32_t f, size_t k, int callees,
+                                int which, char *buf, size_t size);
+
 /* Callers of f (from f's own callers dict, in file order) and callees of f
- * (the inverse, in Python's order). */
+ * (the inverse, in Python's order: callees sorted by their dict order). */
 size_t pstats_ncallers(const pstats_stats *s, uint32_t f);
 void pstats_caller_get(const pstats_stats *s, uint32_t f, size_t k, pstats_edge *out);
 size_t pstats_ncallees(const pstats_stats *s, uint32_t f);
@@ -137,6 +148,10 @@ typedef struct pstats_totals {
 } pstats_totals;
 void pstats_get_totals(const pstats_stats *s, pstats_totals *out);
 int pstats_is_sampled(const pstats_stats *s);
+/* 1 when the data was written by Python 2 (strings are bytes; reports
+ * follow Python 2.7's pstats: widths in bytes, no space after an arrow
+ * with no entries). Decided from the marshal codes ('s', 'R'). */
+int pstats_is_py2(const pstats_stats *s);
 
 /* Number of inputs merged into s, and each one's name and mtime. */
 size_t pstats_ninputs(const pstats_stats *s);

@@ -1,0 +1,301 @@
+/*
+ * Printed names (func_std_string), widths, and the public read-only view
+ * of the model: functions, callers, callees, totals, inputs.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pstats_internal.h"
+
+static void put_str(psb *b, const pstats_stats *s, uint32_t id)
+{
+    psb_put(b, s->strs[id].p, s->strs[id].len);
+}
+
+/* The third item of a key as Python's %s prints it. */
+static void put_name(psb *b, const pstats_stats *s, const pkey *k)
+{
+    if (k->kkind != PSTATS_KEY_CODE) {
+        put_str(b, s, k->name);
+        return;
+    }
+    const pcode *c = &s->codes[k->name];
+    char tmp[96];
+    uint64_t addr = UINT64_C(0x7f0000000000) + ((c->offset << 4) & UINT64_C(0xffffffffff));
+    psb_puts(b, "<code object ");
+    put_str(b, s, c->name);
+    snprintf(tmp, sizeof tmp, " at 0x%012" PRIx64 ", file \"", addr);
+    psb_puts(b, tmp);
+    put_str(b, s, c->filename);
+    snprintf(tmp, sizeof tmp, "\", line %" PRId64 ">", c->firstlineno);
+    psb_puts(b, tmp);
+}
+
+void ps_put_name(psb *b, const pstats_stats *s, uint32_t id)
+{
+    put_name(b, s, &s->keys[id]);
+}
+
+static void label_into(const pstats_stats *s, uint32_t id, psb *b)
+{
+    const pkey *k = &s->keys[id];
+    const pstr *f = &s->strs[k->file];
+    if (k->kkind != PSTATS_KEY_CODE && k->line == 0 && f->len == 1 && f->p[0] == '~') {
+        const pstr *n = &s->strs[k->name];
+        if (n->len >= 2 && n->p[0] == '<' && n->p[n->len - 1] == '>') {
+            psb_put(b, "{", 1);
+            psb_put(b, n->p + 1, n->len - 2);
+            psb_put(b, "}", 1);
+        } else {
+            psb_put(b, n->p, n->len);
+        }
+        return;
+    }
+    char tmp[32];
+    psb_put(b, f->p, f->len);
+    snprintf(tmp, sizeof tmp, ":%" PRId64 "(", k->line);
+    psb_puts(b, tmp);
+    put_name(b, s, k);
+    psb_put(b, ")", 1);
+}
+
+int ps_label_dyn(const pstats_stats *s, uint32_t id, char **buf, size_t *cap, size_t *len)
+{
+    psb b;
+    psb_init(&b, (pstats_stats *)s);
+    b.p = *buf;
+    b.cap = *cap;
+    label_into(s, id, &b);
+    *buf = b.p;
+    *cap = b.cap;
+    *len = b.len;
+    return b.oom ? -1 : 0;
+}
+
+size_t ps_width(const pstats_stats *s, const char *p, size_t len)
+{
+    if (s->py2)
+        return len;
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += ((unsigned char)p[i] & 0xC0) != 0x80;
+    return n;
+}
+
+size_t ps_label_width(const pstats_stats *s, uint32_t id)
+{
+    const pkey *k = &s->keys[id];
+    const pstr *f = &s->strs[k->file];
+    if (k->kkind != PSTATS_KEY_CODE) {
+        const pstr *n = &s->strs[k->name];
+        size_t wn = ps_width(s, (const char *)n->p, n->len);
+        if (k->line == 0 && f->len == 1 && f->p[0] == '~')
+            return wn; /* braces replace the angle brackets */
+        char tmp[32];
+        int w = snprintf(tmp, sizeof tmp, ":%" PRId64 "(", k->line);
+        return ps_width(s, (const char *)f->p, f->len) + (size_t)w + wn + 1;
+    }
+    /* file:line(<code object NAME at 0x..., file "FILE", line N>) */
+    const pcode *c = &s->codes[k->name];
+    char tmp[96];
+    size_t w = ps_width(s, (const char *)f->p, f->len);
+    w += (size_t)snprintf(tmp, sizeof tmp, ":%" PRId64 "(", k->line);
+    w += strlen("<code object ") + ps_width(s, (const char *)s->strs[c->name].p, s->strs[c->name].len);
+    w += strlen(" at 0x000000000000, file \"");
+    w += ps_width(s, (const char *)s->strs[c->filename].p, s->strs[c->filename].len);
+    w += (size_t)snprintf(tmp, sizeof tmp, "\", line %" PRId64 ">", c->firstlineno) + 1;
+    return w;
+}
+
+size_t ps_label(const pstats_stats *s, uint32_t id, char *out, size_t size)
+{
+    char *buf = NULL;
+    size_t cap = 0, len = 0;
+    if (ps_label_dyn(s, id, &buf, &cap, &len) != 0)
+        len = 0;
+    if (size > 0) {
+        size_t n = len < size - 1 ? len : size - 1;
+        if (n)
+            memcpy(out, buf, n);
+        out[n] = 0;
+    }
+    ps_free((pstats_stats *)s, buf);
+    return len;
+}
+
+void ps_compute_max_name(pstats_stats *s)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < s->nstats; i++) {
+        size_t w = ps_label_width(s, (uint32_t)i);
+        if (w > m)
+            m = w;
+    }
+    s->max_name_len = m;
+}
+
+/* ----------------------------------------------------------- public view */
+
+size_t pstats_nfuncs(const pstats_stats *s) { return s->nstats; }
+size_t pstats_nkeys(const pstats_stats *s) { return s->nkeys; }
+int pstats_is_sampled(const pstats_stats *s) { return s->sampled; }
+int pstats_is_py2(const pstats_stats *s) { return s->py2; }
+
+static int64_t sat(const pstats_stats *s, pnum n, int *big)
+{
+    *big = 0;
+    if (n.kind == PN_INT)
+        return n.u.i;
+    if (n.kind == PN_FLOAT)
+        return (int64_t)n.u.f;
+    *big = 1;
+    return s->bigs[n.u.big].neg ? INT64_MIN : INT64_MAX;
+}
+
+void pstats_func_get(const pstats_stats *s, uint32_t id, pstats_func *out)
+{
+    memset(out, 0, sizeof *out);
+    if (id >= s->nkeys)
+        return;
+    const pkey *k = &s->keys[id];
+    out->file = (const char *)s->strs[k->file].p;
+    out->file_len = s->strs[k->file].len;
+    uint32_t nm = k->kkind == PSTATS_KEY_CODE ? s->codes[k->name].name : k->name;
+    out->name = (const char *)s->strs[nm].p;
+    out->name_len = s->strs[nm].len;
+    out->line = k->line;
+    out->key_kind = (pstats_key_kind)k->kkind;
+    out->cc = sat(s, pn_get(k->v, k->kinds, 0), &out->cc_big);
+    out->nc = sat(s, pn_get(k->v, k->kinds, 1), &out->nc_big);
+    out->tt = pn_double(s, pn_get(k->v, k->kinds, 2));
+    out->ct = pn_double(s, pn_get(k->v, k->kinds, 3));
+    out->in_stats = id < s->nstats;
+}
+
+size_t pstats_func_label(const pstats_stats *s, uint32_t id, char *buf, size_t size)
+{
+    if (id >= s->nkeys) {
+        if (size)
+            buf[0] = 0;
+        return 0;
+    }
+    return ps_label(s, id, buf, size);
+}
+
+static size_t fmt_num(const pstats_stats *s, pnum n, char *buf, size_t size)
+{
+    psb b;
+    psb_init(&b, (pstats_stats *)s);
+    pn_str(s, n, &b);
+    size_t len = b.oom ? 0 : b.len;
+    if (size) {
+        size_t k = len < size - 1 ? len : size - 1;
+        if (k)
+            memcpy(buf, b.p, k);
+        buf[k] = 0;
+    }
+    psb_free(&b);
+    return len;
+}
+
+size_t pstats_format_count(const pstats_stats *s, uint32_t id, int which,
+                           char *buf, size_t size)
+{
+    if (id >= s->nkeys) {
+        if (size)
+            buf[0] = 0;
+        return 0;
+    }
+    const pkey *k = &s->keys[id];
+    return fmt_num(s, pn_get(k->v, k->kinds, which ? 1 : 0), buf, size);
+}
+
+size_t pstats_format_edge_count(const pstats_stats *s, uint32_t f, size_t k, int callees,
+                                int which, char *buf, size_t size)
+{
+    const pedge *e;
+    if (callees) {
+        if (ps_build_callees((pstats_stats *)s) || f >= s->nkeys ||
+            k >= (size_t)(s->callee_off[f + 1] - s->callee_off[f]))
+            return 0;
+        e = &s->edges[s->callee_edge[s->callee_off[f] + k]];
+    } else {
+        if (f >= s->nstats || k >= s->keys[f].nedges)
+            return 0;
+        e = &s->edges[s->keys[f].edge_start + k];
+    }
+    int field = e->kind == PSTATS_EDGE_INT ? 0 : (which ? 0 : 1);
+    return fmt_num(s, pn_get(e->v, e->kinds, field), buf, size);
+}
+
+size_t pstats_ncallers(const pstats_stats *s, uint32_t f)
+{
+    return f < s->nstats ? s->keys[f].nedges : 0;
+}
+
+static void edge_out(const pstats_stats *s, const pedge *e, uint32_t callee, pstats_edge *out)
+{
+    memset(out, 0, sizeof *out);
+    out->caller = e->caller;
+    out->callee = callee;
+    out->kind = (pstats_edge_kind)e->kind;
+    if (e->kind == PSTATS_EDGE_INT) {
+        out->nc = out->cc = sat(s, pn_get(e->v, e->kinds, 0), &out->nc_big);
+        out->cc_big = out->nc_big;
+        return;
+    }
+    out->nc = sat(s, pn_get(e->v, e->kinds, 0), &out->nc_big);
+    out->cc = sat(s, pn_get(e->v, e->kinds, 1), &out->cc_big);
+    out->tt = pn_double(s, pn_get(e->v, e->kinds, 2));
+    out->ct = pn_double(s, pn_get(e->v, e->kinds, 3));
+}
+
+void pstats_caller_get(const pstats_stats *s, uint32_t f, size_t k, pstats_edge *out)
+{
+    if (f >= s->nstats || k >= s->keys[f].nedges) {
+        memset(out, 0, sizeof *out);
+        return;
+    }
+    edge_out(s, &s->edges[s->keys[f].edge_start + k], f, out);
+}
+
+size_t pstats_ncallees(const pstats_stats *s, uint32_t f)
+{
+    if (ps_build_callees((pstats_stats *)s) || f >= s->nkeys)
+        return 0;
+    return s->callee_off[f + 1] - s->callee_off[f];
+}
+
+void pstats_callee_get(const pstats_stats *s, uint32_t f, size_t k, pstats_edge *out)
+{
+    if (ps_build_callees((pstats_stats *)s) || f >= s->nkeys ||
+        k >= (size_t)(s->callee_off[f + 1] - s->callee_off[f])) {
+        memset(out, 0, sizeof *out);
+        return;
+    }
+    size_t pos = s->callee_off[f] + k;
+    edge_out(s, &s->edges[s->callee_edge[pos]], s->callee_src[pos], out);
+}
+
+void pstats_get_totals(const pstats_stats *s, pstats_totals *out)
+{
+    int big;
+    memset(out, 0, sizeof *out);
+    out->total_calls = sat(s, s->total_calls, &big);
+    out->prim_calls = sat(s, s->prim_calls, &big);
+    out->total_tt = pn_double(s, s->total_tt);
+    for (size_t i = 0; i < s->nstats; i++)
+        out->ntop += (s->keys[i].flags & KF_TOP) != 0;
+}
+
+size_t pstats_ninputs(const pstats_stats *s) { return s->ninputs; }
+
+const char *pstats_input_name(const pstats_stats *s, size_t i, time_t *mtime)
+{
+    if (i >= s->ninputs)
+        return NULL;
+    if (mtime)
+        *mtime = s->inputs[i].has_mtime ? s->inputs[i].mtime : (time_t)-1;
+    return s->inputs[i].name;
+}

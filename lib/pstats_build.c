@@ -1,0 +1,253 @@
+/*
+ * Finishing a model after loading or merging: final key ids (dict keys
+ * first, in dict order), edges grouped by callee, and the derived views
+ * (key-tuple order rank, callees index).
+ */
+#include <string.h>
+
+#include "pstats_internal.h"
+
+static int nomem(pstats_error *err)
+{
+    ps_seterr(err, PSTATS_ENOMEM, NULL, 0, 0, "out of memory");
+    return -1;
+}
+
+/* Edges of each stats key (new id i, old id order[i]) copied in order. */
+static int regroup_ranges(pstats_stats *s, const uint32_t *order, size_t norder,
+                          const uint32_t *perm, pkey *nk)
+{
+    size_t pos = 0, contiguous = 1;
+    for (size_t i = 0; i < norder; i++) {
+        const pkey *k = &s->keys[order[i]];
+        if (k->nedges && k->edge_start != pos)
+            contiguous = 0;
+        pos += k->nedges;
+    }
+    pedge *ne = s->edges;
+    if (!contiguous) {
+        ne = ps_malloc(s, (pos ? pos : 1) * sizeof(pedge));
+        if (!ne)
+            return -1;
+    }
+    pos = 0;
+    for (size_t i = 0; i < norder; i++) {
+        const pkey *k = &s->keys[order[i]];
+        if (!contiguous && k->nedges)
+            memcpy(ne + pos, s->edges + k->edge_start, k->nedges * sizeof(pedge));
+        nk[i].edge_start = (uint32_t)pos;
+        nk[i].nedges = k->nedges;
+        pos += k->nedges;
+    }
+    for (size_t e = 0; e < pos; e++)
+        ne[e].caller = perm[ne[e].caller];
+    if (!contiguous) {
+        ps_free(s, s->edges);
+        s->edges = ne;
+        s->cap_edges = pos ? pos : 1;
+    }
+    s->nedges = pos;
+    return 0;
+}
+
+/* Stable counting sort of edges by their callee's new id. */
+static int regroup_sort(pstats_stats *s, const uint32_t *edge_callee, size_t norder,
+                        const uint32_t *perm, pkey *nk)
+{
+    uint32_t *cnt = ps_malloc(s, (norder + 1) * sizeof(uint32_t));
+    pedge *ne = ps_malloc(s, (s->nedges ? s->nedges : 1) * sizeof(pedge));
+    if (!cnt || !ne) {
+        ps_free(s, cnt);
+        ps_free(s, ne);
+        return -1;
+    }
+    memset(cnt, 0, (norder + 1) * sizeof(uint32_t));
+    for (size_t e = 0; e < s->nedges; e++)
+        cnt[perm[edge_callee[e]]]++;
+    uint32_t pos = 0;
+    for (size_t i = 0; i < norder; i++) {
+        nk[i].edge_start = pos;
+        nk[i].nedges = cnt[i];
+        pos += cnt[i];
+        cnt[i] = nk[i].edge_start;
+    }
+    for (size_t e = 0; e < s->nedges; e++) {
+        uint32_t c = perm[edge_callee[e]];
+        ne[cnt[c]] = s->edges[e];
+        ne[cnt[c]].caller = perm[ne[cnt[c]].caller];
+        cnt[c]++;
+    }
+    ps_free(s, cnt);
+    ps_free(s, s->edges);
+    s->edges = ne;
+    s->cap_edges = s->nedges ? s->nedges : 1;
+    return 0;
+}
+
+int ps_finalize(pstats_stats *s, const uint32_t *order, size_t norder,
+                const uint32_t *edge_callee, pstats_error *err)
+{
+    size_t n = s->nkeys;
+    uint32_t *perm = ps_malloc(s, (n ? n : 1) * sizeof(uint32_t));
+    pkey *nk = ps_malloc(s, (n ? n : 1) * sizeof(pkey));
+    if (!perm || !nk) {
+        ps_free(s, perm);
+        ps_free(s, nk);
+        return nomem(err);
+    }
+    for (size_t i = 0; i < n; i++)
+        perm[i] = UINT32_MAX;
+    for (size_t i = 0; i < norder; i++)
+        perm[order[i]] = (uint32_t)i;
+    size_t next = norder;
+    for (size_t i = 0; i < n; i++)
+        if (perm[i] == UINT32_MAX)
+            perm[i] = (uint32_t)next++;
+    for (size_t i = 0; i < n; i++) {
+        nk[perm[i]] = s->keys[i];
+        nk[perm[i]].flags = (uint8_t)((s->keys[i].flags & ~KF_STATS) |
+                                      (perm[i] < norder ? KF_STATS : 0));
+    }
+    int rc = edge_callee ? regroup_sort(s, edge_callee, norder, perm, nk)
+                         : regroup_ranges(s, order, norder, perm, nk);
+    ps_free(s, perm);
+    if (rc) {
+        ps_free(s, nk);
+        return nomem(err);
+    }
+    for (size_t i = norder; i < n; i++) {
+        nk[i].edge_start = (uint32_t)s->nedges;
+        nk[i].nedges = 0;
+    }
+    ps_free(s, s->keys);
+    s->keys = nk;
+    s->cap_keys = n ? n : 1;
+    s->nstats = norder;
+    ps_drop_views(s);
+    if (ps_rehash_keys(s))
+        return nomem(err);
+    return 0;
+}
+
+/* ------------------------------------------------------------ key rank */
+
+static int key_tuple_cmp(const pstats_stats *s, uint32_t a, uint32_t b)
+{
+    const pkey *x = &s->keys[a], *y = &s->keys[b];
+    int c = ps_strcmp(s, x->file, y->file);
+    if (c)
+        return c;
+    if (x->line != y->line)
+        return x->line < y->line ? -1 : 1;
+    if (x->kkind != y->kkind) /* Python cannot compare code with str */
+        return x->kkind < y->kkind ? -1 : 1;
+    uint32_t nx = x->name, ny = y->name;
+    if (x->kkind == PSTATS_KEY_CODE) {
+        nx = s->codes[nx].name;
+        ny = s->codes[ny].name;
+        c = ps_strcmp(s, nx, ny);
+        return c ? c : (x->name < y->name ? -1 : (x->name > y->name));
+    }
+    return ps_strcmp(s, nx, ny);
+}
+
+static int rank_cmp(const void *ctx, uint32_t a, uint32_t b)
+{
+    return key_tuple_cmp(ctx, a, b);
+}
+
+int ps_build_rank(pstats_stats *s)
+{
+    if (s->rank)
+        return 0;
+    size_t n = s->nkeys ? s->nkeys : 1;
+    uint32_t *idx = ps_malloc(s, n * sizeof(uint32_t));
+    uint32_t *tmp = ps_malloc(s, n * sizeof(uint32_t));
+    if (!idx || !tmp) {
+        ps_free(s, idx);
+        ps_free(s, tmp);
+        return -1;
+    }
+    for (size_t i = 0; i < s->nkeys; i++)
+        idx[i] = (uint32_t)i;
+    ps_merge_sort(idx, tmp, s->nkeys, rank_cmp, s);
+    for (size_t i = 0; i < s->nkeys; i++)
+        tmp[idx[i]] = (uint32_t)i;
+    ps_free(s, idx);
+    s->rank = tmp;
+    return 0;
+}
+
+/* Callees: for each key, the edges naming it as caller, ordered by the
+ * callee's dict position (Python builds all_callees iterating the stats). */
+int ps_build_callees(pstats_stats *s)
+{
+    if (s->callee_off)
+        return 0;
+    uint32_t *off = ps_malloc(s, (s->nkeys + 1) * sizeof(uint32_t));
+    uint32_t *ed = ps_malloc(s, (s->nedges ? s->nedges : 1) * sizeof(uint32_t));
+    uint32_t *src = ps_malloc(s, (s->nedges ? s->nedges : 1) * sizeof(uint32_t));
+    if (!off || !ed || !src) {
+        ps_free(s, off);
+        ps_free(s, ed);
+        ps_free(s, src);
+        return -1;
+    }
+    memset(off, 0, (s->nkeys + 1) * sizeof(uint32_t));
+    for (size_t e = 0; e < s->nedges; e++)
+        off[s->edges[e].caller + 1]++;
+    for (size_t i = 0; i < s->nkeys; i++)
+        off[i + 1] += off[i];
+    for (size_t f = 0; f < s->nstats; f++) {
+        const pkey *k = &s->keys[f];
+        for (uint32_t e = k->edge_start; e < k->edge_start + k->nedges; e++) {
+            src[off[s->edges[e].caller]] = (uint32_t)f;
+            ed[off[s->edges[e].caller]++] = e;
+        }
+    }
+    for (size_t i = s->nkeys; i > 0; i--)
+        off[i] = off[i - 1];
+    off[0] = 0;
+    s->callee_off = off;
+    s->callee_edge = ed;
+    s->callee_src = src;
+    return 0;
+}
+
+/* Bottom-up stable merge sort of ids. */
+void ps_merge_sort(uint32_t *a, uint32_t *tmp, size_t n, ps_cmp_fn cmp, const void *ctx)
+{
+    /* runs of 16 by insertion sort */
+    const size_t run = 16;
+    for (size_t lo = 0; lo < n; lo += run) {
+        size_t hi = lo + run < n ? lo + run : n;
+        for (size_t i = lo + 1; i < hi; i++) {
+            uint32_t v = a[i];
+            size_t j = i;
+            while (j > lo && cmp(ctx, a[j - 1], v) > 0) {
+                a[j] = a[j - 1];
+                j--;
+            }
+            a[j] = v;
+        }
+    }
+    uint32_t *src = a, *dst = tmp;
+    for (size_t width = run; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n;
+            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                dst[k++] = cmp(ctx, src[j], src[i]) < 0 ? src[j++] : src[i++];
+            while (i < mid)
+                dst[k++] = src[i++];
+            while (j < hi)
+                dst[k++] = src[j++];
+        }
+        uint32_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a)
+        memcpy(a, src, n * sizeof(uint32_t));
+}

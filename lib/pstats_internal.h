@@ -1,0 +1,209 @@
+/*
+ * libpstats internals: the compact model shared by the loader, the merge,
+ * sort and report code and the writers. Not installed; the public view is
+ * include/pstats/pstats.h.
+ */
+#ifndef PSTATS_INTERNAL_H
+#define PSTATS_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pstats/pstats.h"
+
+/* ------------------------------------------------------------- numbers */
+
+/* A Python number as the model keeps it: an int that fits int64, a float,
+ * or an index into the model's table of big ints. Stored as 8 raw bytes
+ * plus a 2-bit kind. */
+enum { PN_INT = 0, PN_FLOAT = 1, PN_BIG = 2 };
+
+typedef struct pnum {
+    uint8_t kind;
+    union { int64_t i; double f; uint32_t big; } u;
+} pnum;
+
+typedef struct pbig {       /* sign and magnitude, base 2^32 limbs */
+    uint32_t off, nlimbs;   /* into pstats_stats.limbs */
+    uint8_t neg;
+} pbig;
+
+/* ----------------------------------------------------------------- model */
+
+typedef struct pstr {
+    const uint8_t *p;
+    uint32_t len, hash;
+    uint8_t is_bytes;
+} pstr;
+
+typedef struct pcode {        /* a code object used as a key's third item */
+    uint32_t name, filename;  /* string ids */
+    int64_t firstlineno;
+    uint64_t offset;          /* where it was read: its made-up address */
+} pcode;
+
+enum { KF_STATS = 1, KF_TOP = 2 };
+
+typedef struct pkey {
+    uint32_t file, name;      /* string ids; name is a pcode index for CODE keys */
+    int64_t line;
+    uint64_t v[4];            /* cc nc tt ct, raw pnum payloads */
+    uint32_t edge_start, nedges;
+    uint8_t kinds;            /* 2 bits per field of v */
+    uint8_t kkind;            /* pstats_key_kind */
+    uint8_t flags;            /* KF_* */
+} pkey;
+
+typedef struct pedge {
+    uint32_t caller;          /* key id */
+    uint8_t kinds;
+    uint8_t kind;             /* pstats_edge_kind */
+    uint64_t v[4];            /* nc cc tt ct (INT edges: v[0] only) */
+} pedge;
+
+typedef struct pinput {
+    char *name;
+    time_t mtime;
+    int has_mtime;
+} pinput;
+
+typedef struct pmap {         /* input bytes the model's strings point into */
+    void *addr;
+    size_t len;
+    int is_mmap;
+} pmap;
+
+typedef struct pchunk {
+    struct pchunk *next;
+    size_t used, cap;
+    /* bytes follow */
+} pchunk;
+
+struct pstats_stats {
+    pymarshal_allocator alc;
+
+    pstr *strs; size_t nstrs, cap_strs;
+    uint32_t *str_slots; size_t str_mask;   /* open addressing: id+1, 0 empty */
+
+    pkey *keys; size_t nkeys, cap_keys;
+    size_t nstats;                          /* keys 0..nstats-1 are the dict */
+    uint32_t *key_slots; size_t key_mask;
+
+    pedge *edges; size_t nedges, cap_edges;
+    pcode *codes; size_t ncodes, cap_codes;
+
+    uint32_t *limbs; size_t nlimbs, cap_limbs;
+    pbig *bigs; size_t nbigs, cap_bigs;
+
+    pchunk *arena;
+    pmap *maps; size_t nmaps, cap_maps;
+    pinput *inputs; size_t ninputs, cap_inputs;
+
+    pnum total_calls, prim_calls, total_tt;
+    size_t max_name_len;
+    int py2;        /* written by Python 2: strings are bytes, 2.7 layout */
+    int sampled;    /* held Python 3.15's ('__sampled__',) marker */
+
+    uint32_t *fcn_list;  /* sorted stats ids, NULL: not sorted */
+    char sort_type[256];
+
+    uint32_t *callee_off, *callee_edge; /* callees view, built on demand */
+    uint32_t *callee_src;               /* the callee of each callee_edge entry */
+    uint32_t *rank;                     /* key order by (file, line, name) */
+};
+
+/* ---------------------------------------------------------------- memory */
+
+void *ps_malloc(pstats_stats *s, size_t n);
+void *ps_realloc(pstats_stats *s, void *p, size_t n);
+void ps_free(pstats_stats *s, void *p);
+/* Grow *arr (of elsize-byte items, capacity *cap) to hold `need` items. */
+int ps_grow(pstats_stats *s, void **arr, size_t *cap, size_t need, size_t elsize);
+/* Bytes that live as long as the model. */
+void *ps_arena(pstats_stats *s, size_t n);
+void ps_drop_views(pstats_stats *s);   /* sort, callees, rank caches */
+void ps_clear(pstats_stats *s);        /* free all contents, keep the handle */
+void ps_replace(pstats_stats *s, pstats_stats *t); /* s := t; t's handle freed */
+
+/* Strings: intern bytes (copied into the arena unless `keep` says they
+ * already live as long as the model). UINT32_MAX on allocation failure. */
+uint32_t ps_intern(pstats_stats *s, const uint8_t *p, size_t len, int is_bytes, int keep);
+/* Keys: find or add (file, line, name, kind); *isnew tells. */
+uint32_t ps_key(pstats_stats *s, uint32_t file, int64_t line, uint32_t name,
+                uint8_t kkind, int *isnew);
+uint32_t ps_code(pstats_stats *s, uint32_t name, uint32_t filename, int64_t firstlineno,
+                 uint64_t offset);
+int ps_rehash_keys(pstats_stats *s);
+
+/* ---------------------------------------------------------------- numbers */
+
+static inline pnum pn_int(int64_t i) { pnum n; n.kind = PN_INT; n.u.i = i; return n; }
+static inline pnum pn_float(double f) { pnum n; n.kind = PN_FLOAT; n.u.f = f; return n; }
+pnum pn_get(const uint64_t *v, uint8_t kinds, int field);
+void pn_set(uint64_t *v, uint8_t *kinds, int field, pnum n);
+/* a + b with Python's semantics (int + int exact). -1 on allocation failure. */
+int pn_add(pstats_stats *s, pnum a, pnum b, pnum *out);
+/* -1, 0, 1, or 2 when unordered (NaN). */
+int pn_cmp(const pstats_stats *s, pnum a, pnum b);
+double pn_double(const pstats_stats *s, pnum a);
+int pn_is_zero(pnum a);
+/* A growing byte buffer that owns its memory through the model's
+ * allocator; `oom` is sticky. */
+typedef struct psb {
+    pstats_stats *s;
+    char *p;
+    size_t len, cap;
+    int oom;
+} psb;
+void psb_init(psb *b, pstats_stats *s);
+void psb_free(psb *b);
+void psb_put(psb *b, const void *p, size_t n);
+void psb_puts(psb *b, const char *z);
+void psb_pad(psb *b, size_t n);   /* n spaces */
+/* Python's str(n) and '%d' % n, appended. */
+void pn_str(const pstats_stats *s, pnum a, psb *b);
+void pn_fmt_d(const pstats_stats *s, pnum a, psb *b);
+/* Big ints from marshal's 15-bit digits; and back. */
+int pn_from_digits(pstats_stats *s, const uint8_t *le16, size_t ndigits, int neg, pnum *out);
+size_t pn_ndigits15(const pstats_stats *s, pnum a);
+void pn_to_digits(const pstats_stats *s, pnum a, uint16_t *digits, int *neg);
+/* Copy a number of another model into s. */
+int pn_import(pstats_stats *s, const pstats_stats *from, pnum a, pnum *out);
+
+/* ----------------------------------------------------------------- labels */
+
+/* func_std_string of a key, byte length; writes at most size-1 + NUL. */
+size_t ps_label(const pstats_stats *s, uint32_t id, char *buf, size_t size);
+/* Width as Python's len(): code points (bytes for Python 2 models). */
+size_t ps_width(const pstats_stats *s, const char *p, size_t len);
+size_t ps_label_width(const pstats_stats *s, uint32_t id);
+/* func[2] as Python's %s prints it (a code object's repr). */
+void ps_put_name(psb *b, const pstats_stats *s, uint32_t id);
+int ps_label_dyn(const pstats_stats *s, uint32_t id, char **buf, size_t *cap, size_t *len);
+
+/* ----------------------------------------------------------------- builder */
+
+/* Put keys 0..nstats-1 in `order`, caller-only keys after them, and edges
+ * grouped by callee (stable). `edge_callee` gives each edge's callee (NULL:
+ * edges already grouped via keys' edge_start/nedges). */
+int ps_finalize(pstats_stats *s, const uint32_t *order, size_t norder,
+                const uint32_t *edge_callee, pstats_error *err);
+/* The key tuple order rank (sorted by file, line, name). */
+int ps_build_rank(pstats_stats *s);
+int ps_build_callees(pstats_stats *s);
+/* Stable sort of ids; cmp returns <0, 0, >0 (anything but <0 keeps order). */
+typedef int (*ps_cmp_fn)(const void *ctx, uint32_t a, uint32_t b);
+void ps_merge_sort(uint32_t *a, uint32_t *tmp, size_t n, ps_cmp_fn cmp, const void *ctx);
+
+void ps_seterr(pstats_error *err, pstats_errcode code, const char *file,
+               int has_offset, size_t offset, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+int ps_add_input(pstats_stats *s, const char *name, time_t mtime, int has_mtime);
+/* Recompute max_name_len, totals (dict order) and top-level flags. */
+void ps_compute_max_name(pstats_stats *s);
+/* Compare two strings as Python compares str (code points) or bytes. */
+int ps_strcmp(const pstats_stats *s, uint32_t a, uint32_t b);
+/* Describe a non-pstats input by its first bytes; NULL when unknown. */
+const char *ps_sniff(const uint8_t *p, size_t len);
+
+#endif

@@ -1,0 +1,736 @@
+/*
+ * Loading a pstats file: one pass over libpymarshal's token stream straight
+ * into the model's flat arrays. Key tuples met again through marshal
+ * references cost a table lookup; references to objects not interpreted at
+ * first sight are replayed by a sub-reader (an explicit stack, no C
+ * recursion).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pstats_internal.h"
+
+#define MAX_REPLAY 64
+enum { TAG_STR = 1u << 30, TAG_KEY = 2u << 30, TAG_CODE = 3u << 30, TAG_MASK = 3u << 30 };
+
+typedef struct kstate { uint32_t seq, edge; } kstate;
+
+typedef struct loader {
+    pstats_stats *s;
+    pstats_error *err;
+    const char *name;
+    int keep;
+    pymarshal_reader *stack[MAX_REPLAY];
+    int top;
+    uint32_t *slots; size_t cap_slots;
+    uint32_t *order; size_t norder, cap_order;
+    kstate *ks; size_t cap_ks;
+    uint32_t seq;
+    int saw_py2, saw_v4, saw_ref;
+    int py2_keys;   /* key strings written as Python 2 byte strings */
+    uint8_t *conv; size_t cap_conv;   /* Latin-1 to UTF-8 scratch */
+} loader;
+
+/* ------------------------------------------------------------- errors */
+
+static const char *writer_guess(const loader *L)
+{
+    if (L->saw_py2)
+        return "; the data looks written by Python 2 (marshal 's'/'R' string codes)";
+    if (L->saw_v4)
+        return "; the data looks written by Python 3.4+ (marshal v4 short forms)";
+    if (L->saw_ref)
+        return "; the data looks written by Python 3.4+ (marshal v3+ references)";
+    return "";
+}
+
+static int fail_nomem(loader *L)
+{
+    ps_seterr(L->err, PSTATS_ENOMEM, L->name, 0, 0, "out of memory");
+    return -1;
+}
+
+static int fail_marshal(loader *L, pymarshal_reader *r)
+{
+    const pymarshal_error *e = pymarshal_reader_error(r);
+    if (e->code == PYMARSHAL_ENOMEM)
+        return fail_nomem(L);
+    ps_seterr(L->err, PSTATS_EMARSHAL, L->name, 1, e->offset,
+              "broken marshal data at byte %zu: %s%s", e->offset, e->msg, writer_guess(L));
+    return -1;
+}
+
+static int fail_shape(loader *L, const pymarshal_token *t, const char *want)
+{
+    const char *k = pymarshal_kind_name(t->kind);
+    ps_seterr(L->err, PSTATS_EFORMAT, L->name, 1, t->offset,
+              "not a pstats profile: at byte %zu expected %s, found a%s %s", t->offset, want,
+              (k[0] == 'i' || k[0] == 'e') ? "n" : "", k);
+    return -1;
+}
+
+/* -------------------------------------------------------------- tokens */
+
+static void note_code(loader *L, const pymarshal_token *t)
+{
+    if (t->code == 's' || t->code == 'R')
+        L->saw_py2 = 1;
+    else if (t->code == 'z' || t->code == 'Z' || t->code == 'a' || t->code == 'A' ||
+             t->code == ')')
+        L->saw_v4 = 1;
+    if (t->ref_slot >= 0 || (t->via_ref && t->code != 'R') || t->kind == PYMARSHAL_REF)
+        L->saw_ref = 1;
+}
+
+static int next_tok(loader *L, pymarshal_token *t)
+{
+    for (;;) {
+        int rc = pymarshal_reader_next(L->stack[L->top], t);
+        if (rc > 0) {
+            note_code(L, t);
+            return 0;
+        }
+        if (rc < 0)
+            return fail_marshal(L, L->stack[L->top]);
+        if (L->top == 0) {
+            ps_seterr(L->err, PSTATS_EMARSHAL, L->name, 1,
+                      pymarshal_reader_offset(L->stack[0]), "the marshal data ends early");
+            return -1;
+        }
+        pymarshal_reader_free(L->stack[L->top--]);
+    }
+}
+
+/* Replace a REF token by the first token of the object it names. */
+static int expand_ref(loader *L, pymarshal_token *t)
+{
+    while (t->kind == PYMARSHAL_REF) {
+        if (L->top + 1 >= MAX_REPLAY) {
+            ps_seterr(L->err, PSTATS_EMARSHAL, L->name, 1, t->offset,
+                      "references nested too deeply at byte %zu", t->offset);
+            return -1;
+        }
+        pymarshal_error me;
+        pymarshal_reader *r = pymarshal_reader_replay(L->stack[0], t->ref_target, &me);
+        if (!r) {
+            if (me.code == PYMARSHAL_ENOMEM)
+                return fail_nomem(L);
+            ps_seterr(L->err, PSTATS_EMARSHAL, L->name, 1, t->offset,
+                      "broken marshal data at byte %zu: %s", t->offset, me.msg);
+            return -1;
+        }
+        L->stack[++L->top] = r;
+        if (next_tok(L, t))
+            return -1;
+    }
+    return 0;
+}
+
+static int skip_tok(loader *L, const pymarshal_token *t)
+{
+    switch (t->kind) {
+    case PYMARSHAL_TUPLE: case PYMARSHAL_LIST: case PYMARSHAL_DICT: case PYMARSHAL_SET:
+    case PYMARSHAL_FROZENSET: case PYMARSHAL_CODE: case PYMARSHAL_SLICE:
+    case PYMARSHAL_FROZENDICT:
+        if (pymarshal_reader_skip(L->stack[L->top]))
+            return fail_marshal(L, L->stack[L->top]);
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static int map_slot(loader *L, int64_t slot, uint32_t tagged)
+{
+    if (slot < 0 || slot >= (int64_t)UINT32_MAX)
+        return 0;
+    size_t need = (size_t)slot + 1, old = L->cap_slots;
+    if (need > old) {
+        if (ps_grow(L->s, (void **)&L->slots, &L->cap_slots, need, sizeof(uint32_t)))
+            return fail_nomem(L);
+        memset(L->slots + old, 0, (L->cap_slots - old) * sizeof(uint32_t));
+    }
+    L->slots[slot] = tagged;
+    return 0;
+}
+
+static uint32_t slot_get(const loader *L, int64_t slot, uint32_t tag)
+{
+    if (slot < 0 || (size_t)slot >= L->cap_slots)
+        return UINT32_MAX;
+    uint32_t v = L->slots[slot];
+    if (!v || (v & TAG_MASK) != tag)
+        return UINT32_MAX;
+    return (v & ~TAG_MASK) - 1;
+}
+
+/* ------------------------------------------------------------- values */
+
+static int get_str(loader *L, const pymarshal_token *t, uint32_t *id)
+{
+    if (t->kind != PYMARSHAL_STR && t->kind != PYMARSHAL_BYTES)
+        return fail_shape(L, t, "a str");
+    if (t->via_ref && (*id = slot_get(L, t->ref_target, TAG_STR)) != UINT32_MAX)
+        return 0;
+    const uint8_t *p = t->data;
+    size_t len = t->len;
+    int keep = L->keep;
+    if (t->kind == PYMARSHAL_STR && t->text == PYMARSHAL_LATIN1) {
+        size_t hi = 0;
+        for (size_t i = 0; i < len; i++)
+            hi += p[i] >= 0x80;
+        if (hi) {
+            if (ps_grow(L->s, (void **)&L->conv, &L->cap_conv, len + hi, 1))
+                return fail_nomem(L);
+            size_t k = 0;
+            for (size_t i = 0; i < len; i++) {
+                if (p[i] < 0x80)
+                    L->conv[k++] = p[i];
+                else {
+                    L->conv[k++] = (uint8_t)(0xC0 | p[i] >> 6);
+                    L->conv[k++] = (uint8_t)(0x80 | (p[i] & 0x3F));
+                }
+            }
+            p = L->conv;
+            len = k;
+            keep = 0;
+        }
+    }
+    int is_bytes = t->kind == PYMARSHAL_BYTES;
+    if (is_bytes || t->code == 's' || t->code == 'R')
+        L->py2_keys = 1;
+    *id = ps_intern(L->s, p, len, is_bytes, keep);
+    if (*id == UINT32_MAX)
+        return fail_nomem(L);
+    if (is_bytes)
+        L->s->strs[*id].is_bytes = 1;
+    if (t->ref_slot >= 0)
+        return map_slot(L, t->ref_slot, TAG_STR | (*id + 1));
+    return 0;
+}
+
+static int get_num(loader *L, pnum *out)
+{
+    pymarshal_token t;
+    if (next_tok(L, &t))
+        return -1;
+    switch (t.kind) {
+    case PYMARSHAL_INT: *out = pn_int(t.i); return 0;
+    case PYMARSHAL_TRUE: *out = pn_int(1); return 0;
+    case PYMARSHAL_FALSE: *out = pn_int(0); return 0;
+    case PYMARSHAL_FLOAT: *out = pn_float(t.f); return 0;
+    case PYMARSHAL_BIGINT:
+        if (pn_from_digits(L->s, t.data, t.len, t.negative, out))
+            return fail_nomem(L);
+        return 0;
+    default:
+        return fail_shape(L, &t, "a number");
+    }
+}
+
+/* A code object as a key's name: co_name, co_filename, co_firstlineno. */
+static int get_code(loader *L, const pymarshal_token *ct, uint32_t *id)
+{
+    int fn, nm, ln;
+    switch (ct->code_layout) {
+    case PYMARSHAL_CODE_PY27: fn = 10; nm = 11; ln = 12; break;
+    case PYMARSHAL_CODE_PY30: fn = 11; nm = 12; ln = 13; break;
+    case PYMARSHAL_CODE_PY38: fn = 12; nm = 13; ln = 14; break;
+    default: fn = 10; nm = 11; ln = 13; break;
+    }
+    uint32_t name = UINT32_MAX, file = UINT32_MAX;
+    int64_t line = 0;
+    for (size_t i = 0; i < ct->count; i++) {
+        pymarshal_token t;
+        if (next_tok(L, &t))
+            return -1;
+        if ((int)i == fn || (int)i == nm) {
+            if (t.kind == PYMARSHAL_STR || t.kind == PYMARSHAL_BYTES) {
+                if (get_str(L, &t, (int)i == fn ? &file : &name))
+                    return -1;
+                continue;
+            }
+        } else if ((int)i == ln && t.kind == PYMARSHAL_INT) {
+            line = t.i;
+        }
+        if (skip_tok(L, &t))
+            return -1;
+    }
+    static const uint8_t q[] = "?";
+    if (name == UINT32_MAX)
+        name = ps_intern(L->s, q, 1, 0, 1);
+    if (file == UINT32_MAX)
+        file = ps_intern(L->s, q, 1, 0, 1);
+    if (name == UINT32_MAX || file == UINT32_MAX)
+        return fail_nomem(L);
+    *id = ps_code(L->s, name, file, line, ct->offset);
+    if (*id == UINT32_MAX)
+        return fail_nomem(L);
+    if (ct->ref_slot >= 0)
+        return map_slot(L, ct->ref_slot, TAG_CODE | (*id + 1));
+    return 0;
+}
+
+static int is_marker(const loader *L, uint32_t sid)
+{
+    const pstr *p = &L->s->strs[sid];
+    return p->len == 11 && memcmp(p->p, "__sampled__", 11) == 0;
+}
+
+/* The rest of a 1-tuple key: 1 when it is ('__sampled__',). */
+static int key_marker(loader *L, const pymarshal_token *tup)
+{
+    pymarshal_token t;
+    uint32_t sid;
+    if (next_tok(L, &t))
+        return -1;
+    if ((t.kind != PYMARSHAL_STR && t.kind != PYMARSHAL_BYTES) || get_str(L, &t, &sid) ||
+        !is_marker(L, sid))
+        return L->err->code ? -1 : fail_shape(L, tup, "a (file, line, name) key");
+    return 1;
+}
+
+/* A key tuple starting at token t: its key id in *id; 1 for the marker. */
+static int parse_key(loader *L, pymarshal_token *t, uint32_t *id)
+{
+    while (t->kind == PYMARSHAL_REF) {
+        if ((*id = slot_get(L, t->ref_target, TAG_KEY)) != UINT32_MAX)
+            return 0;
+        if (expand_ref(L, t))
+            return -1;
+    }
+    if (t->kind != PYMARSHAL_TUPLE)
+        return fail_shape(L, t, "a (file, line, name) key");
+    pymarshal_token tup = *t, it;
+    if (tup.count == 1)
+        return key_marker(L, &tup);
+    if (tup.count != 3)
+        return fail_shape(L, &tup, "a (file, line, name) key of 3 items");
+    uint32_t file, name;
+    uint8_t kkind = PSTATS_KEY_FUNC;
+    if (next_tok(L, &it) || get_str(L, &it, &file) || next_tok(L, &it))
+        return -1;
+    if (it.kind != PYMARSHAL_INT)
+        return fail_shape(L, &it, "a line number (int)");
+    int64_t line = it.i;
+    if (next_tok(L, &it))
+        return -1;
+    for (;;) {
+        if (it.kind == PYMARSHAL_REF) {
+            if ((name = slot_get(L, it.ref_target, TAG_CODE)) != UINT32_MAX) {
+                kkind = PSTATS_KEY_CODE;
+                break;
+            }
+            if (expand_ref(L, &it))
+                return -1;
+            continue;
+        }
+        if (it.kind == PYMARSHAL_CODE) {
+            if (get_code(L, &it, &name))
+                return -1;
+            kkind = PSTATS_KEY_CODE;
+        } else if (get_str(L, &it, &name)) {
+            return -1;
+        }
+        break;
+    }
+    int isnew;
+    *id = ps_key(L->s, file, line, name, kkind, &isnew);
+    if (*id == UINT32_MAX)
+        return fail_nomem(L);
+    if (L->s->nkeys > L->cap_ks) {
+        size_t old = L->cap_ks;
+        if (ps_grow(L->s, (void **)&L->ks, &L->cap_ks, L->s->nkeys, sizeof(kstate)))
+            return fail_nomem(L);
+        memset(L->ks + old, 0, (L->cap_ks - old) * sizeof(kstate));
+    }
+    if (tup.ref_slot >= 0)
+        return map_slot(L, tup.ref_slot, TAG_KEY | (*id + 1));
+    return 0;
+}
+
+static int is_jprofile(const pstats_stats *s, uint32_t id)
+{
+    const pkey *k = &s->keys[id];
+    if (k->line != 0 || k->kkind != PSTATS_KEY_FUNC)
+        return 0;
+    const pstr *f = &s->strs[k->file], *n = &s->strs[k->name];
+    return f->len == 8 && memcmp(f->p, "jprofile", 8) == 0 && n->len == 8 &&
+           memcmp(n->p, "profiler", 8) == 0;
+}
+
+/* One caller entry's value: a 4-tuple (nc, cc, tt, ct) or a count. */
+static int parse_edge_value(loader *L, pedge *e)
+{
+    pymarshal_token t;
+    if (next_tok(L, &t) || expand_ref(L, &t))
+        return -1;
+    e->kinds = 0;
+    memset(e->v, 0, sizeof e->v);
+    pnum n;
+    if (t.kind == PYMARSHAL_TUPLE) {
+        if (t.count != 4)
+            return fail_shape(L, &t, "a caller's (nc, cc, tt, ct) tuple of 4 items");
+        e->kind = PSTATS_EDGE_TUPLE;
+        for (int f = 0; f < 4; f++) {
+            if (get_num(L, &n))
+                return -1;
+            pn_set(e->v, &e->kinds, f, n);
+        }
+        return 0;
+    }
+    e->kind = PSTATS_EDGE_INT;
+    switch (t.kind) {
+    case PYMARSHAL_INT: n = pn_int(t.i); break;
+    case PYMARSHAL_TRUE: n = pn_int(1); break;
+    case PYMARSHAL_FALSE: n = pn_int(0); break;
+    case PYMARSHAL_FLOAT: n = pn_float(t.f); break;
+    case PYMARSHAL_BIGINT:
+        if (pn_from_digits(L->s, t.data, t.len, t.negative, &n))
+            return fail_nomem(L);
+        break;
+    default:
+        return fail_shape(L, &t, "a caller's (nc, cc, tt, ct) tuple or call count");
+    }
+    pn_set(e->v, &e->kinds, 0, n);
+    return 0;
+}
+
+static int parse_callers(loader *L, uint32_t callee)
+{
+    pstats_stats *s = L->s;
+    pymarshal_token t;
+    if (next_tok(L, &t) || expand_ref(L, &t))
+        return -1;
+    if (t.kind != PYMARSHAL_DICT && t.kind != PYMARSHAL_FROZENDICT)
+        return fail_shape(L, &t, "a callers dict");
+    size_t left = t.kind == PYMARSHAL_FROZENDICT ? t.count : SIZE_MAX;
+    uint32_t seq = ++L->seq;
+    s->keys[callee].edge_start = (uint32_t)s->nedges;
+    s->keys[callee].nedges = 0;
+    for (; left > 0; left--) {
+        uint32_t caller;
+        if (next_tok(L, &t))
+            return -1;
+        if (t.kind == PYMARSHAL_NULL)
+            break;
+        int rc = parse_key(L, &t, &caller);
+        if (rc < 0)
+            return -1;
+        if (rc == 1) { /* a marker among callers: not a function, skip it */
+            if (next_tok(L, &t) || skip_tok(L, &t))
+                return -1;
+            continue;
+        }
+        pedge e;
+        e.caller = caller;
+        if (parse_edge_value(L, &e))
+            return -1;
+        if (is_jprofile(s, caller))
+            s->keys[callee].flags |= KF_TOP;
+        kstate *k = &L->ks[caller];
+        if (k->seq == seq) { /* repeated key: Python keeps the last value */
+            s->edges[k->edge] = e;
+            continue;
+        }
+        if (s->nedges >= UINT32_MAX - 1 ||
+            ps_grow(s, (void **)&s->edges, &s->cap_edges, s->nedges + 1, sizeof(pedge)))
+            return fail_nomem(L);
+        k->seq = seq;
+        k->edge = (uint32_t)s->nedges;
+        s->edges[s->nedges++] = e;
+        s->keys[callee].nedges++;
+    }
+    return 0;
+}
+
+static int parse_entry(loader *L, uint32_t id)
+{
+    pstats_stats *s = L->s;
+    pymarshal_token t;
+    if (next_tok(L, &t) || expand_ref(L, &t))
+        return -1;
+    if (t.kind != PYMARSHAL_TUPLE || t.count != 5)
+        return fail_shape(L, &t, "a (cc, nc, tt, ct, callers) tuple");
+    pkey *k = &s->keys[id];
+    if (!(k->flags & KF_STATS)) {
+        if (ps_grow(s, (void **)&L->order, &L->cap_order, L->norder + 1, sizeof(uint32_t)))
+            return fail_nomem(L);
+        L->order[L->norder++] = id;
+    }
+    uint64_t v[4] = {0, 0, 0, 0};
+    uint8_t kinds = 0;
+    for (int f = 0; f < 4; f++) {
+        pnum n;
+        if (get_num(L, &n))
+            return -1;
+        pn_set(v, &kinds, f, n);
+    }
+    k = &s->keys[id];
+    memcpy(k->v, v, sizeof v);
+    k->kinds = kinds;
+    k->flags = (uint8_t)((k->flags & ~KF_TOP) | KF_STATS);
+    return parse_callers(L, id);
+}
+
+static int parse_profile(loader *L)
+{
+    pymarshal_token t;
+    if (next_tok(L, &t))
+        return -1;
+    if (t.kind != PYMARSHAL_DICT && t.kind != PYMARSHAL_FROZENDICT) {
+        const char *k = pymarshal_kind_name(t.kind);
+        if (t.kind == PYMARSHAL_CODE)
+            ps_seterr(L->err, PSTATS_EFORMAT, L->name, 1, t.offset,
+                      "not a pstats profile: a marshalled code object - a .pyc?");
+        else
+            ps_seterr(L->err, PSTATS_EFORMAT, L->name, 1, t.offset,
+                      "not a pstats profile: a%s %s, not a pstats dict",
+                      (k[0] == 'i' || k[0] == 'e') ? "n" : "", k);
+        return -1;
+    }
+    size_t left = t.kind == PYMARSHAL_FROZENDICT ? t.count : SIZE_MAX;
+    for (; left > 0; left--) {
+        uint32_t id;
+        if (next_tok(L, &t))
+            return -1;
+        if (t.kind == PYMARSHAL_NULL)
+            break;
+        int rc = parse_key(L, &t, &id);
+        if (rc < 0)
+            return -1;
+        if (rc == 1) {
+            L->s->sampled = 1;
+            if (next_tok(L, &t) || skip_tok(L, &t))
+                return -1;
+            continue;
+        }
+        if (parse_entry(L, id))
+            return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------- driver */
+
+static int compute_totals(pstats_stats *s)
+{
+    /* Python sums in dict order, starting from the int 0 */
+    pnum tc = pn_int(0), pc = pn_int(0), tt = pn_int(0);
+    for (size_t i = 0; i < s->nstats; i++) {
+        const pkey *k = &s->keys[i];
+        if (pn_add(s, tc, pn_get(k->v, k->kinds, 1), &tc) ||
+            pn_add(s, pc, pn_get(k->v, k->kinds, 0), &pc) ||
+            pn_add(s, tt, pn_get(k->v, k->kinds, 2), &tt))
+            return -1;
+    }
+    s->total_calls = tc;
+    s->prim_calls = pc;
+    s->total_tt = tt;
+    return 0;
+}
+
+static void loader_free(loader *L)
+{
+    while (L->top > 0)
+        pymarshal_reader_free(L->stack[L->top--]);
+    if (L->stack[0])
+        pymarshal_reader_free(L->stack[0]);
+    ps_free(L->s, L->slots);
+    ps_free(L->s, L->order);
+    ps_free(L->s, L->ks);
+    ps_free(L->s, L->conv);
+}
+
+/* Load data into the fresh model t. */
+static int load_into(pstats_stats *t, const uint8_t *data, size_t len, int keep,
+                     const char *name, pstats_error *err)
+{
+    const char *what = ps_sniff(data, len);
+    if (what) {
+        ps_seterr(err, PSTATS_EFORMAT, name, 0, 0, "not a pstats profile: %s", what);
+        return -1;
+    }
+    loader L;
+    memset(&L, 0, sizeof L);
+    L.s = t;
+    L.err = err;
+    L.name = name;
+    L.keep = keep;
+    pymarshal_options o;
+    memset(&o, 0, sizeof o);
+    o.alloc = &t->alc;
+    pymarshal_error me;
+    L.stack[0] = pymarshal_reader_new(data, len, &o, &me);
+    if (!L.stack[0])
+        return fail_nomem(&L);
+    int rc = parse_profile(&L);
+    if (rc == 0) {
+        t->py2 = L.py2_keys;
+        if (L.norder == 0) {
+            ps_seterr(err, PSTATS_EFORMAT, name, 0, 0,
+                      "an empty profile: the pstats dict holds no functions "
+                      "(Python's pstats refuses it too)");
+            rc = -1;
+        }
+    }
+    if (rc == 0)
+        rc = ps_finalize(t, L.order, L.norder, NULL, err);
+    loader_free(&L);
+    if (rc)
+        return -1;
+    if (compute_totals(t)) {
+        ps_seterr(err, PSTATS_ENOMEM, name, 0, 0, "out of memory");
+        return -1;
+    }
+    ps_compute_max_name(t);
+    return 0;
+}
+
+
+static int check_empty(pstats_stats *s, const char *name, pstats_error *err)
+{
+    if (s->nkeys || s->ninputs) {
+        ps_seterr(err, PSTATS_EUSAGE, name, 0, 0,
+                  "pstats_load_*: the model is not empty (use pstats_add to merge)");
+        return -1;
+    }
+    return 0;
+}
+
+int pstats_load_buffer(pstats_stats *s, const void *data, size_t len,
+                       const char *name, time_t mtime, pstats_error *err)
+{
+    pstats_error local;
+    if (!err)
+        err = &local;
+    memset(err, 0, sizeof *err);
+    if (!name)
+        name = "<buffer>";
+    if (check_empty(s, name, err))
+        return -1;
+    pstats_stats *t = pstats_new(&s->alc);
+    if (!t) {
+        ps_seterr(err, PSTATS_ENOMEM, name, 0, 0, "out of memory");
+        return -1;
+    }
+    if (load_into(t, data, len, 0, name, err) || ps_add_input(t, name, mtime, mtime >= 0)) {
+        if (!err->code)
+            ps_seterr(err, PSTATS_ENOMEM, name, 0, 0, "out of memory");
+        pstats_free(t);
+        return -1;
+    }
+    ps_replace(s, t);
+    return 0;
+}
+
+static int read_all(pstats_stats *t, int fd, uint8_t **out, size_t *len)
+{
+    size_t cap = 0, n = 0;
+    uint8_t *buf = NULL;
+    for (;;) {
+        if (ps_grow(t, (void **)&buf, &cap, n + 65536, 1)) {
+            ps_free(t, buf);
+            errno = ENOMEM;
+            return -1;
+        }
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            ps_free(t, buf);
+            errno = e;
+            return -1;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+static int map_file(pstats_stats *t, const char *path, time_t *mtime, const uint8_t **data,
+                    size_t *len, pstats_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        ps_seterr(err, PSTATS_EIO, path, 0, 0, "cannot open: %s", strerror(e));
+        return -1;
+    }
+    *mtime = st.st_mtime;
+    if (ps_grow(t, (void **)&t->maps, &t->cap_maps, t->nmaps + 1, sizeof(pmap))) {
+        close(fd);
+        ps_seterr(err, PSTATS_ENOMEM, path, 0, 0, "out of memory");
+        return -1;
+    }
+    pmap *m = &t->maps[t->nmaps];
+    if (S_ISREG(st.st_mode) && st.st_size > 0) {
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p != MAP_FAILED) {
+            close(fd);
+            m->addr = p;
+            m->len = (size_t)st.st_size;
+            m->is_mmap = 1;
+            t->nmaps++;
+            *data = p;
+            *len = m->len;
+            return 0;
+        }
+    }
+    uint8_t *buf;
+    size_t n;
+    if (read_all(t, fd, &buf, &n)) {
+        int e = errno;
+        close(fd);
+        ps_seterr(err, e == ENOMEM ? PSTATS_ENOMEM : PSTATS_EIO, path, 0, 0,
+                  "cannot read: %s", strerror(e));
+        return -1;
+    }
+    close(fd);
+    m->addr = buf;
+    m->len = n;
+    m->is_mmap = 0;
+    t->nmaps++;
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+int pstats_load_path(pstats_stats *s, const char *path, pstats_error *err)
+{
+    pstats_error local;
+    if (!err)
+        err = &local;
+    memset(err, 0, sizeof *err);
+    if (check_empty(s, path, err))
+        return -1;
+    pstats_stats *t = pstats_new(&s->alc);
+    if (!t) {
+        ps_seterr(err, PSTATS_ENOMEM, path, 0, 0, "out of memory");
+        return -1;
+    }
+    const uint8_t *data;
+    size_t len;
+    time_t mtime;
+    if (map_file(t, path, &mtime, &data, &len, err) ||
+        load_into(t, data, len, 1, path, err) || ps_add_input(t, path, mtime, 1)) {
+        if (!err->code)
+            ps_seterr(err, PSTATS_ENOMEM, path, 0, 0, "out of memory");
+        pstats_free(t);
+        return -1;
+    }
+    ps_replace(s, t);
+    return 0;
+}

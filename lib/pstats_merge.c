@@ -1,0 +1,368 @@
+/*
+ * Stats.add() and Stats.strip_dirs(): both rebuild the model from one or
+ * more sources, merging keys that are equal (after stripping directories)
+ * the way Python's add_func_stats / add_callers do, in Python's order.
+ */
+#include <string.h>
+
+#include "pstats_internal.h"
+
+typedef struct merger {
+    pstats_stats *t;          /* the model being built */
+    uint32_t *order; size_t norder, cap_order;
+    uint32_t *ecallee; size_t cap_ecallee;
+    uint32_t *pair; size_t pair_mask;  /* (callee, caller) -> edge id + 1 */
+    uint32_t *map; size_t cap_map;     /* source key id -> t key id */
+    uint32_t *stamp, *stamp_pos; size_t cap_stamp;
+    uint32_t *local; size_t cap_local; /* one function's deduplicated callers */
+    uint32_t seq;
+    int strip;
+} merger;
+
+static uint32_t pair_hash(uint32_t a, uint32_t b)
+{
+    uint64_t x = ((uint64_t)a << 32 | b) * UINT64_C(0x9E3779B97F4A7C15);
+    return (uint32_t)(x >> 32);
+}
+
+static int pair_rehash(merger *m)
+{
+    pstats_stats *t = m->t;
+    size_t n = m->pair ? (m->pair_mask + 1) * 2 : 1024;
+    uint32_t *p = ps_malloc(t, n * sizeof(uint32_t));
+    if (!p)
+        return -1;
+    memset(p, 0, n * sizeof(uint32_t));
+    for (size_t e = 0; e < t->nedges; e++) {
+        size_t i = pair_hash(m->ecallee[e], t->edges[e].caller) & (n - 1);
+        while (p[i])
+            i = (i + 1) & (n - 1);
+        p[i] = (uint32_t)e + 1;
+    }
+    ps_free(t, m->pair);
+    m->pair = p;
+    m->pair_mask = n - 1;
+    return 0;
+}
+
+static const uint8_t *basename_of(const pstr *p, size_t *len)
+{
+    size_t i = p->len;
+    while (i > 0 && p->p[i - 1] != '/')
+        i--;
+    *len = p->len - i;
+    return p->p + i;
+}
+
+static uint32_t import_str(merger *m, const pstats_stats *src, uint32_t id, int strip)
+{
+    const pstr *p = &src->strs[id];
+    size_t len = p->len;
+    const uint8_t *q = strip ? basename_of(p, &len) : p->p;
+    uint32_t r = ps_intern(m->t, q, len, p->is_bytes, 0);
+    if (r != UINT32_MAX && p->is_bytes)
+        m->t->strs[r].is_bytes = 1;
+    return r;
+}
+
+/* Map every key of src to a key of t. */
+static int map_keys(merger *m, const pstats_stats *src)
+{
+    pstats_stats *t = m->t;
+    if (ps_grow(t, (void **)&m->map, &m->cap_map, src->nkeys + 1, sizeof(uint32_t)))
+        return -1;
+    for (size_t i = 0; i < src->nkeys; i++) {
+        const pkey *k = &src->keys[i];
+        uint32_t file = import_str(m, src, k->file, m->strip), name;
+        if (file == UINT32_MAX)
+            return -1;
+        if (k->kkind == PSTATS_KEY_CODE) {
+            const pcode *c = &src->codes[k->name];
+            uint32_t cn = import_str(m, src, c->name, 0);
+            uint32_t cf = import_str(m, src, c->filename, 0);
+            if (cn == UINT32_MAX || cf == UINT32_MAX)
+                return -1;
+            name = ps_code(t, cn, cf, c->firstlineno, c->offset);
+        } else {
+            name = import_str(m, src, k->name, 0);
+        }
+        if (name == UINT32_MAX)
+            return -1;
+        int isnew;
+        m->map[i] = ps_key(t, file, k->line, name, k->kkind, &isnew);
+        if (m->map[i] == UINT32_MAX)
+            return -1;
+    }
+    size_t old = m->cap_stamp;
+    if (t->nkeys > old) {
+        if (ps_grow(t, (void **)&m->stamp, &m->cap_stamp, t->nkeys, sizeof(uint32_t)))
+            return -1;
+        size_t c2 = old;
+        if (ps_grow(t, (void **)&m->stamp_pos, &c2, m->cap_stamp, sizeof(uint32_t)))
+            return -1;
+        memset(m->stamp + old, 0, (m->cap_stamp - old) * sizeof(uint32_t));
+    }
+    return 0;
+}
+
+/* Python's a + b on numbers of t. */
+static int add4(pstats_stats *t, uint64_t *v, uint8_t *kinds, const uint64_t *w,
+                uint8_t wkinds, int nf)
+{
+    for (int f = 0; f < nf; f++) {
+        pnum r;
+        if (pn_add(t, pn_get(v, *kinds, f), pn_get(w, wkinds, f), &r))
+            return -1;
+        pn_set(v, kinds, f, r);
+    }
+    return 0;
+}
+
+/* Numbers of src copied into t (big ints re-homed); `plus0` adds them to
+ * the int 0 as Python's add() does for a key new to the target. */
+static int import_nums(merger *m, const pstats_stats *src, const uint64_t *v, uint8_t kinds,
+                       int nf, int plus0, uint64_t *out, uint8_t *okinds)
+{
+    *okinds = 0;
+    memset(out, 0, 4 * sizeof(uint64_t));
+    for (int f = 0; f < nf; f++) {
+        pnum n;
+        if (pn_import(m->t, src, pn_get(v, kinds, f), &n))
+            return -1;
+        if (plus0 && pn_add(m->t, pn_int(0), n, &n))
+            return -1;
+        pn_set(out, okinds, f, n);
+    }
+    return 0;
+}
+
+/* An int caller count as a tuple: (n, n, 0.0, 0.0). Python raises
+ * TypeError when it must add an int caller to a tuple caller. */
+static void as_tuple(pedge *e)
+{
+    if (e->kind == PSTATS_EDGE_TUPLE)
+        return;
+    pnum n = pn_get(e->v, e->kinds, 0);
+    pn_set(e->v, &e->kinds, 1, n);
+    pn_set(e->v, &e->kinds, 2, pn_float(0.0));
+    pn_set(e->v, &e->kinds, 3, pn_float(0.0));
+    e->kind = PSTATS_EDGE_TUPLE;
+}
+
+static int merge_edge(merger *m, uint32_t callee, pedge *e)
+{
+    pstats_stats *t = m->t;
+    if (!m->pair || (t->nedges + 1) * 2 > m->pair_mask + 1)
+        if (pair_rehash(m))
+            return -1;
+    size_t i = pair_hash(callee, e->caller) & m->pair_mask;
+    for (uint32_t v; (v = m->pair[i]) != 0; i = (i + 1) & m->pair_mask) {
+        pedge *x = &t->edges[v - 1];
+        if (m->ecallee[v - 1] != callee || x->caller != e->caller)
+            continue;
+        if (x->kind != e->kind) {
+            as_tuple(x);
+            as_tuple(e);
+        }
+        return add4(t, x->v, &x->kinds, e->v, e->kinds, x->kind == PSTATS_EDGE_INT ? 1 : 4);
+    }
+    if (t->nedges >= UINT32_MAX - 1 ||
+        ps_grow(t, (void **)&t->edges, &t->cap_edges, t->nedges + 1, sizeof(pedge)) ||
+        ps_grow(t, (void **)&m->ecallee, &m->cap_ecallee, t->nedges + 1, sizeof(uint32_t)))
+        return -1;
+    m->ecallee[t->nedges] = callee;
+    t->edges[t->nedges] = *e;
+    m->pair[i] = (uint32_t)++t->nedges;
+    return 0;
+}
+
+static int grow_local(merger *m, size_t need)
+{
+    return ps_grow(m->t, (void **)&m->local, &m->cap_local, need * (sizeof(pedge) / sizeof(uint32_t)),
+                   sizeof(uint32_t));
+}
+
+static int import_edge(merger *m, const pstats_stats *src, const pedge *e, pedge *out)
+{
+    out->caller = m->map[e->caller];
+    out->kind = e->kind;
+    return import_nums(m, src, e->v, e->kinds, e->kind == PSTATS_EDGE_INT ? 1 : 4, 0, out->v,
+                       &out->kinds);
+}
+
+/* One function's callers as strip_dirs builds `newcallers`: a caller
+ * key met again (after stripping) replaces the earlier value in place. */
+static int merge_callers_strip(merger *m, const pstats_stats *src, const pkey *sk, uint32_t tk)
+{
+    if (grow_local(m, sk->nedges + 1))
+        return -1;
+    pedge *loc = (pedge *)(void *)m->local;
+    size_t nl = 0;
+    uint32_t seq = ++m->seq;
+    for (uint32_t e = sk->edge_start; e < sk->edge_start + sk->nedges; e++) {
+        pedge ne;
+        if (import_edge(m, src, &src->edges[e], &ne))
+            return -1;
+        if (m->stamp[ne.caller] == seq) {
+            loc[m->stamp_pos[ne.caller]] = ne;
+            continue;
+        }
+        m->stamp[ne.caller] = seq;
+        m->stamp_pos[ne.caller] = (uint32_t)nl;
+        loc[nl++] = ne;
+    }
+    for (size_t i = 0; i < nl; i++)
+        if (merge_edge(m, tk, &loc[i]))
+            return -1;
+    return 0;
+}
+
+static int merge_source(merger *m, const pstats_stats *src, int plus0)
+{
+    pstats_stats *t = m->t;
+    if (map_keys(m, src))
+        return -1;
+    for (size_t i = 0; i < src->nstats; i++) {
+        const pkey *sk = &src->keys[i];
+        uint32_t tk = m->map[i];
+        int isnew = !(t->keys[tk].flags & KF_STATS);
+        uint64_t v[4];
+        uint8_t kinds;
+        if (import_nums(m, src, sk->v, sk->kinds, 4, plus0 && isnew, v, &kinds))
+            return -1;
+        pkey *k = &t->keys[tk];
+        if (isnew) {
+            if (ps_grow(t, (void **)&m->order, &m->cap_order, m->norder + 1, sizeof(uint32_t)))
+                return -1;
+            m->order[m->norder++] = tk;
+            memcpy(k->v, v, sizeof v);
+            k->kinds = kinds;
+            k->flags |= KF_STATS;
+        } else if (add4(t, k->v, &k->kinds, v, kinds, 4)) {
+            return -1;
+        }
+        k->flags |= sk->flags & KF_TOP;
+        if (m->strip) {
+            if (merge_callers_strip(m, src, sk, tk))
+                return -1;
+            continue;
+        }
+        for (uint32_t e = sk->edge_start; e < sk->edge_start + sk->nedges; e++) {
+            pedge ne;
+            if (import_edge(m, src, &src->edges[e], &ne) || merge_edge(m, tk, &ne))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static void merger_free(merger *m)
+{
+    pstats_stats *t = m->t;
+    ps_free(t, m->order);
+    ps_free(t, m->ecallee);
+    ps_free(t, m->pair);
+    ps_free(t, m->map);
+    ps_free(t, m->stamp);
+    ps_free(t, m->stamp_pos);
+    ps_free(t, m->local);
+}
+
+static int copy_inputs(pstats_stats *t, const pstats_stats *src)
+{
+    for (size_t i = 0; i < src->ninputs; i++)
+        if (ps_add_input(t, src->inputs[i].name, src->inputs[i].mtime, src->inputs[i].has_mtime))
+            return -1;
+    return 0;
+}
+
+/* Build t from sources[0..n) (the first is the target itself). */
+static int rebuild(pstats_stats *s, pstats_stats *const *srcs, size_t n, int strip,
+                   pstats_error *err)
+{
+    pstats_stats *t = pstats_new(&s->alc);
+    if (!t) {
+        ps_seterr(err, PSTATS_ENOMEM, NULL, 0, 0, "out of memory");
+        return -1;
+    }
+    merger m;
+    memset(&m, 0, sizeof m);
+    m.t = t;
+    m.strip = strip;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = merge_source(&m, srcs[i], i > 0);
+    if (rc)
+        ps_seterr(err, PSTATS_ENOMEM, NULL, 0, 0, "out of memory");
+    else
+        rc = ps_finalize(t, m.order, m.norder, m.ecallee, err);
+    merger_free(&m);
+    /* Python's running totals: the target's plus each added item's */
+    pnum tc = s->total_calls, pc = s->prim_calls, tt = s->total_tt;
+    if (rc == 0 && (pn_import(t, s, tc, &tc) || pn_import(t, s, pc, &pc) ||
+                    pn_import(t, s, tt, &tt)))
+        rc = -1;
+    t->max_name_len = s->max_name_len;
+    t->py2 = s->py2;
+    t->sampled = s->sampled;
+    for (size_t i = 1; rc == 0 && i < n; i++) {
+        const pstats_stats *o = srcs[i];
+        pnum a, b, c;
+        if (pn_import(t, o, o->total_calls, &a) || pn_import(t, o, o->prim_calls, &b) ||
+            pn_import(t, o, o->total_tt, &c) || pn_add(t, tc, a, &tc) ||
+            pn_add(t, pc, b, &pc) || pn_add(t, tt, c, &tt))
+            rc = -1;
+        if (o->max_name_len > t->max_name_len)
+            t->max_name_len = o->max_name_len;
+        t->sampled |= o->sampled;
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (copy_inputs(t, srcs[i]))
+            rc = -1;
+    if (rc) {
+        if (!err || err->code == PSTATS_OK)
+            ps_seterr(err, PSTATS_ENOMEM, NULL, 0, 0, "out of memory");
+        pstats_free(t);
+        return -1;
+    }
+    t->total_calls = tc;
+    t->prim_calls = pc;
+    t->total_tt = tt;
+    if (strip)
+        ps_compute_max_name(t);
+    ps_replace(s, t);
+    return 0;
+}
+
+int pstats_add(pstats_stats *s, pstats_stats *const *others, size_t n, pstats_error *err)
+{
+    pstats_error local;
+    if (!err)
+        err = &local;
+    memset(err, 0, sizeof *err);
+    if (n == 0)
+        return 0;
+    pstats_stats *stackbuf[16];
+    pstats_stats **srcs = n + 1 <= 16 ? stackbuf : ps_malloc(s, (n + 1) * sizeof *srcs);
+    if (!srcs) {
+        ps_seterr(err, PSTATS_ENOMEM, NULL, 0, 0, "out of memory");
+        return -1;
+    }
+    srcs[0] = s;
+    for (size_t i = 0; i < n; i++)
+        srcs[1 + i] = others[n - 1 - i]; /* Python walks reversed(arg_list) */
+    int rc = rebuild(s, srcs, n + 1, 0, err);
+    if (srcs != stackbuf)
+        ps_free(s, srcs);
+    return rc;
+}
+
+int pstats_strip_dirs(pstats_stats *s, pstats_error *err)
+{
+    pstats_error local;
+    if (!err)
+        err = &local;
+    memset(err, 0, sizeof *err);
+    pstats_stats *srcs[1] = {s};
+    return rebuild(s, srcs, 1, 1, err);
+}

@@ -1,0 +1,354 @@
+/*
+ * The model's storage: allocator hook, arena, string interning (XXH3 open
+ * addressing), the key table, and the public read-only accessors.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <xxhash.h>
+
+#include "pstats_internal.h"
+#include "pstats/version.h"
+
+const char *pstats_version(void) { return PSTATS_VERSION_STRING; }
+
+static void *def_malloc(void *ctx, size_t n) { (void)ctx; return malloc(n); }
+static void *def_realloc(void *ctx, void *p, size_t n) { (void)ctx; return realloc(p, n); }
+static void def_free(void *ctx, void *p) { (void)ctx; free(p); }
+
+void *ps_malloc(pstats_stats *s, size_t n) { return s->alc.malloc(s->alc.ctx, n ? n : 1); }
+void *ps_realloc(pstats_stats *s, void *p, size_t n) { return s->alc.realloc(s->alc.ctx, p, n ? n : 1); }
+void ps_free(pstats_stats *s, void *p) { if (p) s->alc.free(s->alc.ctx, p); }
+
+int ps_grow(pstats_stats *s, void **arr, size_t *cap, size_t need, size_t elsize)
+{
+    if (need <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap : 16;
+    while (nc < need) {
+        if (nc > SIZE_MAX / 2)
+            return -1;
+        nc *= 2;
+    }
+    if (nc > SIZE_MAX / elsize)
+        return -1;
+    void *p = ps_realloc(s, *arr, nc * elsize);
+    if (!p)
+        return -1;
+    *arr = p;
+    *cap = nc;
+    return 0;
+}
+
+void *ps_arena(pstats_stats *s, size_t n)
+{
+    n = (n + 7) & ~(size_t)7;
+    pchunk *c = s->arena;
+    if (!c || c->cap - c->used < n) {
+        size_t cap = n > 65536 ? n : 65536;
+        c = ps_malloc(s, sizeof(pchunk) + cap);
+        if (!c)
+            return NULL;
+        c->next = s->arena;
+        c->used = 0;
+        c->cap = cap;
+        s->arena = c;
+    }
+    void *p = (char *)(c + 1) + c->used;
+    c->used += n;
+    return p;
+}
+
+pstats_stats *pstats_new(const pymarshal_allocator *alloc)
+{
+    pymarshal_allocator a;
+    if (alloc)
+        a = *alloc;
+    else {
+        a.malloc = def_malloc;
+        a.realloc = def_realloc;
+        a.free = def_free;
+        a.ctx = NULL;
+    }
+    pstats_stats *s = a.malloc(a.ctx, sizeof *s);
+    if (!s)
+        return NULL;
+    memset(s, 0, sizeof *s);
+    s->alc = a;
+    s->total_calls = s->prim_calls = s->total_tt = pn_int(0);
+    return s;
+}
+
+void ps_drop_views(pstats_stats *s)
+{
+    ps_free(s, s->fcn_list);
+    ps_free(s, s->callee_off);
+    ps_free(s, s->callee_edge);
+    ps_free(s, s->callee_src);
+    ps_free(s, s->rank);
+    s->fcn_list = s->callee_off = s->callee_edge = s->callee_src = s->rank = NULL;
+}
+
+void pstats_free(pstats_stats *s)
+{
+    if (!s)
+        return;
+    ps_clear(s);
+    s->alc.free(s->alc.ctx, s);
+}
+
+void ps_replace(pstats_stats *s, pstats_stats *t)
+{
+    pymarshal_allocator a = s->alc;
+    ps_clear(s);
+    void (*fr)(void *, void *) = t->alc.free;
+    void *ctx = t->alc.ctx;
+    *s = *t;
+    s->alc = a;
+    fr(ctx, t);
+}
+
+void ps_clear(pstats_stats *s)
+{
+    ps_drop_views(s);
+    ps_free(s, s->strs);
+    ps_free(s, s->str_slots);
+    ps_free(s, s->keys);
+    ps_free(s, s->key_slots);
+    ps_free(s, s->edges);
+    ps_free(s, s->codes);
+    ps_free(s, s->limbs);
+    ps_free(s, s->bigs);
+    while (s->arena) {
+        pchunk *n = s->arena->next;
+        ps_free(s, s->arena);
+        s->arena = n;
+    }
+    for (size_t i = 0; i < s->nmaps; i++) {
+        if (s->maps[i].is_mmap)
+            munmap(s->maps[i].addr, s->maps[i].len);
+        else
+            ps_free(s, s->maps[i].addr);
+    }
+    ps_free(s, s->maps);
+    for (size_t i = 0; i < s->ninputs; i++)
+        ps_free(s, s->inputs[i].name);
+    ps_free(s, s->inputs);
+    pymarshal_allocator a = s->alc;
+    memset(s, 0, sizeof *s);
+    s->alc = a;
+    s->total_calls = s->prim_calls = s->total_tt = pn_int(0);
+}
+
+void ps_seterr(pstats_error *err, pstats_errcode code, const char *file,
+               int has_offset, size_t offset, const char *fmt, ...)
+{
+    if (!err)
+        return;
+    err->code = code;
+    err->has_offset = has_offset;
+    err->offset = offset;
+    snprintf(err->file, sizeof err->file, "%s", file ? file : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+}
+
+int ps_add_input(pstats_stats *s, const char *name, time_t mtime, int has_mtime)
+{
+    if (ps_grow(s, (void **)&s->inputs, &s->cap_inputs, s->ninputs + 1, sizeof(pinput)))
+        return -1;
+    size_t n = strlen(name);
+    char *c = ps_malloc(s, n + 1);
+    if (!c)
+        return -1;
+    memcpy(c, name, n + 1);
+    pinput *in = &s->inputs[s->ninputs++];
+    in->name = c;
+    in->mtime = mtime;
+    in->has_mtime = has_mtime;
+    return 0;
+}
+
+/* ------------------------------------------------------------ string table */
+
+static int rehash(pstats_stats *s, uint32_t **slots, size_t *mask, size_t count,
+                  uint32_t (*hash_of)(const pstats_stats *, uint32_t))
+{
+    size_t n = (*mask + 1) * 2;
+    if (*slots == NULL)
+        n = 1024;
+    while (n < count * 2)
+        n *= 2;
+    uint32_t *t = ps_malloc(s, n * sizeof(uint32_t));
+    if (!t)
+        return -1;
+    memset(t, 0, n * sizeof(uint32_t));
+    for (size_t id = 0; id < count; id++) {
+        size_t i = hash_of(s, (uint32_t)id) & (n - 1);
+        while (t[i])
+            i = (i + 1) & (n - 1);
+        t[i] = (uint32_t)id + 1;
+    }
+    ps_free(s, *slots);
+    *slots = t;
+    *mask = n - 1;
+    return 0;
+}
+
+static uint32_t str_hash_of(const pstats_stats *s, uint32_t id) { return s->strs[id].hash; }
+
+uint32_t ps_intern(pstats_stats *s, const uint8_t *p, size_t len, int is_bytes, int keep)
+{
+    if (len > UINT32_MAX)
+        return UINT32_MAX;
+    uint32_t h = (uint32_t)XXH3_64bits_withSeed(p, len, (XXH64_hash_t)is_bytes);
+    if (!s->str_slots || (s->nstrs + 1) * 4 > (s->str_mask + 1) * 3)
+        if (rehash(s, &s->str_slots, &s->str_mask, s->nstrs, str_hash_of))
+            return UINT32_MAX;
+    size_t i = h & s->str_mask;
+    for (uint32_t v; (v = s->str_slots[i]) != 0; i = (i + 1) & s->str_mask) {
+        const pstr *e = &s->strs[v - 1];
+        if (e->hash == h && e->len == len && e->is_bytes == is_bytes &&
+            (len == 0 || memcmp(e->p, p, len) == 0))
+            return v - 1;
+    }
+    if (s->nstrs >= UINT32_MAX - 1 ||
+        ps_grow(s, (void **)&s->strs, &s->cap_strs, s->nstrs + 1, sizeof(pstr)))
+        return UINT32_MAX;
+    const uint8_t *q = p;
+    if (!keep) {
+        uint8_t *c = ps_arena(s, len + 1);
+        if (!c)
+            return UINT32_MAX;
+        if (len)
+            memcpy(c, p, len);
+        c[len] = 0;
+        q = c;
+    }
+    pstr *e = &s->strs[s->nstrs];
+    e->p = q;
+    e->len = (uint32_t)len;
+    e->hash = h;
+    e->is_bytes = (uint8_t)is_bytes;
+    s->str_slots[i] = (uint32_t)++s->nstrs;
+    return (uint32_t)(s->nstrs - 1);
+}
+
+/* ---------------------------------------------------------------- keys */
+
+static uint32_t key_hash3(uint32_t file, int64_t line, uint32_t name, uint8_t kkind)
+{
+    uint8_t b[17];
+    memcpy(b, &file, 4);
+    memcpy(b + 4, &line, 8);
+    memcpy(b + 12, &name, 4);
+    b[16] = kkind;
+    return (uint32_t)XXH3_64bits(b, sizeof b);
+}
+
+static uint32_t key_hash_of(const pstats_stats *s, uint32_t id)
+{
+    const pkey *k = &s->keys[id];
+    return key_hash3(k->file, k->line, k->name, k->kkind);
+}
+
+uint32_t ps_key(pstats_stats *s, uint32_t file, int64_t line, uint32_t name,
+                uint8_t kkind, int *isnew)
+{
+    *isnew = 0;
+    if (!s->key_slots || (s->nkeys + 1) * 4 > (s->key_mask + 1) * 3)
+        if (rehash(s, &s->key_slots, &s->key_mask, s->nkeys, key_hash_of))
+            return UINT32_MAX;
+    size_t i = key_hash3(file, line, name, kkind) & s->key_mask;
+    for (uint32_t v; (v = s->key_slots[i]) != 0; i = (i + 1) & s->key_mask) {
+        const pkey *k = &s->keys[v - 1];
+        if (k->file == file && k->line == line && k->name == name && k->kkind == kkind)
+            return v - 1;
+    }
+    if (s->nkeys >= UINT32_MAX - 2 ||
+        ps_grow(s, (void **)&s->keys, &s->cap_keys, s->nkeys + 1, sizeof(pkey)))
+        return UINT32_MAX;
+    pkey *k = &s->keys[s->nkeys];
+    memset(k, 0, sizeof *k);
+    k->file = file;
+    k->line = line;
+    k->name = name;
+    k->kkind = kkind;
+    s->key_slots[i] = (uint32_t)++s->nkeys;
+    *isnew = 1;
+    return (uint32_t)(s->nkeys - 1);
+}
+
+/* Rebuild the key hash after the key array was permuted. */
+int ps_rehash_keys(pstats_stats *s)
+{
+    ps_free(s, s->key_slots);
+    s->key_slots = NULL;
+    s->key_mask = 0;
+    return rehash(s, &s->key_slots, &s->key_mask, s->nkeys, key_hash_of);
+}
+
+uint32_t ps_code(pstats_stats *s, uint32_t name, uint32_t filename, int64_t firstlineno,
+                 uint64_t offset)
+{
+    for (size_t i = 0; i < s->ncodes; i++)
+        if (s->codes[i].name == name && s->codes[i].filename == filename &&
+            s->codes[i].firstlineno == firstlineno)
+            return (uint32_t)i;
+    if (ps_grow(s, (void **)&s->codes, &s->cap_codes, s->ncodes + 1, sizeof(pcode)))
+        return UINT32_MAX;
+    pcode *c = &s->codes[s->ncodes];
+    c->name = name;
+    c->filename = filename;
+    c->firstlineno = firstlineno;
+    c->offset = offset;
+    return (uint32_t)s->ncodes++;
+}
+
+int ps_strcmp(const pstats_stats *s, uint32_t a, uint32_t b)
+{
+    if (a == b)
+        return 0;
+    const pstr *x = &s->strs[a], *y = &s->strs[b];
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = n ? memcmp(x->p, y->p, n) : 0;
+    if (c)
+        return c < 0 ? -1 : 1;
+    return x->len < y->len ? -1 : (x->len > y->len ? 1 : 0);
+}
+
+/* ------------------------------------------------------------- psb */
+
+void psb_init(psb *b, pstats_stats *s) { memset(b, 0, sizeof *b); b->s = s; }
+void psb_free(psb *b) { ps_free(b->s, b->p); b->p = NULL; b->len = b->cap = 0; }
+
+void psb_put(psb *b, const void *p, size_t n)
+{
+    if (b->oom)
+        return;
+    if (ps_grow(b->s, (void **)&b->p, &b->cap, b->len + n + 1, 1)) {
+        b->oom = 1;
+        return;
+    }
+    if (n)
+        memcpy(b->p + b->len, p, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+
+void psb_puts(psb *b, const char *z) { psb_put(b, z, strlen(z)); }
+
+void psb_pad(psb *b, size_t n)
+{
+    static const char sp[] = "                                ";
+    while (n > 0) {
+        size_t k = n < 32 ? n : 32;
+        psb_put(b, sp, k);
+        n -= k;
+    }
+}

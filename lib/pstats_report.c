@@ -1,0 +1,554 @@
+/*
+ * print_stats / print_callers / print_callees, byte for byte as Python's
+ * pstats prints them (3.x; Python 2.7's layout for Python 2 models).
+ */
+#include <math.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "pstats_internal.h"
+
+typedef struct out {
+    pstats_write_fn write;
+    void *ctx;
+    psb b;
+    int failed;
+} out;
+
+static void out_flush(out *o)
+{
+    if (o->b.len && !o->failed && o->write(o->ctx, o->b.p, o->b.len) != 0)
+        o->failed = 1;
+    o->b.len = 0;
+}
+
+static void out_maybe_flush(out *o)
+{
+    if (o->b.len >= 65536)
+        out_flush(o);
+}
+
+static void f8(out *o, double x)
+{
+    char tmp[400];
+    int n = isnan(x) ? snprintf(tmp, sizeof tmp, "%8s", "nan")
+                     : snprintf(tmp, sizeof tmp, "%8.3f", x);
+    psb_put(&o->b, tmp, (size_t)n);
+}
+
+static void put_label(out *o, const pstats_stats *s, uint32_t id, size_t ljust)
+{
+    size_t before = o->b.len;
+    char *buf = NULL;
+    size_t cap = 0, len = 0;
+    if (ps_label_dyn(s, id, &buf, &cap, &len))
+        o->b.oom = 1;
+    else
+        psb_put(&o->b, buf, len);
+    ps_free((pstats_stats *)s, buf);
+    if (ljust && !o->b.oom) {
+        size_t w = ps_width(s, o->b.p + before, o->b.len - before);
+        if (w < ljust)
+            psb_pad(&o->b, ljust - w);
+    }
+}
+
+/* ------------------------------------------------------- restrictions */
+
+static void put_repr(out *o, const pstats_stats *s, const pstats_restriction *r);
+
+static int repr_sink(void *ctx, const void *buf, size_t len)
+{
+    psb_put(ctx, buf, len);
+    return 0;
+}
+
+static void put_repr(out *o, const pstats_stats *s, const pstats_restriction *r)
+{
+    char tmp[64];
+    if (r->kind == PSTATS_LIMIT_COUNT) {
+        int n = snprintf(tmp, sizeof tmp, "%lld", (long long)r->count);
+        psb_put(&o->b, tmp, (size_t)n);
+    } else if (r->kind == PSTATS_LIMIT_FRACTION) {
+        size_t n = pymarshal_float_repr(r->fraction, tmp);
+        psb_put(&o->b, tmp, n);
+    } else if (s->py2) {
+        psb t;
+        psb_init(&t, o->b.s);
+        pymarshal_str_repr(r->regex, strlen(r->regex), PYMARSHAL_BYTES, PYMARSHAL_UTF8,
+                           repr_sink, &t);
+        if (t.len > 1)
+            psb_put(&o->b, t.p + 1, t.len - 1); /* Python 2: no b prefix */
+        o->b.oom |= t.oom;
+        psb_free(&t);
+    } else {
+        pymarshal_str_repr(r->regex, strlen(r->regex), PYMARSHAL_STR, PYMARSHAL_UTF8,
+                           repr_sink, &o->b);
+    }
+}
+
+static void *re_malloc(PCRE2_SIZE n, void *ctx) { return ps_malloc(ctx, n); }
+static void re_free(void *p, void *ctx) { ps_free(ctx, p); }
+
+/* Python's re.search over the printed names; *invalid when the pattern
+ * does not compile (Python then prints a note and keeps the list). */
+static int regex_filter(pstats_stats *s, const char *pat, uint32_t *list, size_t *n,
+                        int *invalid)
+{
+    int ecode;
+    PCRE2_SIZE eoff;
+    uint32_t opts = s->py2 ? 0 : (PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF);
+    *invalid = 0;
+    pcre2_general_context *gc = pcre2_general_context_create(re_malloc, re_free, s);
+    if (!gc)
+        return -1;
+    pcre2_compile_context *cc = pcre2_compile_context_create(gc);
+    if (!cc) {
+        pcre2_general_context_free(gc);
+        return -1;
+    }
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, opts, &ecode,
+                                   &eoff, cc);
+    pcre2_compile_context_free(cc);
+    if (!re) {
+        pcre2_general_context_free(gc);
+        if (ecode == PCRE2_ERROR_NOMEMORY || ecode == PCRE2_ERROR_HEAP_FAILED)
+            return -1;
+        *invalid = 1;
+        return 0;
+    }
+    pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, gc);
+    pcre2_match_context *mc = pcre2_match_context_create(gc);
+    if (!md || !mc) {
+        pcre2_match_data_free(md);
+        pcre2_match_context_free(mc);
+        pcre2_code_free(re);
+        pcre2_general_context_free(gc);
+        return -1;
+    }
+    char *buf = NULL;
+    size_t cap = 0, len, k = 0;
+    int rc = 0;
+    for (size_t i = 0; i < *n; i++) {
+        if (ps_label_dyn(s, list[i], &buf, &cap, &len)) {
+            rc = -1;
+            break;
+        }
+        int m = pcre2_match(re, (PCRE2_SPTR)buf, len, 0, 0, md, mc);
+        if (m == PCRE2_ERROR_NOMEMORY) {
+            rc = -1;
+            break;
+        }
+        if (m >= 0)
+            list[k++] = list[i];
+    }
+    if (rc == 0)
+        *n = k;
+    ps_free(s, buf);
+    pcre2_match_data_free(md);
+    pcre2_match_context_free(mc);
+    pcre2_code_free(re);
+    pcre2_general_context_free(gc);
+    return rc;
+}
+
+static int apply_restriction(pstats_stats *s, const pstats_restriction *r, uint32_t *list,
+                             size_t *n, out *msg)
+{
+    size_t before = *n;
+    if (r->kind == PSTATS_LIMIT_REGEX) {
+        int invalid;
+        if (regex_filter(s, r->regex ? r->regex : "", list, n, &invalid))
+            return -1;
+        if (invalid) {
+            psb_puts(&msg->b, "   <Invalid regular expression ");
+            put_repr(msg, s, r);
+            psb_puts(&msg->b, ">\n");
+            return 0;
+        }
+    } else if (r->kind == PSTATS_LIMIT_FRACTION) {
+        if (r->fraction >= 0.0 && r->fraction < 1.0)
+            *n = (size_t)(int64_t)((double)*n * r->fraction + 0.5);
+    } else if (r->count >= 0 && (uint64_t)r->count < *n) {
+        *n = (size_t)r->count;
+    }
+    if (*n != before) {
+        char tmp[96];
+        snprintf(tmp, sizeof tmp, "   List reduced from %zu to %zu due to restriction <", before,
+                 *n);
+        psb_puts(&msg->b, tmp);
+        put_repr(msg, s, r);
+        psb_puts(&msg->b, ">\n");
+    }
+    return 0;
+}
+
+/* get_print_list: the listed ids and the name column width (0: empty). */
+static int print_list(pstats_stats *s, const pstats_restriction *r, size_t nr, out *o,
+                      uint32_t **plist, size_t *pn, size_t *width)
+{
+    size_t n = s->nstats;
+    uint32_t *list = ps_malloc(s, (n ? n : 1) * sizeof(uint32_t));
+    out msg;
+    memset(&msg, 0, sizeof msg);
+    psb_init(&msg.b, s);
+    if (!list)
+        return -1;
+    if (s->fcn_list) {
+        memcpy(list, s->fcn_list, n * sizeof(uint32_t));
+        psb_puts(&msg.b, "   Ordered by: ");
+        psb_puts(&msg.b, s->sort_type);
+        psb_puts(&msg.b, "\n");
+    } else {
+        for (size_t i = 0; i < n; i++)
+            list[i] = (uint32_t)i;
+        psb_puts(&msg.b, "   Random listing order was used\n");
+    }
+    for (size_t i = 0; i < nr; i++)
+        if (apply_restriction(s, &r[i], list, &n, &msg)) {
+            ps_free(s, list);
+            psb_free(&msg.b);
+            return -1;
+        }
+    if (msg.b.oom) {
+        ps_free(s, list);
+        psb_free(&msg.b);
+        return -1;
+    }
+    *plist = list;
+    *pn = n;
+    *width = 0;
+    if (n > 0) {
+        psb_put(&o->b, msg.b.p, msg.b.len);
+        psb_puts(&o->b, "\n");
+    }
+    psb_free(&msg.b);
+    if (n == 0)
+        return 0;
+    size_t w = s->max_name_len;
+    if (n < s->nstats) {
+        w = 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t lw = ps_label_width(s, list[i]);
+            if (lw > w)
+                w = lw;
+        }
+    }
+    *width = w + 2;
+    return 0;
+}
+
+/* -------------------------------------------------------------- output */
+
+static int begin(out *o, pstats_stats *s, pstats_write_fn write, void *ctx,
+                 pstats_error *err)
+{
+    memset(o, 0, sizeof *o);
+    o->write = write;
+    o->ctx = ctx;
+    psb_init(&o->b, s);
+    if (err)
+        memset(err, 0, sizeof *err);
+    return 0;
+}
+
+static int finish(out *o, int rc, pstats_error *err)
+{
+    if (rc == 0 && !o->b.oom)
+        out_flush(o);
+    psb_free(&o->b);
+    if (rc || o->b.oom) {
+        ps_seterr(err, PSTATS_ENOMEM, NULL, 0, 0, "out of memory");
+        return -1;
+    }
+    if (o->failed) {
+        ps_seterr(err, PSTATS_EIO, NULL, 0, 0, "writing the report failed");
+        return -1;
+    }
+    return 0;
+}
+
+static void put_ctime(out *o, time_t t)
+{
+    static const char days[] = "SunMonTueWedThuFriSat";
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    struct tm tm;
+    char tmp[96];
+    if (!localtime_r(&t, &tm)) {
+        memset(&tm, 0, sizeof tm);
+        tm.tm_mday = 1;
+        tm.tm_year = 70;
+    }
+    int n = snprintf(tmp, sizeof tmp, "%.3s %.3s%3d %.2d:%.2d:%.2d %d",
+                     days + 3 * (tm.tm_wday % 7), months + 3 * (tm.tm_mon % 12), tm.tm_mday,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec, tm.tm_year + 1900);
+    psb_put(&o->b, tmp, (size_t)n);
+}
+
+static void put_header(out *o, pstats_stats *s)
+{
+    size_t nfiles = 0;
+    for (size_t i = 0; i < s->ninputs; i++) {
+        if (!s->inputs[i].has_mtime)
+            continue;
+        put_ctime(o, s->inputs[i].mtime);
+        psb_puts(&o->b, "    ");
+        psb_puts(&o->b, s->inputs[i].name);
+        psb_puts(&o->b, "\n");
+        nfiles++;
+    }
+    if (nfiles)
+        psb_puts(&o->b, "\n");
+    for (size_t i = 0; i < s->nstats; i++) {
+        const pkey *k = &s->keys[i];
+        if (!(k->flags & KF_TOP))
+            continue;
+        psb_puts(&o->b, "         ");
+        ps_put_name(&o->b, s, (uint32_t)i);
+        psb_puts(&o->b, "\n");
+    }
+    psb_puts(&o->b, "         ");
+    pn_str(s, s->total_calls, &o->b);
+    psb_puts(&o->b, " function calls ");
+    if (pn_cmp(s, s->total_calls, s->prim_calls) != 0) {
+        psb_puts(&o->b, "(");
+        pn_fmt_d(s, s->prim_calls, &o->b);
+        psb_puts(&o->b, " primitive calls) ");
+    }
+    char tmp[400];
+    double tt = pn_double(s, s->total_tt);
+    int n = isnan(tt) ? snprintf(tmp, sizeof tmp, "nan") : snprintf(tmp, sizeof tmp, "%.3f", tt);
+    psb_puts(&o->b, "in ");
+    psb_put(&o->b, tmp, (size_t)n);
+    psb_puts(&o->b, " seconds\n\n");
+}
+
+static double quot(const pstats_stats *s, pnum a, pnum b)
+{
+    return pn_double(s, a) / pn_double(s, b);
+}
+
+static void print_line(out *o, pstats_stats *s, uint32_t id)
+{
+    const pkey *k = &s->keys[id];
+    pnum cc = pn_get(k->v, k->kinds, 0), nc = pn_get(k->v, k->kinds, 1);
+    pnum tt = pn_get(k->v, k->kinds, 2), ct = pn_get(k->v, k->kinds, 3);
+    size_t start = o->b.len;
+    pn_str(s, nc, &o->b);
+    if (pn_cmp(s, nc, cc) != 0) {
+        psb_puts(&o->b, "/");
+        pn_str(s, cc, &o->b);
+    }
+    size_t w = o->b.len - start;
+    if (w < 9 && !o->b.oom) { /* rjust(9) */
+        psb_pad(&o->b, 9 - w);
+        memmove(o->b.p + start + (9 - w), o->b.p + start, w);
+        memset(o->b.p + start, ' ', 9 - w);
+    }
+    psb_puts(&o->b, " ");
+    f8(o, pn_double(s, tt));
+    psb_puts(&o->b, " ");
+    if (pn_is_zero(nc))
+        psb_pad(&o->b, 8);
+    else
+        f8(o, quot(s, tt, nc));
+    psb_puts(&o->b, " ");
+    f8(o, pn_double(s, ct));
+    psb_puts(&o->b, " ");
+    if (pn_is_zero(cc))
+        psb_pad(&o->b, 8);
+    else
+        f8(o, quot(s, ct, cc));
+    psb_puts(&o->b, " ");
+    put_label(o, s, id, 0);
+    psb_puts(&o->b, "\n");
+    out_maybe_flush(o);
+}
+
+int pstats_print_stats(pstats_stats *s, const pstats_restriction *r, size_t nr,
+                       pstats_write_fn write, void *ctx, pstats_error *err)
+{
+    out o;
+    begin(&o, s, write, ctx, err);
+    put_header(&o, s);
+    uint32_t *list;
+    size_t n, width;
+    int rc = print_list(s, r, nr, &o, &list, &n, &width);
+    if (rc == 0) {
+        if (n) {
+            psb_puts(&o.b, "   ncalls  tottime  percall  cumtime  percall "
+                           "filename:lineno(function)\n");
+            for (size_t i = 0; i < n && !o.failed; i++)
+                print_line(&o, s, list[i]);
+            psb_puts(&o.b, "\n\n");
+        }
+        ps_free(s, list);
+    }
+    return finish(&o, rc, err);
+}
+
+/* ------------------------------------------------------ callers/callees */
+
+typedef struct entry { uint32_t key, edge; } entry;
+
+static int rank_cmp(const void *ctx, uint32_t a, uint32_t b)
+{
+    const uint32_t *rank = ctx;
+    return rank[a] < rank[b] ? -1 : (rank[a] > rank[b]);
+}
+
+static void put_count_pair(out *o, const pstats_stats *s, const pedge *e, size_t width)
+{
+    psb t;
+    psb_init(&t, o->b.s);
+    pnum nc = pn_get(e->v, e->kinds, 0), cc = pn_get(e->v, e->kinds, 1);
+    pn_fmt_d(s, nc, &t);
+    if (pn_cmp(s, nc, cc) != 0) {
+        psb_puts(&t, "/");
+        pn_fmt_d(s, cc, &t);
+    }
+    if (t.len < width)
+        psb_pad(&o->b, width - t.len);
+    psb_put(&o->b, t.p, t.len);
+    o->b.oom |= t.oom;
+    psb_free(&t);
+}
+
+/* print_call_line: src's label, the arrow, then the entries sorted by
+ * their key tuple. keys[i]: the entry's function; edges[i]: its numbers. */
+static void call_line(out *o, pstats_stats *s, uint32_t src, size_t width, const char *arrow,
+                      uint32_t *keys, const uint32_t *edges, uint32_t *order, uint32_t *tmp,
+                      size_t n)
+{
+    put_label(o, s, src, width);
+    psb_puts(&o->b, arrow);
+    if (n == 0) {
+        psb_puts(&o->b, s->py2 ? "\n" : " \n");
+        return;
+    }
+    psb_puts(&o->b, " ");
+    for (size_t i = 0; i < n; i++)
+        order[i] = (uint32_t)i;
+    /* sort positions by the rank of their key */
+    for (size_t i = 0; i < n; i++)
+        tmp[i] = s->rank[keys[i]];
+    ps_merge_sort(order, tmp + n, n, rank_cmp, tmp);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t key = keys[order[i]];
+        const pedge *e = &s->edges[edges[order[i]]];
+        if (e->kind == PSTATS_EDGE_TUPLE) {
+            if (i)
+                psb_pad(&o->b, width + 1);
+            put_count_pair(o, s, e, i ? 9 : 7);
+            psb_puts(&o->b, " ");
+            f8(o, pn_double(s, pn_get(e->v, e->kinds, 2)));
+            psb_puts(&o->b, " ");
+            f8(o, pn_double(s, pn_get(e->v, e->kinds, 3)));
+            psb_puts(&o->b, "  ");
+            put_label(o, s, key, 0);
+        } else {
+            if (i)
+                psb_pad(&o->b, width + 3);
+            put_label(o, s, key, 0);
+            psb_puts(&o->b, "(");
+            pn_str(s, pn_get(e->v, e->kinds, 0), &o->b);
+            psb_puts(&o->b, ") ");
+            /* Python: self.stats[func][3], a KeyError for a function that
+             * is only a caller; we print its (absent) cumtime as 0. */
+            const pkey *k = &s->keys[key];
+            f8(o, key < s->nstats ? pn_double(s, pn_get(k->v, k->kinds, 3)) : 0.0);
+        }
+        psb_puts(&o->b, "\n");
+    }
+    out_maybe_flush(o);
+}
+
+static void call_heading(out *o, pstats_stats *s, size_t width, const char *title)
+{
+    psb_puts(&o->b, "Function ");
+    if (width > 9)
+        psb_pad(&o->b, width - 9);
+    psb_puts(&o->b, title);
+    psb_puts(&o->b, "\n");
+    for (size_t i = 0; i < s->nstats; i++) {
+        const pkey *k = &s->keys[i];
+        if (k->nedges == 0)
+            continue;
+        if (s->edges[k->edge_start].kind == PSTATS_EDGE_TUPLE) {
+            psb_pad(&o->b, width);
+            psb_puts(&o->b, "    ncalls  tottime  cumtime\n");
+        }
+        break;
+    }
+}
+
+static int print_calls(pstats_stats *s, const pstats_restriction *r, size_t nr,
+                       pstats_write_fn write, void *ctx, pstats_error *err, int callees)
+{
+    out o;
+    begin(&o, s, write, ctx, err);
+    uint32_t *list = NULL, *keys = NULL, *edges = NULL, *order = NULL, *tmp = NULL;
+    size_t n, width;
+    int rc = print_list(s, r, nr, &o, &list, &n, &width);
+    if (rc == 0 && n) {
+        size_t maxd = 1;
+        if (ps_build_rank(s) || (callees && ps_build_callees(s)))
+            rc = -1;
+        for (size_t i = 0; rc == 0 && i < s->nkeys; i++) {
+            size_t d = callees ? s->callee_off[i + 1] - s->callee_off[i]
+                               : (i < s->nstats ? s->keys[i].nedges : 0);
+            if (d > maxd)
+                maxd = d;
+        }
+        if (rc == 0) {
+            keys = ps_malloc(s, maxd * sizeof(uint32_t));
+            edges = ps_malloc(s, maxd * sizeof(uint32_t));
+            order = ps_malloc(s, maxd * sizeof(uint32_t));
+            tmp = ps_malloc(s, 2 * maxd * sizeof(uint32_t));
+            if (!keys || !edges || !order || !tmp)
+                rc = -1;
+        }
+        if (rc == 0) {
+            call_heading(&o, s, width, callees ? "called..." : "was called by...");
+            for (size_t i = 0; i < n && !o.failed && !o.b.oom; i++) {
+                uint32_t f = list[i];
+                size_t d = 0;
+                if (callees) {
+                    for (uint32_t p = s->callee_off[f]; p < s->callee_off[f + 1]; p++) {
+                        keys[d] = s->callee_src[p];
+                        edges[d++] = s->callee_edge[p];
+                    }
+                } else {
+                    const pkey *k = &s->keys[f];
+                    for (uint32_t e = k->edge_start; e < k->edge_start + k->nedges; e++) {
+                        keys[d] = s->edges[e].caller;
+                        edges[d++] = e;
+                    }
+                }
+                call_line(&o, s, f, width, callees ? "->" : "<-", keys, edges, order, tmp, d);
+            }
+            psb_puts(&o.b, "\n\n");
+        }
+    }
+    ps_free(s, list);
+    ps_free(s, keys);
+    ps_free(s, edges);
+    ps_free(s, order);
+    ps_free(s, tmp);
+    return finish(&o, rc, err);
+}
+
+int pstats_print_callers(pstats_stats *s, const pstats_restriction *r, size_t nr,
+                         pstats_write_fn write, void *ctx, pstats_error *err)
+{
+    return print_calls(s, r, nr, write, ctx, err, 0);
+}
+
+int pstats_print_callees(pstats_stats *s, const pstats_restriction *r, size_t nr,
+                         pstats_write_fn write, void *ctx, pstats_error *err)
+{
+    return print_calls(s, r, nr, write, ctx, err, 1);
+}

@@ -1,0 +1,230 @@
+/*
+ * sort_stats(): key names and their unique prefixes resolved exactly as
+ * Python's get_sort_arg_defs() does, then a stable sort of the dict's keys
+ * with Python's comparison semantics (NaN compares neither less nor
+ * greater; ints and floats compare exactly).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pstats_internal.h"
+
+/* Fields of Python's sort tuple: (cc, nc, tt, ct, file, line, name, stdname). */
+enum { F_CC, F_NC, F_TT, F_CT, F_FILE, F_LINE, F_NAME, F_STD };
+
+typedef struct sortdef {
+    const char *word;
+    int nfields;
+    signed char fields[3][2];   /* field, direction */
+    const char *desc;
+} sortdef;
+
+/* Python 3.7+'s sort_arg_dict_default, in its dict order. */
+static const sortdef defs[] = {
+    {"calls", 1, {{F_NC, -1}}, "call count"},
+    {"ncalls", 1, {{F_NC, -1}}, "call count"},
+    {"cumtime", 1, {{F_CT, -1}}, "cumulative time"},
+    {"cumulative", 1, {{F_CT, -1}}, "cumulative time"},
+    {"filename", 1, {{F_FILE, 1}}, "file name"},
+    {"line", 1, {{F_LINE, 1}}, "line number"},
+    {"module", 1, {{F_FILE, 1}}, "file name"},
+    {"name", 1, {{F_NAME, 1}}, "function name"},
+    {"nfl", 3, {{F_NAME, 1}, {F_FILE, 1}, {F_LINE, 1}}, "name/file/line"},
+    {"pcalls", 1, {{F_CC, -1}}, "primitive call count"},
+    {"stdname", 1, {{F_STD, 1}}, "standard name"},
+    {"time", 1, {{F_TT, -1}}, "internal time"},
+    {"tottime", 1, {{F_TT, -1}}, "internal time"},
+};
+#define NDEFS (sizeof defs / sizeof defs[0])
+
+/* Python's table of abbreviations: each word adds its prefixes, longest
+ * first, until one is already present; that one is ambiguous and removed.
+ * Returns the def of `w`, NULL when unknown or ambiguous. */
+static const sortdef *lookup(const char *w, int *ambiguous)
+{
+    enum { MAXF = 128 };
+    const char *fw[MAXF];
+    size_t fl[MAXF], nf = 0;
+    int fd[MAXF];
+    size_t wl = strlen(w);
+    int bad = 0;
+    const sortdef *found = NULL;
+    *ambiguous = 0;
+    for (size_t d = 0; d < NDEFS; d++) {
+        size_t len = strlen(defs[d].word);
+        for (size_t l = len; l > 0; l--) {
+            int present = 0;
+            for (size_t i = 0; i < nf && !present; i++)
+                present = fl[i] == l && memcmp(fw[i], defs[d].word, l) == 0;
+            if (present) {
+                if (l == wl && memcmp(defs[d].word, w, wl) == 0)
+                    bad = 1;
+                break;
+            }
+            if (nf < MAXF) {
+                fw[nf] = defs[d].word;
+                fl[nf] = l;
+                fd[nf++] = (int)d;
+            }
+        }
+    }
+    for (size_t i = 0; i < nf && !found; i++)
+        if (fl[i] == wl && memcmp(fw[i], w, wl) == 0)
+            found = &defs[fd[i]];
+    if (bad) {
+        *ambiguous = 1;
+        return NULL;
+    }
+    return found;
+}
+
+typedef struct sortctx {
+    const pstats_stats *s;
+    int nf;
+    signed char f[32][2];
+    const char *lab;      /* stdname labels, one buffer */
+    const size_t *loff;   /* nstats + 1 offsets */
+} sortctx;
+
+static uint32_t name_str(const pstats_stats *s, const pkey *k)
+{
+    return k->kkind == PSTATS_KEY_CODE ? s->codes[k->name].name : k->name;
+}
+
+static int cmp_field(const sortctx *c, uint32_t a, uint32_t b, int field)
+{
+    const pstats_stats *s = c->s;
+    const pkey *x = &s->keys[a], *y = &s->keys[b];
+    switch (field) {
+    case F_CC: case F_NC: case F_TT: case F_CT: {
+        int r = pn_cmp(s, pn_get(x->v, x->kinds, field), pn_get(y->v, y->kinds, field));
+        return r == 2 ? 0 : r;
+    }
+    case F_FILE:
+        return ps_strcmp(s, x->file, y->file);
+    case F_LINE:
+        return x->line < y->line ? -1 : (x->line > y->line);
+    case F_NAME:
+        return ps_strcmp(s, name_str(s, x), name_str(s, y));
+    default: {
+        size_t la = c->loff[a + 1] - c->loff[a], lb = c->loff[b + 1] - c->loff[b];
+        size_t n = la < lb ? la : lb;
+        int r = n ? memcmp(c->lab + c->loff[a], c->lab + c->loff[b], n) : 0;
+        if (r)
+            return r < 0 ? -1 : 1;
+        return la < lb ? -1 : (la > lb);
+    }
+    }
+}
+
+static int sort_cmp(const void *ctx, uint32_t a, uint32_t b)
+{
+    const sortctx *c = ctx;
+    for (int i = 0; i < c->nf; i++) {
+        int r = cmp_field(c, a, b, c->f[i][0]);
+        if (r)
+            return r * c->f[i][1];
+    }
+    return 0;
+}
+
+static int build_labels(pstats_stats *s, psb *buf, size_t **loff)
+{
+    *loff = ps_malloc(s, (s->nstats + 1) * sizeof(size_t));
+    if (!*loff)
+        return -1;
+    char *tmp = NULL;
+    size_t cap = 0, len;
+    for (size_t i = 0; i < s->nstats; i++) {
+        (*loff)[i] = buf->len;
+        if (ps_label_dyn(s, (uint32_t)i, &tmp, &cap, &len)) {
+            ps_free(s, tmp);
+            return -1;
+        }
+        psb_put(buf, tmp, len);
+    }
+    (*loff)[s->nstats] = buf->len;
+    ps_free(s, tmp);
+    return buf->oom ? -1 : 0;
+}
+
+static int nomem(pstats_error *err)
+{
+    ps_seterr(err, PSTATS_ENOMEM, NULL, 0, 0, "out of memory");
+    return -1;
+}
+
+static const char *const old_keys[][2] = {
+    {"-1", "stdname"}, {"0", "calls"}, {"1", "time"}, {"2", "cumulative"}};
+
+int pstats_sort(pstats_stats *s, const char *const *keys, size_t nkeys, pstats_error *err)
+{
+    pstats_error local;
+    if (!err)
+        err = &local;
+    memset(err, 0, sizeof *err);
+    ps_free(s, s->fcn_list);
+    s->fcn_list = NULL;
+    if (nkeys == 0)
+        return 0;
+    sortctx c;
+    memset(&c, 0, sizeof c);
+    c.s = s;
+    char type[sizeof s->sort_type];
+    size_t tl = 0;
+    type[0] = 0;
+    for (size_t i = 0; i < nkeys; i++) {
+        const char *w = keys[i];
+        if (nkeys == 1)
+            for (size_t k = 0; k < 4; k++)
+                if (strcmp(w, old_keys[k][0]) == 0)
+                    w = old_keys[k][1];
+        int amb;
+        const sortdef *d = lookup(w, &amb);
+        if (!d) {
+            ps_seterr(err, PSTATS_EUSAGE, NULL, 0, 0,
+                      amb ? "ambiguous sort key '%s' (Python's pstats raises KeyError); "
+                            "use a longer prefix"
+                          : "unknown sort key '%s' (calls, cumulative, cumtime, filename, "
+                            "line, module, name, ncalls, nfl, pcalls, stdname, time, "
+                            "tottime, a unique prefix, or -1 0 1 2 alone)",
+                      keys[i]);
+            return -1;
+        }
+        for (int f = 0; f < d->nfields && c.nf < 32; f++) {
+            c.f[c.nf][0] = d->fields[f][0];
+            c.f[c.nf++][1] = d->fields[f][1];
+        }
+        int n = snprintf(type + tl, sizeof type - tl, "%s%s", i ? ", " : "", d->desc);
+        if (n > 0)
+            tl = tl + (size_t)n < sizeof type ? tl + (size_t)n : sizeof type - 1;
+    }
+    int need_labels = 0;
+    for (int i = 0; i < c.nf; i++)
+        need_labels |= c.f[i][0] == F_STD;
+    size_t n = s->nstats;
+    uint32_t *idx = ps_malloc(s, (n ? n : 1) * sizeof(uint32_t));
+    uint32_t *tmp = ps_malloc(s, (n ? n : 1) * sizeof(uint32_t));
+    psb lab;
+    psb_init(&lab, s);
+    size_t *loff = NULL;
+    if (!idx || !tmp || (need_labels && build_labels(s, &lab, &loff))) {
+        ps_free(s, idx);
+        ps_free(s, tmp);
+        ps_free(s, loff);
+        psb_free(&lab);
+        return nomem(err);
+    }
+    c.lab = lab.p;
+    c.loff = loff;
+    for (size_t i = 0; i < n; i++)
+        idx[i] = (uint32_t)i;
+    ps_merge_sort(idx, tmp, n, sort_cmp, &c);
+    ps_free(s, tmp);
+    ps_free(s, loff);
+    psb_free(&lab);
+    s->fcn_list = idx;
+    memcpy(s->sort_type, type, sizeof type);
+    return 0;
+}

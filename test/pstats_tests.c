@@ -1,0 +1,628 @@
+/*
+ * libpstats unit tests: sort keys and prefixes, orders, totals, merging,
+ * strip_dirs, big counts, int/tuple callers, errors for non-pstats input,
+ * numbers, and allocation failure at every step. Expected values come from
+ * Python's pstats (test/pstats_expect.py writes test/pstats_expect.inc).
+ */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pstats/pstats.h"
+#include "pstats_internal.h"
+
+#include "pstats_expect.inc"
+
+#define PROF(name) PSTATS_FIXTURES "/profiles/" name
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ------------------------------------------------------------ helpers */
+
+typedef struct sink { char *p; size_t len, cap; } sink;
+
+static int sink_write(void *ctx, const void *buf, size_t len)
+{
+    sink *s = ctx;
+    if (s->len + len + 1 > s->cap) {
+        size_t nc = (s->len + len + 1) * 2;
+        char *p = realloc(s->p, nc);
+        if (!p)
+            return -1;
+        s->p = p;
+        s->cap = nc;
+    }
+    memcpy(s->p + s->len, buf, len);
+    s->len += len;
+    s->p[s->len] = 0;
+    return 0;
+}
+
+static pstats_stats *load(const char *path)
+{
+    pstats_stats *s = pstats_new(NULL);
+    pstats_error err;
+    ck_assert_ptr_nonnull(s);
+    int rc = pstats_load_path(s, path, &err);
+    ck_assert_msg(rc == 0, "%s: %s", path, err.msg);
+    return s;
+}
+
+static char *label(const pstats_stats *s, uint32_t id)
+{
+    static char buf[4096];
+    pstats_func_label(s, id, buf, sizeof buf);
+    return buf;
+}
+
+static char *num_text(pstats_stats *s, pnum n)
+{
+    static char buf[256];
+    psb b;
+    psb_init(&b, s);
+    pn_str(s, n, &b);
+    snprintf(buf, sizeof buf, "%s", b.p ? b.p : "");
+    psb_free(&b);
+    return buf;
+}
+
+static void *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    void *p = malloc((size_t)n + 1);
+    ck_assert_int_eq(fread(p, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *len = (size_t)n;
+    return p;
+}
+
+/* ------------------------------------------------------ sort keys */
+
+START_TEST(sort_prefixes_as_python)
+{
+    pstats_stats *s = load(PROF("fib-cpython3.11-cprofile.prof"));
+    for (size_t i = 0; i < NELEM(sort_prefixes); i++) {
+        pstats_error err;
+        const char *k = sort_prefixes[i].key;
+        int rc = pstats_sort(s, &k, 1, &err);
+        if (sort_prefixes[i].desc) {
+            ck_assert_msg(rc == 0, "key %s: %s", k, err.msg);
+            ck_assert_str_eq(s->sort_type, sort_prefixes[i].desc);
+        } else {
+            ck_assert_msg(rc != 0, "key %s accepted", k);
+            ck_assert_int_eq(err.code, PSTATS_EUSAGE);
+        }
+    }
+    const char *old[] = {"-1", "0", "1", "2"};
+    const char *desc[] = {"standard name", "call count", "internal time", "cumulative time"};
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(pstats_sort(s, &old[i], 1, NULL), 0);
+        ck_assert_str_eq(s->sort_type, desc[i]);
+    }
+    const char *two[] = {"time", "0"}; /* int keys only alone */
+    ck_assert_int_ne(pstats_sort(s, two, 2, NULL), 0);
+    const char *multi[] = {"tot", "cumu", "nfl"};
+    ck_assert_int_eq(pstats_sort(s, multi, 3, NULL), 0);
+    ck_assert_str_eq(s->sort_type, "internal time, cumulative time, name/file/line");
+    pstats_free(s);
+}
+END_TEST
+
+static void check_order(const char *const *keys, size_t nkeys, const char *const *want,
+                        size_t nwant)
+{
+    pstats_stats *s = load(PROF("mix-cpython3.11-cprofile.prof"));
+    ck_assert_int_eq(pstats_sort(s, keys, nkeys, NULL), 0);
+    ck_assert_uint_eq(pstats_nfuncs(s), nwant);
+    for (size_t i = 0; i < nwant; i++)
+        ck_assert_str_eq(label(s, s->fcn_list[i]), want[i]);
+    pstats_free(s);
+}
+
+START_TEST(sort_orders_as_python)
+{
+    const char *k1[] = {"calls", "name"}, *k2[] = {"stdname"}, *k3[] = {"nfl"},
+               *k4[] = {"pcalls", "line"};
+    check_order(k1, 2, order_calls_name, NELEM(order_calls_name));
+    check_order(k2, 1, order_stdname, NELEM(order_stdname));
+    check_order(k3, 1, order_nfl, NELEM(order_nfl));
+    check_order(k4, 2, order_pcalls_line, NELEM(order_pcalls_line));
+}
+END_TEST
+
+/* ------------------------------------------------------ totals */
+
+START_TEST(totals_as_python)
+{
+    for (size_t i = 0; i < NELEM(totals); i++) {
+        char path[512];
+        snprintf(path, sizeof path, PSTATS_FIXTURES "/profiles/%s", totals[i].file);
+        pstats_stats *s = load(path);
+        ck_assert_uint_eq(pstats_nfuncs(s), totals[i].nfuncs);
+        ck_assert_str_eq(num_text(s, s->total_calls), totals[i].total_calls);
+        ck_assert_str_eq(num_text(s, s->prim_calls), totals[i].prim_calls);
+        char tt[64];
+        snprintf(tt, sizeof tt, "%.6f", pn_double(s, s->total_tt));
+        ck_assert_str_eq(tt, totals[i].total_tt);
+        pstats_free(s);
+    }
+}
+END_TEST
+
+START_TEST(big_counts_exact)
+{
+    pstats_stats *s = load(PROF("synth-bigcounts.prof"));
+    ck_assert_uint_eq(pstats_nfuncs(s), NELEM(big_counts));
+    for (uint32_t i = 0; i < NELEM(big_counts); i++) {
+        char buf[64];
+        pstats_format_count(s, i, 0, buf, sizeof buf);
+        ck_assert_str_eq(buf, big_counts[i][0]);
+        pstats_format_count(s, i, 1, buf, sizeof buf);
+        ck_assert_str_eq(buf, big_counts[i][1]);
+    }
+    ck_assert_str_eq(num_text(s, s->total_calls), big_totals[0]);
+    ck_assert_str_eq(num_text(s, s->prim_calls), big_totals[1]);
+    pstats_func f;
+    pstats_func_get(s, 2, &f);
+    ck_assert_int_eq(f.nc_big, 1);
+    ck_assert(f.nc == INT64_MAX);
+    /* the edge of 'hotter' keeps 2^64+3 exactly */
+    char buf[64];
+    pstats_format_edge_count(s, 2, 0, 0, 1, buf, sizeof buf);
+    ck_assert_str_eq(buf, "18446744073709551619");
+    pstats_free(s);
+}
+END_TEST
+
+/* ------------------------------------------------------ merge, strip */
+
+START_TEST(merge_order_as_python)
+{
+    pstats_stats *a = load(PROF("fib-cpython3.11-cprofile.prof"));
+    pstats_stats *b = load(PROF("mix-cpython3.11-cprofile.prof"));
+    pstats_stats *c = load(PROF("fib-cpython3.12-cprofile.prof"));
+    pstats_stats *others[] = {b, c};
+    pstats_error err;
+    ck_assert_int_eq(pstats_add(a, others, 2, &err), 0);
+    ck_assert_uint_eq(pstats_nfuncs(a), NELEM(merge_order));
+    for (uint32_t i = 0; i < NELEM(merge_order); i++)
+        ck_assert_str_eq(label(a, i), merge_order[i]);
+    ck_assert_str_eq(num_text(a, a->total_calls), merge_totals[0]);
+    ck_assert_str_eq(num_text(a, a->prim_calls), merge_totals[1]);
+    char tt[64];
+    pymarshal_float_repr(pn_double(a, a->total_tt), tt);
+    ck_assert_str_eq(tt, merge_totals[2]);
+    ck_assert_uint_eq(pstats_ninputs(a), 3);
+    for (size_t i = 0; i < 3; i++) {
+        const char *n = pstats_input_name(a, i, NULL);
+        size_t ln = strlen(n), lw = strlen(merge_files[i]) - strlen("fixtures");
+        ck_assert(ln >= lw && strcmp(n + ln - lw, merge_files[i] + strlen("fixtures")) == 0);
+    }
+    ck_assert_ptr_null(a->fcn_list); /* add() drops the sort */
+    pstats_free(a);
+    pstats_free(b);
+    pstats_free(c);
+}
+END_TEST
+
+START_TEST(strip_dirs_as_python)
+{
+    pstats_stats *s = load(PROF("mix-cpython3.11-cprofile.prof"));
+    const char *k = "calls";
+    ck_assert_int_eq(pstats_sort(s, &k, 1, NULL), 0);
+    ck_assert_int_eq(pstats_strip_dirs(s, NULL), 0);
+    ck_assert_ptr_null(s->fcn_list);
+    ck_assert_uint_eq(pstats_nfuncs(s), NELEM(strip_order));
+    for (uint32_t i = 0; i < NELEM(strip_order); i++)
+        ck_assert_str_eq(label(s, i), strip_order[i]);
+    ck_assert_uint_eq(s->max_name_len, strip_max_name_len);
+    for (uint32_t i = 0; i < pstats_nfuncs(s); i++) {
+        if (strcmp(label(s, i), strip_helper[0]) != 0)
+            continue;
+        char buf[32];
+        pstats_format_count(s, i, 1, buf, sizeof buf);
+        ck_assert_str_eq(buf, strip_helper[1]);
+        snprintf(buf, sizeof buf, "%zu", pstats_ncallers(s, i));
+        ck_assert_str_eq(buf, strip_helper[2]);
+    }
+    pstats_free(s);
+}
+END_TEST
+
+static uint32_t find(const pstats_stats *s, const char *lab)
+{
+    for (uint32_t i = 0; i < pstats_nkeys(s); i++)
+        if (strcmp(label(s, i), lab) == 0)
+            return i;
+    ck_abort_msg("no function %s", lab);
+    return 0;
+}
+
+/* Python raises TypeError adding an int caller to a tuple caller; we make
+ * the int n the tuple (n, n, 0.0, 0.0) (docs/pstats.md). */
+START_TEST(merge_int_with_tuple_callers)
+{
+    pstats_stats *a = load(PROF("fib-cpython3.12-cprofile.prof"));
+    pstats_stats *b = load(PROF("fib-cpython3.12-profile.prof"));
+    uint32_t fa = find(a, "fibonacci.py:2(fib)"), fb = find(b, "fibonacci.py:2(fib)");
+    pstats_edge ea, eb;
+    size_t ka = 0, kb = 0;
+    for (; ka < pstats_ncallers(a, fa); ka++) {
+        pstats_caller_get(a, fa, ka, &ea);
+        if (strcmp(label(a, ea.caller), "fibonacci.py:2(fib)") == 0)
+            break;
+    }
+    for (; kb < pstats_ncallers(b, fb); kb++) {
+        pstats_caller_get(b, fb, kb, &eb);
+        if (strcmp(label(b, eb.caller), "fibonacci.py:2(fib)") == 0)
+            break;
+    }
+    ck_assert_int_eq(ea.kind, PSTATS_EDGE_TUPLE);
+    ck_assert_int_eq(eb.kind, PSTATS_EDGE_INT);
+    pstats_stats *others[] = {b};
+    ck_assert_int_eq(pstats_add(a, others, 1, NULL), 0);
+    uint32_t f = find(a, "fibonacci.py:2(fib)");
+    int seen = 0;
+    for (size_t k = 0; k < pstats_ncallers(a, f); k++) {
+        pstats_edge e;
+        pstats_caller_get(a, f, k, &e);
+        if (strcmp(label(a, e.caller), "fibonacci.py:2(fib)") != 0)
+            continue;
+        seen = 1;
+        ck_assert_int_eq(e.kind, PSTATS_EDGE_TUPLE);
+        ck_assert_int_eq(e.nc, ea.nc + eb.nc);
+        ck_assert_int_eq(e.cc, ea.cc + eb.nc);
+        ck_assert(e.tt == ea.tt && e.ct == ea.ct);
+    }
+    ck_assert(seen);
+    sink out = {0};
+    ck_assert_int_eq(pstats_print_callers(a, NULL, 0, sink_write, &out, NULL), 0);
+    free(out.p);
+    pstats_free(a);
+    pstats_free(b);
+}
+END_TEST
+
+START_TEST(callees_invert_callers)
+{
+    pstats_stats *s = load(PROF("mix-cpython3.11-cprofile.prof"));
+    size_t total = 0;
+    for (uint32_t f = 0; f < pstats_nkeys(s); f++) {
+        uint32_t prev = 0;
+        for (size_t k = 0; k < pstats_ncallees(s, f); k++) {
+            pstats_edge e;
+            pstats_callee_get(s, f, k, &e);
+            ck_assert_uint_eq(e.caller, f);
+            ck_assert(k == 0 || e.callee > prev); /* dict order of the callee */
+            prev = e.callee;
+            total++;
+        }
+    }
+    size_t edges = 0;
+    for (uint32_t f = 0; f < pstats_nfuncs(s); f++)
+        edges += pstats_ncallers(s, f);
+    ck_assert_uint_eq(total, edges);
+    pstats_free(s);
+}
+END_TEST
+
+START_TEST(int_caller_not_in_profile)
+{
+    /* Python: KeyError ('jprofile', 0, 'profiler'); we print its cumtime as 0 */
+    pstats_stats *s = load(PROF("synth-profilestyle.prof"));
+    sink out = {0};
+    ck_assert_int_eq(pstats_print_callers(s, NULL, 0, sink_write, &out, NULL), 0);
+    ck_assert_ptr_nonnull(strstr(out.p, "<- jprofile:0(profiler)(1)    0.000\n"));
+    pstats_totals t;
+    pstats_get_totals(s, &t);
+    ck_assert_uint_eq(t.ntop, 1);
+    free(out.p);
+    pstats_free(s);
+}
+END_TEST
+
+START_TEST(sampled_marker_is_not_a_function)
+{
+    pstats_stats *s = load(PROF("synth-sampled.prof"));
+    ck_assert_int_eq(pstats_is_sampled(s), 1);
+    ck_assert_uint_eq(pstats_nfuncs(s), 2);
+    pstats_free(s);
+}
+END_TEST
+
+START_TEST(python2_bytes_kept)
+{
+    pstats_stats *s = load(PROF("synth-py2-big.prof"));
+    ck_assert_int_eq(pstats_is_py2(s), 1);
+    find(s, "caf\xe9.py:3(na\xefve)"); /* Latin-1 bytes as they are */
+    uint32_t f = find(s, "py2.py:6(hot)");
+    char buf[64];
+    pstats_format_count(s, f, 1, buf, sizeof buf);
+    ck_assert_str_eq(buf, "1099511627777");
+    pstats_free(s);
+}
+END_TEST
+
+/* ------------------------------------------------------ errors */
+
+static void expect_error(const char *path, pstats_errcode code, const char *needle)
+{
+    pstats_stats *s = pstats_new(NULL);
+    pstats_error err;
+    ck_assert_int_ne(pstats_load_path(s, path, &err), 0);
+    ck_assert_msg(err.code == code, "%s: code %d (%s)", path, err.code, err.msg);
+    ck_assert_msg(strstr(err.msg, needle) != NULL, "%s: '%s' lacks '%s'", path, err.msg, needle);
+    ck_assert_uint_eq(pstats_nkeys(s), 0);
+    pstats_free(s);
+}
+
+START_TEST(errors_name_the_format)
+{
+    expect_error(PROF("other/fibonacci.cpython-311.pyc"), PSTATS_EFORMAT, ".pyc");
+    expect_error(PROF("other/list.marshal"), PSTATS_EFORMAT, "a list, not a pstats dict");
+    expect_error(PROF("other/int.marshal"), PSTATS_EFORMAT, "an int, not a pstats dict");
+    expect_error(PROF("other/fib.callgrind"), PSTATS_EFORMAT, "a callgrind file");
+    expect_error(PROF("other/fib-report.txt"), PSTATS_EFORMAT, "a text report of pstats");
+    expect_error(PROF("synth-empty.prof"), PSTATS_EFORMAT, "an empty profile");
+    expect_error(PROF("does-not-exist.prof"), PSTATS_EIO, "cannot open");
+}
+END_TEST
+
+static void expect_buffer_error(const void *data, size_t len, pstats_errcode code,
+                                const char *needle, int has_offset, size_t offset)
+{
+    pstats_stats *s = pstats_new(NULL);
+    pstats_error err;
+    ck_assert_int_ne(pstats_load_buffer(s, data, len, "buf", 0, &err), 0);
+    ck_assert_msg(err.code == code, "code %d (%s)", err.code, err.msg);
+    ck_assert_msg(strstr(err.msg, needle) != NULL, "'%s' lacks '%s'", err.msg, needle);
+    ck_assert_int_eq(err.has_offset, has_offset);
+    if (has_offset)
+        ck_assert_uint_eq(err.offset, offset);
+    pstats_free(s);
+}
+
+START_TEST(errors_in_memory)
+{
+    static const uint8_t pyc[] = {0xa7, 0x0d, 0x0d, 0x0a, 0, 0, 0, 0, 0, 0, 0, 0,
+                                  0, 0, 0, 0, 0xe3, 0, 0, 0, 0};
+    static const uint8_t pickle[] = {0x80, 0x04, 0x95, 0x10, 0, 0, 0, 0};
+    static const uint8_t gperf[24] = {0, 0, 0, 0, 0, 0, 0, 0, 3};
+    static const uint8_t hotshot[] = {0x13, 0x0f, 'h', 'o', 't', 's', 'h', 'o', 't', '-', 'v'};
+    expect_buffer_error("", 0, PSTATS_EFORMAT, "an empty file", 0, 0);
+    expect_buffer_error(pyc, sizeof pyc, PSTATS_EFORMAT, ".pyc", 0, 0);
+    expect_buffer_error(pickle, sizeof pickle, PSTATS_EFORMAT, "pickle", 0, 0);
+    expect_buffer_error(gperf, sizeof gperf, PSTATS_EFORMAT, "gperftools", 0, 0);
+    expect_buffer_error(hotshot, sizeof hotshot, PSTATS_EFORMAT, "hotshot", 0, 0);
+    const char *gprof = "Flat profile:\n\nEach sample counts as 0.01 seconds.\n";
+    expect_buffer_error(gprof, strlen(gprof), PSTATS_EFORMAT, "gprof", 0, 0);
+    const char *cg = "# callgrind format\nevents: Ticks\n";
+    expect_buffer_error(cg, strlen(cg), PSTATS_EFORMAT, "callgrind", 0, 0);
+    /* a dict whose key is an int: offset of that key */
+    static const uint8_t badkey[] = {'{', 'i', 1, 0, 0, 0, 'N', '0'};
+    expect_buffer_error(badkey, sizeof badkey, PSTATS_EFORMAT, "found an int", 1, 1);
+    /* an unknown type code inside the dict */
+    static const uint8_t badcode[] = {'{', '(', 3, 0, 0, 0, 'Q', 'x', 'x', 'x'};
+    expect_buffer_error(badcode, sizeof badcode, PSTATS_EMARSHAL, "at byte 6", 1, 6);
+    /* a marshalled code object */
+    static const uint8_t code[] = {0xe3, 0, 0, 0, 0};
+    expect_buffer_error(code, sizeof code, PSTATS_EMARSHAL, "code", 1, 0);
+}
+END_TEST
+
+START_TEST(truncated_profile_has_offset)
+{
+    size_t len;
+    uint8_t *data = read_file(PROF("fib-cpython3.11-cprofile.prof"), &len);
+    for (size_t cut = 1; cut < len; cut += 37) {
+        pstats_stats *s = pstats_new(NULL);
+        pstats_error err;
+        ck_assert_int_ne(pstats_load_buffer(s, data, cut, "cut", 0, &err), 0);
+        ck_assert_msg(err.code == PSTATS_EMARSHAL, "cut %zu: %s", cut, err.msg);
+        ck_assert(err.has_offset && err.offset <= cut);
+        ck_assert_ptr_nonnull(strstr(err.msg, "Python 3.4+"));
+        pstats_free(s);
+    }
+    /* trailing bytes are accepted, as Python does */
+    uint8_t *more = malloc(len + 3);
+    memcpy(more, data, len);
+    memcpy(more + len, "xyz", 3);
+    pstats_stats *s = pstats_new(NULL);
+    ck_assert_int_eq(pstats_load_buffer(s, more, len + 3, "more", 0, NULL), 0);
+    ck_assert_uint_eq(pstats_nfuncs(s), 8);
+    pstats_free(s);
+    free(more);
+    free(data);
+}
+END_TEST
+
+/* ------------------------------------------------------ numbers */
+
+START_TEST(numbers_as_python)
+{
+    pstats_stats *s = pstats_new(NULL);
+    pnum r;
+    /* 2**63 - 1 + 10 == 9223372036854775817 */
+    ck_assert_int_eq(pn_add(s, pn_int(INT64_MAX), pn_int(10), &r), 0);
+    ck_assert_int_eq(r.kind, PN_BIG);
+    ck_assert_str_eq(num_text(s, r), "9223372036854775817");
+    pnum back;
+    ck_assert_int_eq(pn_add(s, r, pn_int(-20), &back), 0);
+    ck_assert_int_eq(back.kind, PN_INT);
+    ck_assert(back.u.i == INT64_MAX - 10);
+    /* float(2**64 + 3) == 1.8446744073709552e+19 */
+    static const uint8_t d[] = {3, 0, 0, 0, 0, 0, 0, 0, 16, 0}; /* 15-bit digits */
+    pnum big;
+    ck_assert_int_eq(pn_from_digits(s, d, 5, 0, &big), 0);
+    ck_assert_str_eq(num_text(s, big), "18446744073709551619");
+    char buf[32];
+    pymarshal_float_repr(pn_double(s, big), buf);
+    ck_assert_str_eq(buf, "1.8446744073709552e+19");
+    /* 2**53 + 1 > 2.0**53 (exact int/float comparison), NaN unordered */
+    ck_assert_int_eq(pn_cmp(s, pn_int((INT64_C(1) << 53) + 1), pn_float(9007199254740992.0)), 1);
+    ck_assert_int_eq(pn_cmp(s, pn_int(3), pn_float(NAN)), 2);
+    ck_assert_int_eq(pn_cmp(s, big, pn_float(1.8446744073709552e19)), 1);
+    ck_assert_int_eq(pn_cmp(s, pn_float(-0.0), pn_int(0)), 0);
+    /* int 0 + -0.0 == 0.0 (Python's add() starts new keys from 0) */
+    ck_assert_int_eq(pn_add(s, pn_int(0), pn_float(-0.0), &r), 0);
+    ck_assert(r.kind == PN_FLOAT && !signbit(r.u.f));
+    /* '%d' % 2.75 == '2' */
+    psb b;
+    psb_init(&b, s);
+    pn_fmt_d(s, pn_float(2.75), &b);
+    ck_assert_str_eq(b.p, "2");
+    psb_free(&b);
+    pstats_free(s);
+}
+END_TEST
+
+/* ------------------------------------------------------ allocation failure */
+
+typedef struct failalloc {
+    size_t calls, fail_at, live;
+} failalloc;
+
+static void *fa_malloc(void *ctx, size_t n)
+{
+    failalloc *f = ctx;
+    if (++f->calls == f->fail_at)
+        return NULL;
+    void *p = malloc(n);
+    if (p)
+        f->live++;
+    return p;
+}
+
+static void *fa_realloc(void *ctx, void *p, size_t n)
+{
+    failalloc *f = ctx;
+    if (++f->calls == f->fail_at)
+        return NULL;
+    void *q = realloc(p, n);
+    if (q && !p)
+        f->live++;
+    return q;
+}
+
+static void fa_free(void *ctx, void *p)
+{
+    failalloc *f = ctx;
+    if (p)
+        f->live--;
+    free(p);
+}
+
+typedef int (*scenario)(const pymarshal_allocator *a, pstats_error *err);
+
+/* Run the scenario failing the 1st, 2nd, ... allocation until it succeeds:
+ * every failure must be a clean ENOMEM and leave nothing allocated. */
+static void oom_loop(scenario fn)
+{
+    for (size_t n = 1;; n++) {
+        failalloc f = {0, n, 0};
+        pymarshal_allocator a = {fa_malloc, fa_realloc, fa_free, &f};
+        pstats_error err;
+        memset(&err, 0, sizeof err);
+        int rc = fn(&a, &err);
+        ck_assert_msg(f.live == 0, "fail at %zu: %zu blocks leaked", n, f.live);
+        if (rc == 0) {
+            ck_assert_msg(f.calls < n, "succeeded despite a failed allocation %zu", n);
+            break;
+        }
+        ck_assert_msg(err.code == PSTATS_ENOMEM, "fail at %zu: code %d (%s)", n, err.code,
+                      err.msg);
+        ck_assert(n < 100000);
+    }
+}
+
+static int sc_load_report(const pymarshal_allocator *a, pstats_error *err)
+{
+    static void *data;
+    static size_t len;
+    if (!data)
+        data = read_file(PROF("mix-cpython3.11-cprofile.prof"), &len);
+    pstats_stats *s = pstats_new(a);
+    if (!s) {
+        err->code = PSTATS_ENOMEM;
+        return -1;
+    }
+    const char *keys[] = {"cumulative", "stdname"};
+    pstats_restriction r[2] = {{PSTATS_LIMIT_REGEX, 0, 0, "py:[0-9]+"},
+                               {PSTATS_LIMIT_FRACTION, 0, 0.5, NULL}};
+    sink out = {0};
+    int rc = pstats_load_buffer(s, data, len, "mix", 0, err);
+    if (rc == 0)
+        rc = pstats_sort(s, keys, 2, err);
+    if (rc == 0)
+        rc = pstats_print_stats(s, r, 2, sink_write, &out, err);
+    if (rc == 0)
+        rc = pstats_print_callers(s, r, 1, sink_write, &out, err);
+    if (rc == 0)
+        rc = pstats_print_callees(s, r, 1, sink_write, &out, err);
+    if (rc == 0)
+        rc = pstats_write_pstats(s, sink_write, &out, err);
+    free(out.p);
+    pstats_free(s);
+    return rc;
+}
+
+static int sc_add_strip(const pymarshal_allocator *a, pstats_error *err)
+{
+    pstats_stats *x = pstats_new(a), *y = pstats_new(a);
+    int rc = -1;
+    if (!x || !y)
+        err->code = PSTATS_ENOMEM;
+    else if (pstats_load_path(x, PROF("fib-cpython3.12-cprofile.prof"), err) == 0 &&
+             pstats_load_path(y, PROF("fib-cpython3.12-profile.prof"), err) == 0 &&
+             pstats_add(x, &y, 1, err) == 0)
+        rc = pstats_strip_dirs(x, err);
+    pstats_free(x);
+    pstats_free(y);
+    return rc;
+}
+
+START_TEST(allocation_failures)
+{
+    oom_loop(sc_load_report);
+    oom_loop(sc_add_strip);
+}
+END_TEST
+
+static Suite *pstats_suite(void)
+{
+    Suite *s = suite_create("pstats");
+    TCase *t = tcase_create("model");
+    tcase_set_timeout(t, 120);
+    tcase_add_test(t, sort_prefixes_as_python);
+    tcase_add_test(t, sort_orders_as_python);
+    tcase_add_test(t, totals_as_python);
+    tcase_add_test(t, big_counts_exact);
+    tcase_add_test(t, merge_order_as_python);
+    tcase_add_test(t, strip_dirs_as_python);
+    tcase_add_test(t, merge_int_with_tuple_callers);
+    tcase_add_test(t, callees_invert_callers);
+    tcase_add_test(t, int_caller_not_in_profile);
+    tcase_add_test(t, sampled_marker_is_not_a_function);
+    tcase_add_test(t, python2_bytes_kept);
+    tcase_add_test(t, errors_name_the_format);
+    tcase_add_test(t, errors_in_memory);
+    tcase_add_test(t, truncated_profile_has_offset);
+    tcase_add_test(t, numbers_as_python);
+    tcase_add_test(t, allocation_failures);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *r = srunner_create(pstats_suite());
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? 1 : 0;
+}
