@@ -1,0 +1,656 @@
+/*
+ * Unit tests of the callgrind writer (pstats_write_callgrind) on small
+ * models: fixture profiles, and profiles built here as marshal bytes (so
+ * that each case states exactly the keys, numbers and edges it needs).
+ * Whole-file validation against Python and the real readers is in
+ * readers_check.py; these tests pin the rules one by one.
+ */
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pstats/pstats.h"
+#include "pstats/version.h"
+
+/* ------------------------------------------------------ marshal builder */
+
+typedef struct mb {
+    unsigned char buf[16384];
+    size_t n;
+} mb;
+
+static void b_byte(mb *b, int c)
+{
+    ck_assert_uint_lt(b->n, sizeof b->buf);
+    b->buf[b->n++] = (unsigned char)c;
+}
+
+static void b_i32(mb *b, int32_t v)
+{
+    uint32_t u = (uint32_t)v;
+    for (int i = 0; i < 4; i++)
+        b_byte(b, (int)((u >> (8 * i)) & 0xFF));
+}
+
+static void b_int(mb *b, int32_t v)
+{
+    b_byte(b, 'i');
+    b_i32(b, v);
+}
+
+static void b_float(mb *b, double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    b_byte(b, 'g');
+    for (int i = 0; i < 8; i++)
+        b_byte(b, (int)((u >> (8 * i)) & 0xFF));
+}
+
+/* Python 3 str ('u') when utf8, else Python 2 bytes ('s'). */
+static void b_str(mb *b, const char *s, size_t len, int utf8)
+{
+    b_byte(b, utf8 ? 'u' : 's');
+    b_i32(b, (int32_t)len);
+    for (size_t i = 0; i < len; i++)
+        b_byte(b, (unsigned char)s[i]);
+}
+
+typedef struct tcall {
+    int from;          /* index of the caller in the tfunc array */
+    int nc, cc;
+    double tt, ct;
+    int is_int;        /* profile-module int count */
+} tcall;
+
+typedef struct tfunc {
+    const char *file; size_t file_len;  /* 0: strlen */
+    int line;
+    const char *name; size_t name_len;
+    int cc, nc;
+    double tt, ct;
+    tcall calls[4];    /* who calls this function */
+    int ncalls;
+} tfunc;
+
+static void b_key(mb *b, const tfunc *f, int utf8)
+{
+    b_byte(b, ')');
+    b_byte(b, 3);
+    b_str(b, f->file, f->file_len ? f->file_len : strlen(f->file), utf8);
+    b_int(b, f->line);
+    b_str(b, f->name, f->name_len ? f->name_len : strlen(f->name), utf8);
+}
+
+static pstats_stats *model(const tfunc *fs, size_t n, int utf8)
+{
+    static mb b;
+    b.n = 0;
+    b_byte(&b, '{');
+    for (size_t i = 0; i < n; i++) {
+        const tfunc *f = &fs[i];
+        b_key(&b, f, utf8);
+        b_byte(&b, ')');
+        b_byte(&b, 5);
+        b_int(&b, f->cc);
+        b_int(&b, f->nc);
+        b_float(&b, f->tt);
+        b_float(&b, f->ct);
+        b_byte(&b, '{');
+        for (int k = 0; k < f->ncalls; k++) {
+            const tcall *c = &f->calls[k];
+            b_key(&b, &fs[c->from], utf8);
+            if (c->is_int) {
+                b_int(&b, c->nc);
+                continue;
+            }
+            b_byte(&b, ')');
+            b_byte(&b, 4);
+            b_int(&b, c->nc);
+            b_int(&b, c->cc);
+            b_float(&b, c->tt);
+            b_float(&b, c->ct);
+        }
+        b_byte(&b, '0');
+    }
+    b_byte(&b, '0');
+    pstats_stats *s = pstats_new(NULL);
+    pstats_error err;
+    ck_assert_ptr_nonnull(s);
+    ck_assert_msg(pstats_load_buffer(s, b.buf, b.n, "test", -1, &err) == 0, "load: %s", err.msg);
+    return s;
+}
+
+/* ------------------------------------------------------ output and parse */
+
+typedef struct sink {
+    char *p;
+    size_t len, cap;
+    int fail_after;    /* > 0: the n-th write fails */
+} sink;
+
+static int sink_write(void *ctx, const void *buf, size_t len)
+{
+    sink *s = ctx;
+    if (s->fail_after > 0 && --s->fail_after == 0)
+        return -1;
+    if (s->len + len + 1 > s->cap) {
+        s->cap = (s->len + len + 1) * 2;
+        s->p = realloc(s->p, s->cap);
+        ck_assert_ptr_nonnull(s->p);
+    }
+    memcpy(s->p + s->len, buf, len);
+    s->len += len;
+    s->p[s->len] = '\0';
+    return 0;
+}
+
+static char *convert_opts(pstats_stats *const *parts, size_t n, const pstats_callgrind_options *o)
+{
+    sink s = {NULL, 0, 0, 0};
+    pstats_error err;
+    int rc = pstats_write_callgrind((const pstats_stats *const *)parts, n, o, sink_write, &s, &err);
+    ck_assert_msg(rc == 0, "write_callgrind: %s", err.msg);
+    return s.p;
+}
+
+static char *convert(pstats_stats *s)
+{
+    return convert_opts(&s, 1, NULL);
+}
+
+#define MAXF 64
+#define MAXC 16
+
+typedef struct pcall { char callee[160]; uint64_t count, cost; } pcall;
+typedef struct pfunc {
+    char fl[160], fn[160];
+    uint64_t line, self, calls_event;
+    pcall calls[MAXC];
+    int ncalls, part;
+} pfunc;
+typedef struct parsed {
+    pfunc f[MAXF];
+    int n;
+    uint64_t summary, self_sum;
+} parsed;
+
+/* "fl=(N) name" / "fl=(N)": the name, learning it when given. */
+static const char *name_ref(const char *v, char table[][160], int max)
+{
+    int id = atoi(v + 1);
+    ck_assert_int_gt(id, 0);
+    ck_assert_int_lt(id, max);
+    const char *sp = strchr(v, ' ');
+    if (sp) {
+        ck_assert_msg(table[id][0] == '\0', "id %d defined twice", id);
+        snprintf(table[id], 160, "%s", sp + 1);
+    }
+    ck_assert_msg(table[id][0] != '\0', "id %d used before its definition", id);
+    return table[id];
+}
+
+static void parse(const char *text, parsed *p)
+{
+    static char fl[256][160], fn[256][160];
+    memset(p, 0, sizeof *p);
+    char cfn[160] = "", *copy = strdup(text), *save = NULL, *line;
+    uint64_t count = 0;
+    int in_call = 0, part = 0;
+    ck_assert_msg(text[strlen(text) - 1] == '\n', "no final LF");
+    const char *curfl = "";
+    for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        ck_assert_msg(line[strlen(line) - 1] != ' ', "trailing space: %s", line);
+        if (strncmp(line, "part: ", 6) == 0) {
+            part = atoi(line + 6);
+            memset(fl, 0, sizeof fl);
+            memset(fn, 0, sizeof fn);
+        } else if (strncmp(line, "summary: ", 9) == 0) {
+            p->summary = strtoull(line + 9, NULL, 10);
+        } else if (strncmp(line, "fl=", 3) == 0) {
+            curfl = name_ref(line + 3, fl, 256);
+        } else if (strncmp(line, "fn=", 3) == 0) {
+            ck_assert_int_lt(p->n, MAXF);
+            pfunc *f = &p->f[p->n++];
+            snprintf(f->fl, sizeof f->fl, "%s", curfl);
+            snprintf(f->fn, sizeof f->fn, "%s", name_ref(line + 3, fn, 256));
+            f->part = part;
+        } else if (strncmp(line, "cfl=", 4) == 0) {
+            name_ref(line + 4, fl, 256);
+        } else if (strncmp(line, "cfn=", 4) == 0) {
+            snprintf(cfn, sizeof cfn, "%s", name_ref(line + 4, fn, 256));
+        } else if (strncmp(line, "calls=", 6) == 0) {
+            count = strtoull(line + 6, NULL, 10);
+            ck_assert_msg(count > 0, "calls=0");
+            in_call = 1;
+        } else if (line[0] >= '0' && line[0] <= '9' && p->n > 0) {
+            pfunc *f = &p->f[p->n - 1];
+            char *end;
+            uint64_t pos = strtoull(line, &end, 10), cost = strtoull(end, &end, 10);
+            if (in_call) {
+                ck_assert_int_lt(f->ncalls, MAXC);
+                pcall *c = &f->calls[f->ncalls++];
+                snprintf(c->callee, sizeof c->callee, "%s", cfn);
+                c->count = count;
+                c->cost = cost;
+                in_call = 0;
+            } else {
+                f->line = pos;
+                f->self = cost;
+                f->calls_event = *end ? strtoull(end, NULL, 10) : 0;
+                p->self_sum += cost;
+            }
+        }
+    }
+    ck_assert_msg(!in_call, "calls= at the end without its cost line");
+    free(copy);
+}
+
+static const pfunc *find(const parsed *p, const char *fn, int part)
+{
+    for (int i = 0; i < p->n; i++)
+        if (strcmp(p->f[i].fn, fn) == 0 && p->f[i].part == part)
+            return &p->f[i];
+    ck_abort_msg("no function %s in part %d", fn, part);
+    return NULL;
+}
+
+static uint64_t out_sum(const pfunc *f)
+{
+    uint64_t s = 0;
+    for (int k = 0; k < f->ncalls; k++)
+        s += f->calls[k].cost;
+    return s;
+}
+
+static uint64_t in_sum(const parsed *p, const char *fn)
+{
+    uint64_t s = 0;
+    for (int i = 0; i < p->n; i++)
+        for (int k = 0; k < p->f[i].ncalls; k++)
+            if (strcmp(p->f[i].calls[k].callee, fn) == 0 && strcmp(p->f[i].fn, fn) != 0)
+                s += p->f[i].calls[k].cost;
+    return s;
+}
+
+static const pcall *call_to(const pfunc *f, const char *callee)
+{
+    for (int k = 0; k < f->ncalls; k++)
+        if (strcmp(f->calls[k].callee, callee) == 0)
+            return &f->calls[k];
+    return NULL;
+}
+
+#define PSEUDO "[callee time not recorded in calls]"
+
+/* ----------------------------------------------------------------- tests */
+
+static pstats_stats *load_fixture(const char *rel)
+{
+    char path[1024];
+    pstats_error err;
+    snprintf(path, sizeof path, "%s/%s", CALLGRIND_FIXTURES, rel);
+    pstats_stats *s = pstats_new(NULL);
+    ck_assert_msg(pstats_load_path(s, path, &err) == 0, "%s: %s", path, err.msg);
+    return s;
+}
+
+static uint64_t ns(double seconds)
+{
+    return (uint64_t)(seconds * 1e9 + 0.5);
+}
+
+START_TEST(header_and_summary)
+{
+    pstats_stats *s = load_fixture("fibonacci.prof");
+    pstats_callgrind_options o = {PSTATS_UNIT_NS, "fibonacci.prof", 0, NULL};
+    char *out = convert_opts(&s, 1, &o);
+    parsed p;
+    parse(out, &p);
+    char head[512];
+    snprintf(head, sizeof head,
+             "# callgrind format\nversion: 1\ncreator: pstats2callgrind %s\n"
+             "cmd: fibonacci.prof\npart: 1\npositions: line\n"
+             "event: ns : Nanoseconds\nevents: ns\nsummary: %llu\n",
+             PSTATS_VERSION_STRING, (unsigned long long)p.self_sum);
+    ck_assert_msg(strncmp(out, head, strlen(head)) == 0, "header:\n%.300s", out);
+    ck_assert_uint_eq(p.summary, p.self_sum);
+    ck_assert_int_eq(p.n, (int)pstats_nfuncs(s));
+    ck_assert_ptr_null(strstr(out, "calls=0"));
+    free(out);
+    pstats_free(s);
+}
+END_TEST
+
+/* self = tottime; self + calls = cumtime; and, for the self-recursive
+ * fib, what KCachegrind shows as Incl. (its incoming calls) = cumtime. */
+START_TEST(costs_follow_pstats)
+{
+    pstats_stats *s = load_fixture("fibonacci.prof");
+    char *out = convert(s);
+    parsed p;
+    parse(out, &p);
+    for (uint32_t i = 0; i < pstats_nfuncs(s); i++) {
+        pstats_func f;
+        char label[256];
+        pstats_func_get(s, i, &f);
+        pstats_func_label(s, i, label, sizeof label);
+        const char *slash = strrchr(label, '/');
+        const pfunc *pf = find(&p, slash ? slash + 1 : label, 1);
+        uint64_t self = ns(f.tt), incl = ns(f.ct) > self ? ns(f.ct) : self;
+        ck_assert_uint_eq(pf->self, self);
+        ck_assert_msg(pf->self + out_sum(pf) == incl, "%s: %llu + %llu != %llu", pf->fn,
+                      (unsigned long long)pf->self, (unsigned long long)out_sum(pf),
+                      (unsigned long long)incl);
+        if (strcmp(pf->fn, "fibonacci.py:2(fib)") == 0)
+            ck_assert_uint_eq(in_sum(&p, pf->fn), incl);
+    }
+    free(out);
+    pstats_free(s);
+}
+END_TEST
+
+/* Seconds are rounded to the unit, never truncated. */
+START_TEST(units_round)
+{
+    tfunc fs[] = {{"a.py", 0, 1, "f", 0, 1, 1, 0.0015, 0.0025, {{0}}, 0},
+                  {"a.py", 0, 9, "g", 0, 1, 1, 0.00025, 0.00025, {{0, 1, 1, 0.00025, 0.00025, 0}}, 1}};
+    pstats_stats *s = model(fs, 2, 1);
+    static const uint64_t f_self[] = {1500000, 1500, 2}, g_self[] = {250000, 250, 0};
+    for (int u = PSTATS_UNIT_NS; u <= PSTATS_UNIT_MS; u++) {
+        pstats_callgrind_options o = {(pstats_time_unit)u, NULL, 0, NULL};
+        char *out = convert_opts(&s, 1, &o);
+        parsed p;
+        parse(out, &p);
+        ck_assert_uint_eq(find(&p, "a.py:1(f)", 1)->self, f_self[u]);
+        ck_assert_uint_eq(find(&p, "a.py:9(g)", 1)->self, g_self[u]);
+        ck_assert_ptr_nonnull(strstr(out, u == 0 ? "events: ns\n" : u == 1 ? "events: us\n" : "events: ms\n"));
+        free(out);
+    }
+    pstats_free(s);
+}
+END_TEST
+
+/* Names: basename where unique, the whole path where basenames collide,
+ * "'2" where even that is not enough; escaping; '???'; '~'. */
+START_TEST(names_unique_and_clean)
+{
+    tfunc fs[] = {
+        {"/x/pkga/__init__.py", 0, 2, "helper", 0, 1, 1, 0.1, 0.1, {{0}}, 0},
+        {"/x/pkgb/__init__.py", 0, 2, "helper", 0, 1, 1, 0.1, 0.1, {{0}}, 0},
+        {"/x/solo.py", 0, 5, "run", 0, 1, 1, 0.1, 0.1, {{0}}, 0},
+        {"a\nb.py", 0, 1, "f", 0, 1, 1, 0.1, 0.1, {{0}}, 0},
+        {"a\\nb.py", 0, 1, "f", 0, 1, 1, 0.1, 0.1, {{0}}, 0},
+        {"x.py", 0, 1, "f\n", 0, 1, 1, 0.1, 0.1, {{0}}, 0},
+        {"x.py", 0, 1, "f\\n", 0, 1, 1, 0.1, 0.1, {{0}}, 0},
+        {"c.py", 0, 3, "n\r\0m", 4, 1, 1, 0.1, 0.1, {{0}}, 0},
+        {"c.py", 0, 4, "", 0, 1, 1, 0.1, 0.1, {{0}}, 0},
+        {"", 0, 0, "exec", 0, 1, 1, 0.1, 0.1, {{0}}, 0},
+        {"~", 0, 0, "<built-in method builtins.len>", 0, 1, 1, 0.1, 0.1, {{0}}, 0},
+    };
+    pstats_stats *s = model(fs, sizeof fs / sizeof fs[0], 1);
+    char *out = convert(s);
+    parsed p;
+    parse(out, &p);
+    ck_assert_str_eq(find(&p, "/x/pkga/__init__.py:2(helper)", 1)->fl, "/x/pkga/__init__.py");
+    find(&p, "/x/pkgb/__init__.py:2(helper)", 1);
+    ck_assert_str_eq(find(&p, "solo.py:5(run)", 1)->fl, "/x/solo.py");
+    find(&p, "a\\nb.py:1(f)", 1);   /* LF escaped */
+    find(&p, "nb.py:1(f)", 1);        /* '\\' separates directories (Windows) */
+    find(&p, "x.py:1(f\\n)", 1);    /* two keys, one text after escaping: */
+    find(&p, "x.py:1(f\\n)'2", 1);  /* the second gets a suffix */
+    find(&p, "c.py:3(n\\r\\0m)", 1);
+    find(&p, "c.py:4(?\?\?)", 1);
+    ck_assert_str_eq(find(&p, ":0(exec)", 1)->fl, "~");
+    ck_assert_str_eq(find(&p, "{built-in method builtins.len}", 1)->fl, "~");
+    for (int i = 0; i < p.n; i++)
+        for (int j = i + 1; j < p.n; j++)
+            ck_assert_str_ne(p.f[i].fn, p.f[j].fn);
+    free(out);
+    pstats_free(s);
+}
+END_TEST
+
+/* Python 2 bytes that are not UTF-8 are read as Latin-1. */
+START_TEST(latin1_bytes)
+{
+    tfunc fs[] = {{"caf\xe9.py", 0, 3, "na\xefve", 0, 1, 1, 0.1, 0.1, {{0}}, 0}};
+    pstats_stats *s = model(fs, 1, 0);
+    char *out = convert(s);
+    parsed p;
+    parse(out, &p);
+    const pfunc *f = find(&p, "caf\xc3\xa9.py:3(na\xc3\xafve)", 1);
+    ck_assert_str_eq(f->fl, "caf\xc3\xa9.py");
+    free(out);
+    pstats_free(s);
+}
+END_TEST
+
+/* An edge with 0 calls: calls=1 when it carries cost, left out when not. */
+START_TEST(zero_call_edges)
+{
+    tfunc fs[] = {
+        {"m.py", 0, 1, "main", 0, 1, 1, 0.1, 1.1, {{0}}, 0},
+        {"m.py", 0, 5, "costly", 0, 1, 1, 0.5, 0.5, {{0, 0, 0, 0.5, 0.5, 0}}, 1},
+        {"m.py", 0, 9, "free", 0, 1, 1, 0.0, 0.0, {{0, 0, 0, 0.0, 0.0, 0}}, 1},
+    };
+    pstats_stats *s = model(fs, 3, 1);
+    char *out = convert(s);
+    parsed p;
+    parse(out, &p);
+    const pfunc *main_f = find(&p, "m.py:1(main)", 1);
+    const pcall *c = call_to(main_f, "m.py:5(costly)");
+    ck_assert_ptr_nonnull(c);
+    ck_assert_uint_eq(c->count, 1);
+    ck_assert_uint_eq(c->cost, 500000000);
+    ck_assert_ptr_null(call_to(main_f, "m.py:9(free)"));
+    free(out);
+    pstats_free(s);
+}
+END_TEST
+
+/* cumtime - tottime that no recorded call explains goes to the
+ * pseudo-function, which has no cost of its own. */
+START_TEST(pseudo_function)
+{
+    tfunc fs[] = {
+        {"m.py", 0, 1, "loop", 0, 1, 1, 1.0, 4.0, {{0}}, 0},
+        {"m.py", 0, 5, "cb", 0, 1, 1, 1.0, 1.0, {{0, 1, 1, 1.0, 1.0, 0}}, 1},
+    };
+    pstats_stats *s = model(fs, 2, 1);
+    char *out = convert(s);
+    parsed p;
+    parse(out, &p);
+    const pfunc *loop = find(&p, "m.py:1(loop)", 1);
+    ck_assert_uint_eq(call_to(loop, "m.py:5(cb)")->cost, 1000000000);
+    ck_assert_uint_eq(call_to(loop, PSEUDO)->cost, 2000000000);
+    ck_assert_uint_eq(loop->self + out_sum(loop), 4000000000);
+    const pfunc *ps = find(&p, PSEUDO, 1);
+    ck_assert_uint_eq(ps->self, 0);
+    ck_assert_int_eq(ps->ncalls, 0);
+    ck_assert_str_eq(ps->fl, "~");
+    free(out);
+    pstats_free(s);
+}
+END_TEST
+
+/* profile-module callers hold counts: weights are count x cumtime per call. */
+START_TEST(int_edges)
+{
+    tfunc fs[] = {
+        {"p.py", 0, 1, "top", 0, 1, 1, 0.0, 3.0, {{0}}, 0},
+        {"p.py", 0, 5, "b", 0, 1, 1, 1.0, 1.0, {{0, 1, 1, 0, 0, 1}}, 1},
+        {"p.py", 0, 9, "c", 0, 2, 2, 2.0, 2.0, {{0, 2, 2, 0, 0, 1}}, 1},
+    };
+    pstats_stats *s = model(fs, 3, 1);
+    char *out = convert(s);
+    parsed p;
+    parse(out, &p);
+    const pfunc *top = find(&p, "p.py:1(top)", 1);
+    ck_assert_uint_eq(call_to(top, "p.py:5(b)")->cost, 1000000000);
+    ck_assert_uint_eq(call_to(top, "p.py:9(c)")->cost, 2000000000);
+    ck_assert_uint_eq(call_to(top, "p.py:9(c)")->count, 2);
+    free(out);
+    pstats_free(s);
+}
+END_TEST
+
+/* Outgoing calls never exceed max(tottime, cumtime) - tottime: recorded
+ * times larger than that are scaled down; tottime > cumtime leaves none. */
+START_TEST(never_above_cumtime)
+{
+    tfunc fs[] = {
+        {"r.py", 0, 1, "a", 0, 1, 1, 1.0, 2.0, {{0}}, 0},
+        {"r.py", 0, 5, "b", 0, 1, 1, 3.0, 3.0, {{0, 1, 1, 3.0, 3.0, 0}}, 1},
+        {"r.py", 0, 9, "odd", 0, 1, 1, 2.0, 1.0, {{0}}, 0},
+        {"r.py", 0, 12, "d", 0, 1, 1, 0.5, 0.5, {{2, 1, 1, 0.5, 0.5, 0}}, 1},
+    };
+    pstats_stats *s = model(fs, 4, 1);
+    char *out = convert(s);
+    parsed p;
+    parse(out, &p);
+    const pfunc *a = find(&p, "r.py:1(a)", 1), *odd = find(&p, "r.py:9(odd)", 1);
+    ck_assert_uint_eq(a->self + out_sum(a), 2000000000);
+    ck_assert_uint_eq(odd->self, 2000000000);
+    ck_assert_uint_eq(out_sum(odd), 0);
+    ck_assert_uint_eq(call_to(odd, "r.py:12(d)")->count, 1);
+    free(out);
+    pstats_free(s);
+}
+END_TEST
+
+/* --parts: one part per model, names defined again in each part (KCachegrind
+ * forgets them), the same function keeps its name; one summary for all. */
+START_TEST(parts)
+{
+    tfunc f1[] = {{"/a/__init__.py", 0, 1, "<module>", 0, 1, 1, 1.0, 1.0, {{0}}, 0}};
+    tfunc f2[] = {{"/b/__init__.py", 0, 1, "<module>", 0, 1, 1, 2.0, 2.0, {{0}}, 0},
+                  {"/a/__init__.py", 0, 1, "<module>", 0, 1, 1, 3.0, 3.0, {{0}}, 0}};
+    pstats_stats *m[2] = {model(f1, 1, 1), model(f2, 2, 1)};
+    char *out = convert_opts(m, 2, NULL);
+    parsed p;
+    parse(out, &p);
+    ck_assert_ptr_nonnull(strstr(out, "\npart: 2\npositions: line\nevents: ns\n"));
+    ck_assert_uint_eq(find(&p, "/a/__init__.py:1(<module>)", 1)->self, 1000000000);
+    ck_assert_uint_eq(find(&p, "/a/__init__.py:1(<module>)", 2)->self, 3000000000);
+    ck_assert_uint_eq(find(&p, "/b/__init__.py:1(<module>)", 2)->self, 2000000000);
+    ck_assert_uint_eq(p.summary, 6000000000);
+    free(out);
+    pstats_free(m[0]);
+    pstats_free(m[1]);
+}
+END_TEST
+
+START_TEST(call_events)
+{
+    pstats_stats *s = load_fixture("fibonacci.prof");
+    pstats_callgrind_options o = {PSTATS_UNIT_NS, NULL, 1, NULL};
+    char *out = convert_opts(&s, 1, &o);
+    parsed p;
+    parse(out, &p);
+    ck_assert_ptr_nonnull(strstr(out, "event: calls : Calls\nevents: ns calls\nsummary: "));
+    ck_assert_uint_eq(find(&p, "fibonacci.py:2(fib)", 1)->calls_event, 57291);
+    free(out);
+    pstats_free(s);
+}
+END_TEST
+
+/* ------------------------------------------------------- failure paths */
+
+typedef struct failing { long left; long calls; } failing;
+
+static void *f_malloc(void *ctx, size_t n)
+{
+    failing *f = ctx;
+    f->calls++;
+    return f->left-- > 0 ? malloc(n) : NULL;
+}
+
+static void *f_realloc(void *ctx, void *p, size_t n)
+{
+    failing *f = ctx;
+    f->calls++;
+    return f->left-- > 0 ? realloc(p, n) : NULL;
+}
+
+static void f_free(void *ctx, void *p)
+{
+    (void)ctx;
+    free(p);
+}
+
+/* Every allocation failure is reported as PSTATS_ENOMEM, without a leak
+ * (the sanitizer build checks leaks), until enough memory succeeds. */
+START_TEST(allocation_failures)
+{
+    pstats_stats *s = load_fixture("profiles/mix-cpython3.11-cprofile.prof");
+    int done = 0;
+    for (long n = 0; n < 100000 && !done; n++) {
+        failing f = {n, 0};
+        pymarshal_allocator a = {f_malloc, f_realloc, f_free, &f};
+        pstats_callgrind_options o = {PSTATS_UNIT_NS, NULL, 0, &a};
+        sink out = {NULL, 0, 0, 0};
+        pstats_error err;
+        int rc = pstats_write_callgrind((const pstats_stats *const *)&s, 1, &o, sink_write,
+                                        &out, &err);
+        if (rc == 0)
+            done = 1;
+        else
+            ck_assert_int_eq(err.code, PSTATS_ENOMEM);
+        free(out.p);
+    }
+    ck_assert(done);
+    pstats_free(s);
+}
+END_TEST
+
+START_TEST(write_failure)
+{
+    pstats_stats *s = load_fixture("fibonacci.prof");
+    for (int k = 1; k <= 1; k++) {
+        sink out = {NULL, 0, 0, k};
+        pstats_error err;
+        ck_assert_int_eq(pstats_write_callgrind((const pstats_stats *const *)&s, 1, NULL,
+                                                sink_write, &out, &err), -1);
+        ck_assert_int_eq(err.code, PSTATS_EIO);
+        free(out.p);
+    }
+    pstats_error err;
+    ck_assert_int_eq(pstats_write_callgrind(NULL, 0, NULL, sink_write, NULL, &err), -1);
+    ck_assert_int_eq(err.code, PSTATS_EUSAGE);
+    pstats_free(s);
+}
+END_TEST
+
+static Suite *callgrind_suite(void)
+{
+    Suite *su = suite_create("callgrind");
+    TCase *tc = tcase_create("writer");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, header_and_summary);
+    tcase_add_test(tc, costs_follow_pstats);
+    tcase_add_test(tc, units_round);
+    tcase_add_test(tc, names_unique_and_clean);
+    tcase_add_test(tc, latin1_bytes);
+    tcase_add_test(tc, zero_call_edges);
+    tcase_add_test(tc, pseudo_function);
+    tcase_add_test(tc, int_edges);
+    tcase_add_test(tc, never_above_cumtime);
+    tcase_add_test(tc, parts);
+    tcase_add_test(tc, call_events);
+    tcase_add_test(tc, allocation_failures);
+    tcase_add_test(tc, write_failure);
+    suite_add_tcase(su, tc);
+    return su;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(callgrind_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
