@@ -561,6 +561,7 @@ int pymarshal_reader_next(pymarshal_reader *r, pymarshal_token *tok)
                        r->max_depth);
     if (read_object(r, tok) < 0)
         return -1;
+    top = sp ? &r->stack[sp - 1] : NULL; /* a push may have moved the stack */
     if (tok->kind == PYMARSHAL_NULL) {
         if (!top || top->kind != PYMARSHAL_DICT || top->want_value)
             return pm_fail(r, PYMARSHAL_ETYPE, tok->offset, "NULL object where %s is expected",
@@ -571,7 +572,6 @@ int pymarshal_reader_next(pymarshal_reader *r, pymarshal_token *tok)
         return 1;
     }
     if (top && top->kind == PYMARSHAL_CODE) {
-        top = &r->stack[sp - 1]; /* push may have moved the stack */
         top->field++;
         if (top->layout == 0 && top->field == 10) {
             pymarshal_kind k = tok->kind == PYMARSHAL_REF ? tok->target_kind : tok->kind;
