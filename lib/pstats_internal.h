@@ -83,11 +83,11 @@ struct pstats_stats {
     pymarshal_allocator alc;
 
     pstr *strs; size_t nstrs, cap_strs;
-    uint32_t *str_slots; size_t str_mask;   /* open addressing: id+1, 0 empty */
+    uint64_t *str_slots; size_t str_mask;   /* open addressing: hash << 32 | id+1 */
 
     pkey *keys; size_t nkeys, cap_keys;
     size_t nstats;                          /* keys 0..nstats-1 are the dict */
-    uint32_t *key_slots; size_t key_mask;
+    uint64_t *key_slots; size_t key_mask;
 
     pedge *edges; size_t nedges, cap_edges;
     pcode *codes; size_t ncodes, cap_codes;
@@ -134,6 +134,8 @@ uint32_t ps_key(pstats_stats *s, uint32_t file, int64_t line, uint32_t name,
 uint32_t ps_code(pstats_stats *s, uint32_t name, uint32_t filename, int64_t firstlineno,
                  uint64_t offset);
 int ps_rehash_keys(pstats_stats *s);
+/* Size the hash tables for about n strings and keys. */
+int ps_reserve(pstats_stats *s, size_t nstrs, size_t nkeys);
 
 /* ---------------------------------------------------------------- numbers */
 
@@ -160,6 +162,8 @@ void psb_free(psb *b);
 void psb_put(psb *b, const void *p, size_t n);
 void psb_puts(psb *b, const char *z);
 void psb_pad(psb *b, size_t n);   /* n spaces */
+/* Python's '%8.3f' % x, appended. */
+void ps_f8(psb *b, double x);
 /* Python's str(n) and '%d' % n, appended. */
 void pn_str(const pstats_stats *s, pnum a, psb *b);
 void pn_fmt_d(const pstats_stats *s, pnum a, psb *b);

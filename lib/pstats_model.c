@@ -176,23 +176,22 @@ int ps_add_input(pstats_stats *s, const char *name, time_t mtime, int has_mtime)
 
 /* ------------------------------------------------------------ string table */
 
-static int rehash(pstats_stats *s, uint32_t **slots, size_t *mask, size_t count,
+static int rehash(pstats_stats *s, uint64_t **slots, size_t *mask, size_t count, size_t want,
                   uint32_t (*hash_of)(const pstats_stats *, uint32_t))
 {
-    size_t n = (*mask + 1) * 2;
-    if (*slots == NULL)
-        n = 1024;
-    while (n < count * 2)
+    size_t n = *slots ? (*mask + 1) * 2 : 1024;
+    while (n < count * 2 || n < want * 2)
         n *= 2;
-    uint32_t *t = ps_malloc(s, n * sizeof(uint32_t));
+    uint64_t *t = ps_malloc(s, n * sizeof(uint64_t));
     if (!t)
         return -1;
-    memset(t, 0, n * sizeof(uint32_t));
+    memset(t, 0, n * sizeof(uint64_t));
     for (size_t id = 0; id < count; id++) {
-        size_t i = hash_of(s, (uint32_t)id) & (n - 1);
+        uint32_t h = hash_of(s, (uint32_t)id);
+        size_t i = h & (n - 1);
         while (t[i])
             i = (i + 1) & (n - 1);
-        t[i] = (uint32_t)id + 1;
+        t[i] = (uint64_t)h << 32 | ((uint32_t)id + 1);
     }
     ps_free(s, *slots);
     *slots = t;
@@ -204,18 +203,20 @@ static uint32_t str_hash_of(const pstats_stats *s, uint32_t id) { return s->strs
 
 uint32_t ps_intern(pstats_stats *s, const uint8_t *p, size_t len, int is_bytes, int keep)
 {
+    (void)is_bytes; /* Python 2 str and unicode of the same bytes are one key */
     if (len > UINT32_MAX)
         return UINT32_MAX;
-    uint32_t h = (uint32_t)XXH3_64bits_withSeed(p, len, (XXH64_hash_t)is_bytes);
-    if (!s->str_slots || (s->nstrs + 1) * 4 > (s->str_mask + 1) * 3)
-        if (rehash(s, &s->str_slots, &s->str_mask, s->nstrs, str_hash_of))
+    uint32_t h = (uint32_t)XXH3_64bits(p, len);
+    if (!s->str_slots || (s->nstrs + 1) * 2 > s->str_mask + 1)
+        if (rehash(s, &s->str_slots, &s->str_mask, s->nstrs, 0, str_hash_of))
             return UINT32_MAX;
     size_t i = h & s->str_mask;
-    for (uint32_t v; (v = s->str_slots[i]) != 0; i = (i + 1) & s->str_mask) {
-        const pstr *e = &s->strs[v - 1];
-        if (e->hash == h && e->len == len && e->is_bytes == is_bytes &&
-            (len == 0 || memcmp(e->p, p, len) == 0))
-            return v - 1;
+    for (uint64_t v; (v = s->str_slots[i]) != 0; i = (i + 1) & s->str_mask) {
+        if ((uint32_t)(v >> 32) != h)
+            continue;
+        const pstr *e = &s->strs[(uint32_t)v - 1];
+        if (e->len == len && (len == 0 || memcmp(e->p, p, len) == 0))
+            return (uint32_t)v - 1;
     }
     if (s->nstrs >= UINT32_MAX - 1 ||
         ps_grow(s, (void **)&s->strs, &s->cap_strs, s->nstrs + 1, sizeof(pstr)))
@@ -234,8 +235,8 @@ uint32_t ps_intern(pstats_stats *s, const uint8_t *p, size_t len, int is_bytes, 
     e->p = q;
     e->len = (uint32_t)len;
     e->hash = h;
-    e->is_bytes = (uint8_t)is_bytes;
-    s->str_slots[i] = (uint32_t)++s->nstrs;
+    e->is_bytes = 0;
+    s->str_slots[i] = (uint64_t)h << 32 | (uint32_t)++s->nstrs;
     return (uint32_t)(s->nstrs - 1);
 }
 
@@ -261,14 +262,17 @@ uint32_t ps_key(pstats_stats *s, uint32_t file, int64_t line, uint32_t name,
                 uint8_t kkind, int *isnew)
 {
     *isnew = 0;
-    if (!s->key_slots || (s->nkeys + 1) * 4 > (s->key_mask + 1) * 3)
-        if (rehash(s, &s->key_slots, &s->key_mask, s->nkeys, key_hash_of))
+    if (!s->key_slots || (s->nkeys + 1) * 2 > s->key_mask + 1)
+        if (rehash(s, &s->key_slots, &s->key_mask, s->nkeys, 0, key_hash_of))
             return UINT32_MAX;
-    size_t i = key_hash3(file, line, name, kkind) & s->key_mask;
-    for (uint32_t v; (v = s->key_slots[i]) != 0; i = (i + 1) & s->key_mask) {
-        const pkey *k = &s->keys[v - 1];
+    uint32_t h = key_hash3(file, line, name, kkind);
+    size_t i = h & s->key_mask;
+    for (uint64_t v; (v = s->key_slots[i]) != 0; i = (i + 1) & s->key_mask) {
+        if ((uint32_t)(v >> 32) != h)
+            continue;
+        const pkey *k = &s->keys[(uint32_t)v - 1];
         if (k->file == file && k->line == line && k->name == name && k->kkind == kkind)
-            return v - 1;
+            return (uint32_t)v - 1;
     }
     if (s->nkeys >= UINT32_MAX - 2 ||
         ps_grow(s, (void **)&s->keys, &s->cap_keys, s->nkeys + 1, sizeof(pkey)))
@@ -279,7 +283,7 @@ uint32_t ps_key(pstats_stats *s, uint32_t file, int64_t line, uint32_t name,
     k->line = line;
     k->name = name;
     k->kkind = kkind;
-    s->key_slots[i] = (uint32_t)++s->nkeys;
+    s->key_slots[i] = (uint64_t)h << 32 | (uint32_t)++s->nkeys;
     *isnew = 1;
     return (uint32_t)(s->nkeys - 1);
 }
@@ -290,7 +294,18 @@ int ps_rehash_keys(pstats_stats *s)
     ps_free(s, s->key_slots);
     s->key_slots = NULL;
     s->key_mask = 0;
-    return rehash(s, &s->key_slots, &s->key_mask, s->nkeys, key_hash_of);
+    return rehash(s, &s->key_slots, &s->key_mask, s->nkeys, 0, key_hash_of);
+}
+
+int ps_reserve(pstats_stats *s, size_t nstrs, size_t nkeys)
+{
+    if (nstrs > s->nstrs * 2 &&
+        rehash(s, &s->str_slots, &s->str_mask, s->nstrs, nstrs, str_hash_of))
+        return -1;
+    if (nkeys > s->nkeys * 2 &&
+        rehash(s, &s->key_slots, &s->key_mask, s->nkeys, nkeys, key_hash_of))
+        return -1;
+    return 0;
 }
 
 uint32_t ps_code(pstats_stats *s, uint32_t name, uint32_t filename, int64_t firstlineno,

@@ -2,6 +2,7 @@
  * print_stats / print_callers / print_callees, byte for byte as Python's
  * pstats prints them (3.x; Python 2.7's layout for Python 2 models).
  */
+#include <float.h>
 #include <math.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -31,12 +32,49 @@ static void out_maybe_flush(out *o)
         out_flush(o);
 }
 
-static void f8(out *o, double x)
+/* "%8.3f" % x. With a 64-bit long double mantissa, x * 1000 is exact for
+ * any double (53 + 10 bits), so rounding it half-even to an integer gives
+ * printf's digits without printf; other values take snprintf. */
+void ps_f8(psb *b, double x)
 {
     char tmp[400];
-    int n = isnan(x) ? snprintf(tmp, sizeof tmp, "%8s", "nan")
-                     : snprintf(tmp, sizeof tmp, "%8.3f", x);
-    psb_put(&o->b, tmp, (size_t)n);
+    int n;
+#if LDBL_MANT_DIG >= 64
+    if (fabs(x) < 1e15) {
+        long double y = rintl((long double)x * 1000.0L);
+        int neg = signbit(x) != 0;
+        uint64_t u = (uint64_t)fabsl(y);
+        char d[32];
+        int k = 0;
+        do {
+            d[k++] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u || k < 4);
+        n = 0;
+        char *p;
+        int len = k + 1 + neg;
+        if (len < 8)
+            n = 8 - len;
+        memset(tmp, ' ', (size_t)n);
+        p = tmp + n;
+        if (neg)
+            *p++ = '-';
+        for (int i = k - 1; i >= 3; i--)
+            *p++ = d[i];
+        *p++ = '.';
+        for (int i = 2; i >= 0; i--)
+            *p++ = d[i];
+        psb_put(b, tmp, (size_t)(p - tmp));
+        return;
+    }
+#endif
+    n = isnan(x) ? snprintf(tmp, sizeof tmp, "%8s", "nan") : snprintf(tmp, sizeof tmp, "%8.3f", x);
+    psb_put(b, tmp, (size_t)n);
+}
+
+static void f8(out *o, double x)
+{
+    ps_f8(&o->b, x);
 }
 
 static void put_label(out *o, const pstats_stats *s, uint32_t id, size_t ljust)

@@ -85,6 +85,8 @@ typedef struct sortctx {
     signed char f[32][2];
     const char *lab;      /* stdname labels, one buffer */
     const size_t *loff;   /* nstats + 1 offsets */
+    const double *fd[4];  /* a numeric field that holds only floats */
+    const int64_t *fi[4]; /* ... or only int64 ints */
 } sortctx;
 
 static uint32_t name_str(const pstats_stats *s, const pkey *k)
@@ -98,6 +100,14 @@ static int cmp_field(const sortctx *c, uint32_t a, uint32_t b, int field)
     const pkey *x = &s->keys[a], *y = &s->keys[b];
     switch (field) {
     case F_CC: case F_NC: case F_TT: case F_CT: {
+        if (c->fd[field]) {
+            double p = c->fd[field][a], q = c->fd[field][b];
+            return p < q ? -1 : (p > q ? 1 : 0);
+        }
+        if (c->fi[field]) {
+            int64_t p = c->fi[field][a], q = c->fi[field][b];
+            return p < q ? -1 : (p > q);
+        }
         int r = pn_cmp(s, pn_get(x->v, x->kinds, field), pn_get(y->v, y->kinds, field));
         return r == 2 ? 0 : r;
     }
@@ -147,6 +157,32 @@ static int build_labels(pstats_stats *s, psb *buf, size_t **loff)
     (*loff)[s->nstats] = buf->len;
     ps_free(s, tmp);
     return buf->oom ? -1 : 0;
+}
+
+/* Plain arrays for numeric sort fields of one kind: no generic compare. */
+static int fast_fields(sortctx *c, pstats_stats *s, void **bufs)
+{
+    for (int i = 0; i < c->nf; i++) {
+        int f = c->f[i][0];
+        if (f > F_CT || c->fd[f] || c->fi[f])
+            continue;
+        unsigned kinds = 0;
+        for (size_t k = 0; k < s->nstats; k++)
+            kinds |= 1u << ((s->keys[k].kinds >> (2 * f)) & 3u);
+        if (kinds != 1u << PN_FLOAT && kinds != 1u << PN_INT)
+            continue;
+        void *arr = ps_malloc(s, (s->nstats ? s->nstats : 1) * 8);
+        if (!arr)
+            return -1;
+        bufs[f] = arr;
+        for (size_t k = 0; k < s->nstats; k++)
+            memcpy((char *)arr + 8 * k, &s->keys[k].v[f], 8);
+        if (kinds == 1u << PN_FLOAT)
+            c->fd[f] = arr;
+        else
+            c->fi[f] = arr;
+    }
+    return 0;
 }
 
 static int nomem(pstats_error *err)
@@ -218,9 +254,21 @@ int pstats_sort(pstats_stats *s, const char *const *keys, size_t nkeys, pstats_e
     }
     c.lab = lab.p;
     c.loff = loff;
+    void *bufs[4] = {NULL, NULL, NULL, NULL};
+    if (fast_fields(&c, s, bufs)) {
+        for (int i = 0; i < 4; i++)
+            ps_free(s, bufs[i]);
+        ps_free(s, idx);
+        ps_free(s, tmp);
+        ps_free(s, loff);
+        psb_free(&lab);
+        return nomem(err);
+    }
     for (size_t i = 0; i < n; i++)
         idx[i] = (uint32_t)i;
     ps_merge_sort(idx, tmp, n, sort_cmp, &c);
+    for (int i = 0; i < 4; i++)
+        ps_free(s, bufs[i]);
     ps_free(s, tmp);
     ps_free(s, loff);
     psb_free(&lab);

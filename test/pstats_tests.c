@@ -481,6 +481,35 @@ START_TEST(numbers_as_python)
 }
 END_TEST
 
+START_TEST(f8_matches_printf)
+{
+    pstats_stats *s = pstats_new(NULL);
+    uint64_t r = 88172645463325252u;
+    for (int i = 0; i < 200000; i++) {
+        double x;
+        r ^= r << 13; r ^= r >> 7; r ^= r << 17;
+        switch (i % 5) {
+        case 0: x = (double)(int64_t)(r % 2000001) / 2000.0 - 500.0; break; /* halves */
+        case 1: memcpy(&x, &r, 8); break;                                     /* any bits */
+        case 2: x = ldexp((double)(r >> 11), -(int)(r % 80)); break;
+        case 3: x = (double)(r % 100000) * 0.0005; break;
+        default: x = ((double)(r >> 11) / 9007199254740992.0) * 1e15; break;
+        }
+        char want[512];
+        psb b;
+        psb_init(&b, s);
+        ps_f8(&b, x);
+        snprintf(want, sizeof want, "%8.3f", x);
+        if (isnan(x))
+            snprintf(want, sizeof want, "%8s", "nan");
+        ck_assert_msg(b.len == strlen(want) && memcmp(b.p, want, b.len) == 0,
+                      "%a: got '%s' want '%s'", x, b.p, want);
+        psb_free(&b);
+    }
+    pstats_free(s);
+}
+END_TEST
+
 /* ------------------------------------------------------ allocation failure */
 
 typedef struct failalloc {
@@ -613,6 +642,7 @@ static Suite *pstats_suite(void)
     tcase_add_test(t, errors_in_memory);
     tcase_add_test(t, truncated_profile_has_offset);
     tcase_add_test(t, numbers_as_python);
+    tcase_add_test(t, f8_matches_printf);
     tcase_add_test(t, allocation_failures);
     suite_add_tcase(s, t);
     return s;
