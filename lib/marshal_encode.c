@@ -111,7 +111,10 @@ static int64_t write_head(pm_enc *e, const pymarshal_value *v, unsigned flags)
 {
     pymarshal_writer *w = e->w;
     switch ((pymarshal_kind)v->kind) {
-    case PYMARSHAL_INT: return pymarshal_write_int(w, v->u.i, flags);
+    case PYMARSHAL_INT:
+        if (v->layout)
+            return pymarshal_priv_write_long(w, v->u.i, flags);
+        return pymarshal_write_int(w, v->u.i, flags);
     case PYMARSHAL_BIGINT:
         return pymarshal_write_bigint(w, v->u.big.d, v->u.big.n, v->u.big.neg, flags);
     case PYMARSHAL_FLOAT: return pymarshal_write_float(w, v->u.f[0], flags);

@@ -121,6 +121,7 @@ static pymarshal_value *new_node(pm_build *b, const pymarshal_token *t)
         break;
     case PYMARSHAL_INT:
         v->u.i = t->i;
+        v->layout = t->code == 'l';
         break;
     case PYMARSHAL_FLOAT:
     case PYMARSHAL_COMPLEX:

@@ -14,7 +14,8 @@ struct pymarshal_value {
     uint8_t kind;     /* pymarshal_kind */
     uint8_t text;     /* STR: pymarshal_text */
     uint8_t interned; /* 't' 'A' 'Z' 'R' */
-    uint8_t layout;   /* CODE: pymarshal_code_layout */
+    uint8_t layout;   /* CODE: pymarshal_code_layout; INT: 1 when read from
+                         'l' (a Python 2 long keeps its type on output) */
     uint32_t id;      /* dense, 0..nodes-1 within its doc */
     size_t offset;    /* type byte in the input */
     union {

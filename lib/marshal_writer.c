@@ -8,9 +8,10 @@
  *   version 4: adds 'z' 'Z' 'a' 'A' for ASCII str and ')' for tuples of
  *              fewer than 256 items (what 3.4-3.13 write by default).
  *
- * Ints outside the 32-bit range become 'l' (15-bit digits) in every
- * version, as Python 3 writes them; Python 2.7 reads them as longs, which
- * compare equal. Floats are always binary ('g', 'y').
+ * Ints outside the 32-bit range become 'l' (15-bit digits), as Python 3
+ * writes them, except in version 2, where an int64 is 'I' as Python 2
+ * writes it (so Python 2 reads an int, not a long; Python 3 reads 'I'
+ * too). Floats are always binary ('g', 'y').
  * Errors are sticky: the first one is kept, later calls do nothing, and
  * pymarshal_writer_finish reports it. Error offsets are output offsets.
  */
@@ -195,6 +196,18 @@ int64_t pymarshal_write_int(pymarshal_writer *w, int64_t v, unsigned flags)
         put_i32(w, (int32_t)v);
         return slot;
     }
+    if (w->version == 2) {
+        /* What Python 2 writes for an int beyond 32 bits; Python 3 reads it. */
+        int64_t slot = begin(w, 'I', flags);
+        put_i32(w, (int32_t)(uint32_t)((uint64_t)v & 0xFFFFFFFFu));
+        put_i32(w, (int32_t)(uint32_t)((uint64_t)v >> 32));
+        return slot;
+    }
+    return pymarshal_priv_write_long(w, v, flags);
+}
+
+int64_t pymarshal_priv_write_long(pymarshal_writer *w, int64_t v, unsigned flags)
+{
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
     uint16_t d[5];
     size_t n = 0;

@@ -15,6 +15,9 @@
 int64_t pymarshal_priv_write_latin1(pymarshal_writer *w, const uint8_t *s, size_t len,
                                     unsigned flags);
 
+/* An int as 'l' whatever its size (a Python 2 long stays a long). */
+int64_t pymarshal_priv_write_long(pymarshal_writer *w, int64_t v, unsigned flags);
+
 /* Whether the writer holds an error; record one (the first sticks). */
 int pymarshal_priv_writer_failed(const pymarshal_writer *w);
 void pymarshal_priv_writer_fail(pymarshal_writer *w, pymarshal_errcode code,
