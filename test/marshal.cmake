@@ -1,10 +1,7 @@
 # libpymarshal: unit tests (Check), the round trip judged by real Pythons,
 # and the fuzz corpus replayed as a normal test. The libFuzzer targets are
 # built only with -DPSTATS_FUZZ=ON and clang (see test/fuzz/fuzz.cmake).
-set(MARSHAL_EQUAL ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/value_equal.c)
-
-add_executable(marshal_rt_tool marshal_rt_tool.c ${MARSHAL_EQUAL})
-target_include_directories(marshal_rt_tool PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+add_executable(marshal_rt_tool marshal_rt_tool.c)
 target_link_libraries(marshal_rt_tool PRIVATE pymarshal)
 
 if(PYTHON3)

@@ -1,16 +1,14 @@
 /*
  * marshal_rt_tool VERSION SUFFIX IN...: decode each IN with pymarshal_load,
  * encode it with pymarshal_encode(VERSION) into IN+SUFFIX, decode that
- * again and check that both trees are equal (with the same sharing for
- * versions 3 and 4).
+ * again and check that both trees are equal (pymarshal_value_equal).
  * Used by marshal_roundtrip.py, which then asks real Pythons whether they
- * load OUT to a value equal to the one IN gives them.
+ * load the output to a value equal to the one IN gives them.
  * Exit status: 0 ok, 1 any mismatch or error (each on stderr), 2 usage.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "fuzz/value_equal.h"
 #include "pstats/marshal.h"
 
 typedef struct buf {
@@ -82,7 +80,7 @@ static int round_trip(int version, const char *in_path, const char *suffix)
         fprintf(stderr, "%s: reload: %s\n", out_path, err.msg);
         goto done;
     }
-    if (value_equal(pymarshal_doc_root(a), pymarshal_doc_root(b), version >= 3) != 1) {
+    if (pymarshal_value_equal(pymarshal_doc_root(a), pymarshal_doc_root(b), NULL) != 1) {
         fprintf(stderr, "%s: decode-encode-decode changed the value\n", in_path);
         goto done;
     }
