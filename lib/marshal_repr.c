@@ -9,7 +9,6 @@
  * out as Python's float_repr_style "short" does; str escapes follow
  * str.isprintable() of the Unicode table in marshal_unicode_table.c.
  */
-#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include <string.h>
 
 #include "marshal_internal.h"
+#include "marshal_repr_int.h"
 
 /* Generated table (marshal_unicode_table.c): printable code point ranges. */
 extern const uint32_t pymarshal_priv_printable[][2];
@@ -91,200 +91,18 @@ static void out_byte(out *o, char c)
     }
 }
 
-/* -------------------------------------------------------------- floats */
-
-/* The 17 significant digits of v > 0 that printf's %.16e gives (glibc
- * rounds correctly), without the dot; *exp10 gets the exponent of the
- * first digit. Shorter roundings are derived from these (round_digits). */
-typedef struct digits17 {
-    double v;
-    char d[18];
-    int exp10;
-} digits17;
-
-static void sci_digits(double v, int ndig, char *dig, int *exp10)
-{
-    char tmp[48];
-    int n = 0;
-    const char *p = tmp;
-    snprintf(tmp, sizeof tmp, "%.*e", ndig - 1, v);
-    for (; *p && *p != 'e'; p++)
-        if (*p >= '0' && *p <= '9')
-            dig[n++] = *p;
-    dig[n] = '\0';
-    *exp10 = *p == 'e' ? atoi(p + 1) : 0;
-}
-
-/* Add one unit in the last of n digits; 9...9 becomes 10...0 one decade up. */
-static void digits_up(char *dig, int n, int *exp10)
-{
-    int i;
-    for (i = n - 1; i >= 0 && dig[i] == '9'; i--)
-        dig[i] = '0';
-    if (i < 0) {
-        dig[0] = '1';
-        (*exp10)++;
-    } else {
-        dig[i]++;
-    }
-}
-
-/* v correctly rounded to n < 17 significant digits. Rounding the 17 digits
- * again gives the same result unless they end in an exact tie (5 then
- * zeros), where printf is asked directly. */
-static void round_digits(const digits17 *s, int n, char *dig, int *exp10)
-{
-    int i = n + 1;
-    while (i < 17 && s->d[i] == '0')
-        i++;
-    if (s->d[n] == '5' && i == 17) {
-        sci_digits(s->v, n, dig, exp10);
-        return;
-    }
-    memcpy(dig, s->d, (size_t)n);
-    dig[n] = '\0';
-    *exp10 = s->exp10;
-    if (s->d[n] >= '5')
-        digits_up(dig, n, exp10);
-}
-
-/* Whether the decimal dig[0..n) * 10^(exp10 - n + 1) reads back as v.
- * Clinger's fast path when the significand and the power of ten are both
- * exact doubles (one correctly rounded operation); strtod otherwise. */
-static int digits_round_trip(const char *dig, int n, int exp10, double v)
-{
-    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-    char tmp[48];
-    uint64_t m = 0;
-    int i, e = exp10 - n + 1;
-    for (i = 0; i < n; i++)
-        m = m * 10 + (uint64_t)(dig[i] - '0');
-    if (FLT_EVAL_METHOD == 0 && m <= (UINT64_C(1) << 53) && e >= -22 && e <= 22)
-        return (e >= 0 ? (double)m * pow10[e] : (double)m / pow10[-e]) == v;
-    snprintf(tmp, sizeof tmp, "%c.%se%d", dig[0], n > 1 ? dig + 1 : "", exp10);
-    return strtod(tmp, NULL) == v;
-}
-
-/* n digits that read back as v: the correctly rounded ones, or, when those
- * fall below v at a power of two (where the gap below is half the gap
- * above), the next decimal up. */
-static int digits_fit(const digits17 *s, int n, char *dig, int *exp10)
-{
-    char up[24];
-    int e;
-    round_digits(s, n, dig, exp10);
-    if (digits_round_trip(dig, n, *exp10, s->v))
-        return 1;
-    memcpy(up, dig, (size_t)n + 1);
-    e = *exp10;
-    digits_up(up, n, &e);
-    if (!digits_round_trip(up, n, e, s->v))
-        return 0;
-    memcpy(dig, up, (size_t)n + 1);
-    *exp10 = e;
-    return 1;
-}
-
-/* Shortest digit string that round-trips, trailing zeros removed. Whether
- * n digits fit is monotonic in n (n + 1 correctly rounded digits are at
- * least as close as n, and the step up covers the narrow side), so a
- * search finds the shortest; 17 digits always fit. Most doubles met in
- * profiles need 16 or 17, which are tried first. */
-static int shortest_digits(double v, char *dig, int *exp10)
-{
-    digits17 s;
-    char best[24];
-    int lo = 1, hi = 17, best_exp;
-    s.v = v;
-    sci_digits(v, 17, s.d, &s.exp10);
-    memcpy(best, s.d, sizeof s.d);
-    best_exp = s.exp10;
-    while (lo < hi) {
-        int mid = hi >= 16 ? hi - 1 : (lo + hi) / 2;
-        if (digits_fit(&s, mid, dig, exp10)) {
-            hi = mid;
-            memcpy(best, dig, (size_t)mid + 1);
-            best_exp = *exp10;
-        } else {
-            lo = mid + 1;
-        }
-    }
-    memcpy(dig, best, (size_t)hi + 1);
-    *exp10 = best_exp;
-    while (hi > 1 && dig[hi - 1] == '0')
-        dig[--hi] = '\0';
-    return hi;
-}
-
-/* Python's PyOS_double_to_string(v, 'r', 0, flags): `dot0` adds ".0" to
- * integral fixed-point output (float repr), `sign` writes '+' for
- * non-negative values and nans (complex imaginary part). */
-static size_t format_double(double v, char *buf, int dot0, int sign)
-{
-    char dig[24];
-    char *p = buf;
-    int n, e, decpt, i;
-    if (isnan(v)) /* the sign bit of a nan never shows; `sign` still adds '+' */
-        return (size_t)(stpcpy(buf, sign ? "+nan" : "nan") - buf);
-    if (signbit(v))
-        *p++ = '-';
-    else if (sign)
-        *p++ = '+';
-    if (isinf(v))
-        return (size_t)(stpcpy(p, "inf") - buf);
-    if (v == 0.0) {
-        p = stpcpy(p, dot0 ? "0.0" : "0");
-        return (size_t)(p - buf);
-    }
-    n = shortest_digits(fabs(v), dig, &e);
-    decpt = e + 1;
-    if (decpt <= -4 || decpt > 16) {
-        *p++ = dig[0];
-        if (n > 1) {
-            *p++ = '.';
-            p = stpcpy(p, dig + 1);
-        }
-        p += sprintf(p, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
-    } else if (decpt <= 0) {
-        p = stpcpy(p, "0.");
-        for (i = decpt; i < 0; i++)
-            *p++ = '0';
-        p = stpcpy(p, dig);
-    } else if (decpt >= n) {
-        p = stpcpy(p, dig);
-        for (i = n; i < decpt; i++)
-            *p++ = '0';
-        if (dot0)
-            p = stpcpy(p, ".0");
-    } else {
-        memcpy(p, dig, (size_t)decpt);
-        p += decpt;
-        *p++ = '.';
-        p = stpcpy(p, dig + decpt);
-    }
-    *p = '\0';
-    return (size_t)(p - buf);
-}
-
-size_t pymarshal_float_repr(double v, char *buf)
-{
-    return format_double(v, buf, 1, 0);
-}
-
 /* complex.__repr__: "(re+imj)", or "imj" alone when re is +0.0. */
 static void complex_repr(out *o, double re, double im)
 {
     char buf[40];
     if (re == 0.0 && !signbit(re)) {
-        out_put(o, buf, format_double(im, buf, 0, 0));
+        out_put(o, buf, pm_format_double(im, buf, 0, 0));
         out_byte(o, 'j');
         return;
     }
     out_byte(o, '(');
-    out_put(o, buf, format_double(re, buf, 0, 0));
-    out_put(o, buf, format_double(im, buf, 0, 1));
+    out_put(o, buf, pm_format_double(re, buf, 0, 0));
+    out_put(o, buf, pm_format_double(im, buf, 0, 1));
     out_put(o, "j)", 2);
 }
 
@@ -471,52 +289,30 @@ int pymarshal_str_repr(const void *s, size_t len, pymarshal_kind kind,
 
 /* ---------------------------------------------------------------- ints */
 
-/* Decimal digits of |value| of 15-bit digits d[0..nd), most significant
- * chunk first, through base 10^9 limbs (two input digits per pass). The
- * cost is quadratic in the digit count, as in CPython before 3.12. */
+/* An int of 15-bit digits d[0..nd) in decimal. 0 ok, -1 out of memory. */
 static int bigint_repr(out *o, const uint16_t *d, size_t nd, int negative,
                        const pymarshal_allocator *alloc)
 {
-    const uint32_t base = 1000000000u;
     uint32_t *limb;
-    size_t cap, used = 0, k = nd, j;
+    size_t n, j;
     char b[16];
-    if (nd == 0) {
-        out_byte(o, '0');
-        return 0;
-    }
-    if (nd > (SIZE_MAX / sizeof *limb - 2) / 151 * 300)
-        return -1;
     /* A number far longer than the output budget left is not converted:
      * at least (nd - 1) * 15 * log10(2) digits would follow. */
     if (o->limit && nd > 4096 && nd - 1 > (o->limit - o->total) / 4) {
         o->status = PYMARSHAL_ELIMIT;
         return 0;
     }
-    cap = nd / 300 * 151 + (nd % 300) * 151 / 300 + 2;
-    limb = pm_malloc(alloc, cap * sizeof *limb);
+    if (nd == 0) {
+        out_byte(o, '0');
+        return 0;
+    }
+    limb = pm_bigint_base1e9(d, nd, alloc, &n);
     if (!limb)
         return -1;
-    while (k > 0) {
-        unsigned shift = k % 2 ? 15 : 30;
-        uint64_t carry = k % 2 ? d[k - 1] : (uint64_t)d[k - 1] << 15 | d[k - 2];
-        k -= shift / 15;
-        for (j = 0; j < used; j++) {
-            uint64_t t = (uint64_t)limb[j] << shift | carry;
-            limb[j] = (uint32_t)(t % base);
-            carry = t / base;
-        }
-        while (carry) {
-            limb[used++] = (uint32_t)(carry % base);
-            carry /= base;
-        }
-    }
-    if (used == 0)
-        limb[used++] = 0;
     if (negative)
         out_byte(o, '-');
-    out_put(o, b, (size_t)snprintf(b, sizeof b, "%" PRIu32, limb[used - 1]));
-    for (j = used - 1; j-- > 0 && o->status == PYMARSHAL_OK;)
+    out_put(o, b, (size_t)snprintf(b, sizeof b, "%" PRIu32, limb[n - 1]));
+    for (j = n - 1; j-- > 0 && o->status == PYMARSHAL_OK;)
         out_put(o, b, (size_t)snprintf(b, sizeof b, "%09" PRIu32, limb[j]));
     pm_free(alloc, limb);
     return 0;

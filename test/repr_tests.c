@@ -377,6 +377,38 @@ START_TEST(test_out_of_memory)
 }
 END_TEST
 
+START_TEST(test_out_of_memory_bigint)
+{
+    /* 2^18000 - 1: 1200 digits of 0x7fff, past the size where the
+     * conversion splits into blocks and Karatsuba products. */
+    enum { ND = 1200 };
+    uint8_t *data = malloc(5 + 2 * ND);
+    buf ok = {0}, b = {0};
+    pymarshal_error err;
+    failing fl;
+    pymarshal_allocator a = {f_malloc, f_realloc, f_free, &fl};
+    long k;
+    size_t i;
+    ck_assert_ptr_nonnull(data);
+    memcpy(data, "l\xb0\x04\0\0", 5); /* 1200 */
+    for (i = 0; i < ND; i++)
+        memcpy(data + 5 + 2 * i, "\xff\x7f", 2);
+    ck_assert_int_eq(repr_of(data, 5 + 2 * ND, 0, NULL, &ok, &err), 0);
+    ck_assert_uint_eq(ok.len, 5419); /* len(str(2**18000 - 1)) */
+    for (k = 0;; k++) {
+        fl.left = k;
+        if (repr_of(data, 5 + 2 * ND, 0, &a, &b, &err) == 0)
+            break;
+        ck_assert_int_eq(err.code, PYMARSHAL_ENOMEM);
+    }
+    ck_assert_int_gt(k, 10);
+    ck_assert_str_eq(b.p, ok.p);
+    free(data);
+    free(ok.p);
+    free(b.p);
+}
+END_TEST
+
 static Suite *repr_suite(void)
 {
     Suite *s = suite_create("repr");
@@ -395,6 +427,7 @@ static Suite *repr_suite(void)
     tcase_add_test(tc, test_sink_failure);
     tcase_add_test(tc, test_deep_nesting);
     tcase_add_test(tc, test_out_of_memory);
+    tcase_add_test(tc, test_out_of_memory_bigint);
     suite_add_tcase(s, tc);
     return s;
 }
