@@ -12,3 +12,26 @@ if(PYTHON3)
                    ${MARSHAL_RT_PROFILES})
   set_tests_properties(marshal_roundtrip_python PROPERTIES SKIP_RETURN_CODE 77)
 endif()
+
+# The fuzz target's entry point replayed over the corpus: seeds, the bad
+# inputs and the real profiles of fixtures/.
+add_executable(marshal_fuzz_replay fuzz/regression_driver.c fuzz/fuzz_marshal_decode.c)
+target_link_libraries(marshal_fuzz_replay PRIVATE pymarshal)
+add_test(NAME marshal_fuzz_corpus
+         COMMAND marshal_fuzz_replay ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus
+                 ${PROJECT_SOURCE_DIR}/fixtures/bad ${PROJECT_SOURCE_DIR}/fixtures/profiles)
+
+# libFuzzer: -DPSTATS_FUZZ=ON with clang. The library sources are compiled
+# into the target so that libFuzzer sees their coverage.
+if(PSTATS_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
+  file(GLOB FUZZ_PYMARSHAL_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/lib/marshal_*.c)
+  add_executable(fuzz_marshal_decode fuzz/fuzz_marshal_decode.c ${FUZZ_PYMARSHAL_SOURCES})
+  target_include_directories(fuzz_marshal_decode PRIVATE
+    ${PROJECT_SOURCE_DIR}/include ${PROJECT_BINARY_DIR}/include ${PROJECT_SOURCE_DIR}/lib)
+  target_compile_options(fuzz_marshal_decode PRIVATE -fsanitize=fuzzer,address,undefined
+                         -fno-sanitize-recover=all)
+  target_link_options(fuzz_marshal_decode PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(fuzz_marshal_decode PRIVATE m)
+elseif(PSTATS_FUZZ)
+  message(WARNING "PSTATS_FUZZ needs clang (CC=clang): fuzz targets not built")
+endif()
