@@ -18,7 +18,8 @@
  *     through other functions, profiles dumped mid-run); a self-recursive
  *     call gets what is left, up to its recorded time; what is still left
  *     (callee time the profile recorded in cumtime but in no call) goes to
- *     the pseudo-function, so that self + calls = cumtime as well.
+ *     the pseudo-function when nobody calls the function (KCachegrind's
+ *     Incl. of such a function is self + calls), and is left out elsewhere.
  * Integers are rounded by cumulative rounding: the parts add up exactly.
  */
 #include <string.h>
@@ -185,7 +186,13 @@ uint64_t pstats_cg_plan_row(cg_plan *pl, const pstats_stats *s, uint32_t f, doub
             selfcall->cost = left;
         left -= selfcall->cost;
     }
+    /* The pseudo-call only where KCachegrind computes Incl. from the
+     * outgoing calls: functions nobody calls. Elsewhere the gap is left out
+     * (Incl. comes from the incoming calls), and many overlapping gaps
+     * would make the pseudo-function look bigger than the whole run. */
     double tol = 0.5 * (double)m + 1; /* rounding: not worth a pseudo-call */
+    if (pstats_ncallers(s, f) > 0)
+        return 0;
     return (double)left > tol ? left : 0;
 }
 

