@@ -7,15 +7,10 @@
 
 #include "pstats_internal.h"
 
-static int nomem(pstats_error *err)
-{
-    ps_seterr(err, PSTATS_ENOMEM, NULL, 0, 0, "out of memory");
-    return -1;
-}
-
-/* Edges of each stats key (new id i, old id order[i]) copied in order. */
+/* Edges of each stats key (new id i, old id order[i]) copied in order;
+ * start[i]/cnt[i] receive the new ranges. */
 static int regroup_ranges(pstats_stats *s, const uint32_t *order, size_t norder,
-                          const uint32_t *perm, pkey *nk)
+                          const uint32_t *perm, uint32_t *start, uint32_t *cnt)
 {
     size_t pos = 0, contiguous = 1;
     for (size_t i = 0; i < norder; i++) {
@@ -35,8 +30,8 @@ static int regroup_ranges(pstats_stats *s, const uint32_t *order, size_t norder,
         const pkey *k = &s->keys[order[i]];
         if (!contiguous && k->nedges)
             memcpy(ne + pos, s->edges + k->edge_start, k->nedges * sizeof(pedge));
-        nk[i].edge_start = (uint32_t)pos;
-        nk[i].nedges = k->nedges;
+        start[i] = (uint32_t)pos;
+        cnt[i] = k->nedges;
         pos += k->nedges;
     }
     for (size_t e = 0; e < pos; e++)
@@ -52,35 +47,58 @@ static int regroup_ranges(pstats_stats *s, const uint32_t *order, size_t norder,
 
 /* Stable counting sort of edges by their callee's new id. */
 static int regroup_sort(pstats_stats *s, const uint32_t *edge_callee, size_t norder,
-                        const uint32_t *perm, pkey *nk)
+                        const uint32_t *perm, uint32_t *start, uint32_t *cnt)
 {
-    uint32_t *cnt = ps_malloc(s, (norder + 1) * sizeof(uint32_t));
     pedge *ne = ps_malloc(s, (s->nedges ? s->nedges : 1) * sizeof(pedge));
-    if (!cnt || !ne) {
-        ps_free(s, cnt);
-        ps_free(s, ne);
+    if (!ne)
         return -1;
-    }
-    memset(cnt, 0, (norder + 1) * sizeof(uint32_t));
+    memset(cnt, 0, norder * sizeof(uint32_t));
     for (size_t e = 0; e < s->nedges; e++)
         cnt[perm[edge_callee[e]]]++;
     uint32_t pos = 0;
     for (size_t i = 0; i < norder; i++) {
-        nk[i].edge_start = pos;
-        nk[i].nedges = cnt[i];
+        start[i] = pos;
         pos += cnt[i];
-        cnt[i] = nk[i].edge_start;
     }
+    /* place edges in order: a running cursor per callee */
+    for (size_t i = 0; i < norder; i++)
+        cnt[i] = start[i];
     for (size_t e = 0; e < s->nedges; e++) {
         uint32_t c = perm[edge_callee[e]];
         ne[cnt[c]] = s->edges[e];
         ne[cnt[c]].caller = perm[ne[cnt[c]].caller];
         cnt[c]++;
     }
-    ps_free(s, cnt);
+    for (size_t i = 0; i < norder; i++)
+        cnt[i] -= start[i];
     ps_free(s, s->edges);
     s->edges = ne;
     s->cap_edges = s->nedges ? s->nedges : 1;
+    return 0;
+}
+
+/* keys[perm[j]] := keys[j] for all j, in place (cycles, a visited bitmap). */
+static int permute_keys(pstats_stats *s, const uint32_t *perm)
+{
+    size_t n = s->nkeys;
+    uint8_t *seen = ps_malloc(s, n / 8 + 1);
+    if (!seen)
+        return -1;
+    memset(seen, 0, n / 8 + 1);
+    for (size_t i = 0; i < n; i++) {
+        if (seen[i / 8] & (1u << (i % 8)))
+            continue;
+        pkey carry = s->keys[i];
+        seen[i / 8] |= (uint8_t)(1u << (i % 8));
+        for (size_t j = perm[i]; j != i; j = perm[j]) {
+            pkey t = s->keys[j];
+            s->keys[j] = carry;
+            carry = t;
+            seen[j / 8] |= (uint8_t)(1u << (j % 8));
+        }
+        s->keys[i] = carry;
+    }
+    ps_free(s, seen);
     return 0;
 }
 
@@ -89,43 +107,42 @@ int ps_finalize(pstats_stats *s, const uint32_t *order, size_t norder,
 {
     size_t n = s->nkeys;
     uint32_t *perm = ps_malloc(s, (n ? n : 1) * sizeof(uint32_t));
-    pkey *nk = ps_malloc(s, (n ? n : 1) * sizeof(pkey));
-    if (!perm || !nk) {
-        ps_free(s, perm);
-        ps_free(s, nk);
-        return nomem(err);
+    uint32_t *start = ps_malloc(s, (norder ? norder : 1) * sizeof(uint32_t));
+    uint32_t *cnt = ps_malloc(s, (norder ? norder : 1) * sizeof(uint32_t));
+    int rc = -1;
+    if (perm && start && cnt) {
+        for (size_t i = 0; i < n; i++)
+            perm[i] = UINT32_MAX;
+        for (size_t i = 0; i < norder; i++)
+            perm[order[i]] = (uint32_t)i;
+        size_t next = norder;
+        for (size_t i = 0; i < n; i++)
+            if (perm[i] == UINT32_MAX)
+                perm[i] = (uint32_t)next++;
+        rc = edge_callee ? regroup_sort(s, edge_callee, norder, perm, start, cnt)
+                         : regroup_ranges(s, order, norder, perm, start, cnt);
+        if (rc == 0)
+            rc = permute_keys(s, perm);
     }
-    for (size_t i = 0; i < n; i++)
-        perm[i] = UINT32_MAX;
-    for (size_t i = 0; i < norder; i++)
-        perm[order[i]] = (uint32_t)i;
-    size_t next = norder;
-    for (size_t i = 0; i < n; i++)
-        if (perm[i] == UINT32_MAX)
-            perm[i] = (uint32_t)next++;
-    for (size_t i = 0; i < n; i++) {
-        nk[perm[i]] = s->keys[i];
-        nk[perm[i]].flags = (uint8_t)((s->keys[i].flags & ~KF_STATS) |
-                                      (perm[i] < norder ? KF_STATS : 0));
+    if (rc == 0) {
+        for (size_t i = 0; i < n; i++) {
+            pkey *k = &s->keys[i];
+            k->flags = (uint8_t)((k->flags & ~KF_STATS) | (i < norder ? KF_STATS : 0));
+            k->edge_start = i < norder ? start[i] : (uint32_t)s->nedges;
+            k->nedges = i < norder ? cnt[i] : 0;
+        }
+        s->nstats = norder;
+        ps_shrink(s, (void **)&s->keys, &s->cap_keys, n, sizeof(pkey));
+        ps_drop_views(s);
+        rc = ps_rehash_keys(s);
     }
-    int rc = edge_callee ? regroup_sort(s, edge_callee, norder, perm, nk)
-                         : regroup_ranges(s, order, norder, perm, nk);
     ps_free(s, perm);
+    ps_free(s, start);
+    ps_free(s, cnt);
     if (rc) {
-        ps_free(s, nk);
-        return nomem(err);
+        ps_seterr(err, PSTATS_ENOMEM, NULL, 0, 0, "out of memory");
+        return -1;
     }
-    for (size_t i = norder; i < n; i++) {
-        nk[i].edge_start = (uint32_t)s->nedges;
-        nk[i].nedges = 0;
-    }
-    ps_free(s, s->keys);
-    s->keys = nk;
-    s->cap_keys = n ? n : 1;
-    s->nstats = norder;
-    ps_drop_views(s);
-    if (ps_rehash_keys(s))
-        return nomem(err);
     return 0;
 }
 

@@ -119,6 +119,8 @@ void *ps_realloc(pstats_stats *s, void *p, size_t n);
 void ps_free(pstats_stats *s, void *p);
 /* Grow *arr (of elsize-byte items, capacity *cap) to hold `need` items. */
 int ps_grow(pstats_stats *s, void **arr, size_t *cap, size_t need, size_t elsize);
+/* Give back unused capacity (best effort). */
+void ps_shrink(pstats_stats *s, void **arr, size_t *cap, size_t n, size_t elsize);
 /* Bytes that live as long as the model. */
 void *ps_arena(pstats_stats *s, size_t n);
 void ps_drop_views(pstats_stats *s);   /* sort, callees, rank caches */

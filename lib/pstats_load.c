@@ -581,9 +581,17 @@ static int load_into(pstats_stats *t, const uint8_t *data, size_t len, int keep,
             rc = -1;
         }
     }
+    ps_free(t, L.slots); /* not needed past the input: make room */
+    ps_free(t, L.ks);
+    L.slots = NULL;
+    L.ks = NULL;
     if (rc == 0)
         rc = ps_finalize(t, L.order, L.norder, NULL, err);
     loader_free(&L);
+    if (rc == 0) {
+        ps_shrink(t, (void **)&t->edges, &t->cap_edges, t->nedges, sizeof(pedge));
+        ps_shrink(t, (void **)&t->strs, &t->cap_strs, t->nstrs, sizeof(pstr));
+    }
     if (rc)
         return -1;
     if (compute_totals(t)) {

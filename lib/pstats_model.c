@@ -31,7 +31,7 @@ int ps_grow(pstats_stats *s, void **arr, size_t *cap, size_t need, size_t elsize
     while (nc < need) {
         if (nc > SIZE_MAX / 2)
             return -1;
-        nc *= 2;
+        nc = nc < 65536 ? nc * 2 : nc + nc / 2; /* big arrays grow by half */
     }
     if (nc > SIZE_MAX / elsize)
         return -1;
@@ -41,6 +41,17 @@ int ps_grow(pstats_stats *s, void **arr, size_t *cap, size_t need, size_t elsize
     *arr = p;
     *cap = nc;
     return 0;
+}
+
+void ps_shrink(pstats_stats *s, void **arr, size_t *cap, size_t n, size_t elsize)
+{
+    if (n == 0 || n >= *cap)
+        return;
+    void *p = ps_realloc(s, *arr, n * elsize);
+    if (p) { /* a failed shrink keeps the larger block */
+        *arr = p;
+        *cap = n;
+    }
 }
 
 void *ps_arena(pstats_stats *s, size_t n)

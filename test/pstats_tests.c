@@ -516,34 +516,43 @@ typedef struct failalloc {
     size_t calls, fail_at, live;
 } failalloc;
 
+/* Blocks carry their size, so that a shrinking realloc (which the library
+ * may do best effort) is never made to fail. */
 static void *fa_malloc(void *ctx, size_t n)
 {
     failalloc *f = ctx;
     if (++f->calls == f->fail_at)
         return NULL;
-    void *p = malloc(n);
-    if (p)
-        f->live++;
-    return p;
-}
-
-static void *fa_realloc(void *ctx, void *p, size_t n)
-{
-    failalloc *f = ctx;
-    if (++f->calls == f->fail_at)
+    size_t *p = malloc(n + 16);
+    if (!p)
         return NULL;
-    void *q = realloc(p, n);
-    if (q && !p)
-        f->live++;
-    return q;
+    f->live++;
+    p[0] = n;
+    return p + 2;
 }
 
-static void fa_free(void *ctx, void *p)
+static void *fa_realloc(void *ctx, void *q, size_t n)
 {
     failalloc *f = ctx;
-    if (p)
-        f->live--;
-    free(p);
+    if (!q)
+        return fa_malloc(ctx, n);
+    size_t *p = (size_t *)q - 2;
+    if (n > p[0] && ++f->calls == f->fail_at)
+        return NULL;
+    p = realloc(p, n + 16);
+    if (!p)
+        return NULL;
+    p[0] = n;
+    return p + 2;
+}
+
+static void fa_free(void *ctx, void *q)
+{
+    failalloc *f = ctx;
+    if (!q)
+        return;
+    f->live--;
+    free((size_t *)q - 2);
 }
 
 typedef int (*scenario)(const pymarshal_allocator *a, pstats_error *err);
