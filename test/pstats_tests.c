@@ -510,6 +510,70 @@ START_TEST(f8_matches_printf)
 }
 END_TEST
 
+/* Corrupted profiles: every operation either fails cleanly or works. */
+static int null_sink(void *ctx, const void *buf, size_t len)
+{
+    (void)ctx;
+    (void)buf;
+    (void)len;
+    return 0;
+}
+
+static void exercise(const uint8_t *data, size_t len)
+{
+    pstats_stats *s = pstats_new(NULL), *t = pstats_new(NULL);
+    pstats_error err;
+    if (pstats_load_buffer(s, data, len, "m", 0, &err) == 0) {
+        ck_assert_uint_gt(pstats_nfuncs(s), 0);
+        const char *keys[] = {"stdname", "calls"};
+        pstats_restriction r = {PSTATS_LIMIT_REGEX, 0, 0, "a|("};
+        ck_assert_int_eq(pstats_sort(s, keys, 2, &err), 0);
+        ck_assert_int_eq(pstats_print_stats(s, &r, 1, null_sink, NULL, &err), 0);
+        ck_assert_int_eq(pstats_print_callers(s, NULL, 0, null_sink, NULL, &err), 0);
+        ck_assert_int_eq(pstats_print_callees(s, NULL, 0, null_sink, NULL, &err), 0);
+        ck_assert_int_eq(pstats_write_pstats(s, null_sink, NULL, &err), 0);
+        if (pstats_load_buffer(t, data, len, "m", 0, &err) == 0)
+            ck_assert_int_eq(pstats_add(s, &t, 1, &err), 0);
+        ck_assert_int_eq(pstats_strip_dirs(s, &err), 0);
+        ck_assert_int_eq(pstats_print_callees(s, NULL, 0, null_sink, NULL, &err), 0);
+    } else {
+        ck_assert_int_ne(err.code, PSTATS_OK);
+        ck_assert_int_ne(err.code, PSTATS_ENOMEM);
+    }
+    pstats_free(s);
+    pstats_free(t);
+}
+
+START_TEST(corrupted_profiles)
+{
+    static const char *const files[] = {"fib-cpython3.11-cprofile.prof",
+                                        "fib-cpython2.7-profile.prof",
+                                        "fib-cpython3.9-profile.prof",
+                                        "synth-mixedcallers.prof", "synth-py2-big.prof",
+                                        "synth-bigcounts.prof"};
+    uint64_t r = 0x9E3779B97F4A7C15u;
+    for (size_t f = 0; f < NELEM(files); f++) {
+        char path[512];
+        size_t len;
+        snprintf(path, sizeof path, PSTATS_FIXTURES "/profiles/%s", files[f]);
+        uint8_t *orig = read_file(path, &len);
+        uint8_t *d = malloc(len);
+        exercise(orig, len);
+        for (int i = 0; i < 300; i++) {
+            memcpy(d, orig, len);
+            for (int k = 0; k < 1 + i % 4; k++) {
+                r ^= r << 13; r ^= r >> 7; r ^= r << 17;
+                size_t at = (size_t)(r % len);
+                d[at] = (i & 1) ? (uint8_t)(r >> 32) : (uint8_t)(d[at] ^ (1u << (r >> 60 & 7)));
+            }
+            exercise(d, len);
+        }
+        free(d);
+        free(orig);
+    }
+}
+END_TEST
+
 /* ------------------------------------------------------ allocation failure */
 
 typedef struct failalloc {
@@ -652,6 +716,7 @@ static Suite *pstats_suite(void)
     tcase_add_test(t, truncated_profile_has_offset);
     tcase_add_test(t, numbers_as_python);
     tcase_add_test(t, f8_matches_printf);
+    tcase_add_test(t, corrupted_profiles);
     tcase_add_test(t, allocation_failures);
     suite_add_tcase(s, t);
     return s;
