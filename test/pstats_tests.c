@@ -348,6 +348,68 @@ START_TEST(python2_bytes_kept)
 }
 END_TEST
 
+/* ------------------------------------------------------ restrictions */
+
+typedef struct rcase {
+    const char *golden;   /* fixtures/golden/<id>.txt, from Python */
+    int view;             /* 0 stats, 1 callers, 2 callees */
+    const char *keys[3];
+    size_t nr;
+    pstats_restriction r[2];
+} rcase;
+
+#define RC(k, n, f, x) {k, n, f, x}
+static const rcase rcases[] = {
+    {"stats-cum-limit3", 0, {"cumulative"}, 1, {RC(PSTATS_LIMIT_COUNT, 3, 0, NULL)}},
+    {"stats-tot-frac", 0, {"tottime"}, 1, {RC(PSTATS_LIMIT_FRACTION, 0, 0.5, NULL)}},
+    {"stats-match-limit", 0, {"stdname"}, 2,
+     {RC(PSTATS_LIMIT_REGEX, 0, 0, "fib"), RC(PSTATS_LIMIT_COUNT, 1, 0, NULL)}},
+    {"stats-frac-match", 0, {"calls"}, 2,
+     {RC(PSTATS_LIMIT_FRACTION, 0, 0.6, NULL), RC(PSTATS_LIMIT_REGEX, 0, 0, "seq")}},
+    {"stats-nomatch", 0, {"cumulative"}, 1, {RC(PSTATS_LIMIT_REGEX, 0, 0, "nomatchatall")}},
+    {"stats-limit0", 0, {"calls"}, 1, {RC(PSTATS_LIMIT_COUNT, 0, 0, NULL)}},
+    {"stats-limit-big", 0, {"calls"}, 1, {RC(PSTATS_LIMIT_COUNT, 1000, 0, NULL)}},
+    {"stats-frac0", 0, {"calls"}, 1, {RC(PSTATS_LIMIT_FRACTION, 0, 0.0, NULL)}},
+    {"stats-regex", 0, {"line"}, 1, {RC(PSTATS_LIMIT_REGEX, 0, 0, "^fib.*py:[0-9]+\\(fib\\)$")}},
+    {"callers-nfl-limit", 1, {"nfl"}, 1, {RC(PSTATS_LIMIT_COUNT, 3, 0, NULL)}},
+    {"callees-calls-frac", 2, {"calls"}, 2,
+     {RC(PSTATS_LIMIT_FRACTION, 0, 0.5, NULL), RC(PSTATS_LIMIT_COUNT, 2, 0, NULL)}},
+};
+
+START_TEST(restrictions_as_python)
+{
+    const char *name = "fixtures/profiles/fib-cpython3.11-cprofile.prof";
+    size_t len;
+    uint8_t *data = read_file(PROF("fib-cpython3.11-cprofile.prof"), &len);
+    for (size_t i = 0; i < NELEM(rcases); i++) {
+        const rcase *c = &rcases[i];
+        char path[512];
+        snprintf(path, sizeof path, PSTATS_FIXTURES "/golden/fib-cpython3.11-cprofile.%s.txt",
+                 c->golden);
+        size_t wl;
+        char *want = read_file(path, &wl);
+        want[wl] = 0;
+        pstats_stats *s = pstats_new(NULL);
+        ck_assert_int_eq(pstats_load_buffer(s, data, len, name, 1700000000, NULL), 0);
+        size_t nk = 0, nr = c->nr;
+        while (nk < 3 && c->keys[nk])
+            nk++;
+        ck_assert_int_eq(pstats_sort(s, c->keys, nk, NULL), 0);
+        sink out = {0};
+        int rc = c->view == 0   ? pstats_print_stats(s, c->r, nr, sink_write, &out, NULL)
+                 : c->view == 1 ? pstats_print_callers(s, c->r, nr, sink_write, &out, NULL)
+                                : pstats_print_callees(s, c->r, nr, sink_write, &out, NULL);
+        ck_assert_int_eq(rc, 0);
+        ck_assert_msg(out.len == wl && memcmp(out.p, want, wl) == 0, "%s:\n%s\n---\n%s",
+                      c->golden, out.p ? out.p : "", want);
+        free(out.p);
+        free(want);
+        pstats_free(s);
+    }
+    free(data);
+}
+END_TEST
+
 /* ------------------------------------------------------ errors */
 
 static void expect_error(const char *path, pstats_errcode code, const char *needle)
@@ -711,6 +773,7 @@ static Suite *pstats_suite(void)
     tcase_add_test(t, int_caller_not_in_profile);
     tcase_add_test(t, sampled_marker_is_not_a_function);
     tcase_add_test(t, python2_bytes_kept);
+    tcase_add_test(t, restrictions_as_python);
     tcase_add_test(t, errors_name_the_format);
     tcase_add_test(t, errors_in_memory);
     tcase_add_test(t, truncated_profile_has_offset);
