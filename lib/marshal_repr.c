@@ -18,10 +18,6 @@
 #include "marshal_internal.h"
 #include "marshal_repr_int.h"
 
-/* Generated table (marshal_unicode_table.c): printable code point ranges. */
-extern const uint32_t pymarshal_priv_printable[][2];
-extern const size_t pymarshal_priv_nprintable;
-
 /* ------------------------------------------------------------- output */
 
 /* A buffered sink with an optional byte limit. `status` is sticky: once a
@@ -110,12 +106,12 @@ static void complex_repr(out *o, double re, double im)
 
 static int is_printable(uint32_t cp)
 {
-    size_t lo = 0, hi = pymarshal_priv_nprintable;
+    size_t lo = 0, hi = pm_nprintable;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (cp < pymarshal_priv_printable[mid][0])
+        if (cp < pm_printable[mid][0])
             hi = mid;
-        else if (cp > pymarshal_priv_printable[mid][1])
+        else if (cp > pm_printable[mid][1])
             lo = mid + 1;
         else
             return 1;
