@@ -229,13 +229,12 @@ static size_t make_dag(uint8_t *p, int depth)
     p[n++] = 'N';
     for (d = depth - 1; d >= 0; d--) {
         for (k = 0; k < 7; k++) {
-            int32_t slot = d + 1;
-            if (slot == depth) {
+            if (d + 1 == depth) {
                 p[n++] = 'N';
-            } else {
-                p[n++] = 'r';
-                memcpy(p + n, &slot, 4);
-                n += 4;
+            } else { /* 'r' and the slot, little-endian */
+                const uint8_t ref[5] = {'r', (uint8_t)(d + 1), 0, 0, 0};
+                memcpy(p + n, ref, 5);
+                n += 5;
             }
         }
     }
