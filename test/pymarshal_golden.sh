@@ -66,6 +66,13 @@ fixtures() {
         *) check_file "$f" "$g" ;;
         esac
     done
+    # Every marshal file under fixtures/profiles/ has its golden.
+    for f in "$src"/fixtures/profiles/*.prof "$src"/fixtures/profiles/other/*; do
+        name=$(basename "$f")
+        [ -e "$src/fixtures/repr/profiles/$name.repr" ] ||
+            [ -e "$src/fixtures/repr/profiles/$name.fails" ] ||
+            { echo "FAIL: no golden for $f"; fail=$((fail + 1)); }
+    done
     # Trailing bytes: still the object, exit 0, and a warning.
     "$prog" "$src/fixtures/repr/cases/py313-raw-trailing.bin" > /dev/null 2> "$tmp/err" &&
         grep -q "bytes after the object" "$tmp/err" && pass=$((pass + 1)) ||
@@ -133,4 +140,6 @@ real) real ;;
 *) echo "usage: $0 PYMARSHAL SOURCE_DIR fixtures|real" >&2; exit 2 ;;
 esac
 echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ] || [ "$mode" != fixtures ] ||
+    echo "(when fixtures/profiles changed on purpose: fixtures/repr/make_goldens.sh)"
 [ "$fail" -eq 0 ]
