@@ -127,7 +127,10 @@ static int read_text_float(pymarshal_reader *r, size_t off, double *out)
         return pm_fail(r, PYMARSHAL_ETRUNCATED, off,
                        "truncated: float text of %zu bytes needs %zu bytes, %zu left", n,
                        n, r->len - r->pos);
-    if (pm_parse_float_text(r->data + r->pos, n, out) < 0)
+    /* CPython parses the text as a C string: it ends at a NUL byte. */
+    const uint8_t *nul = memchr(r->data + r->pos, 0, n);
+    size_t text = nul ? (size_t)(nul - (r->data + r->pos)) : n;
+    if (pm_parse_float_text(r->data + r->pos, text, out) < 0)
         return pm_fail(r, PYMARSHAL_EVALUE, off, "bad float text '%.*s'",
                        (int)(n > 40 ? 40 : n), (const char *)r->data + r->pos);
     r->pos += n;

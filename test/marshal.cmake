@@ -35,3 +35,10 @@ if(PSTATS_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
 elseif(PSTATS_FUZZ)
   message(WARNING "PSTATS_FUZZ needs clang (CC=clang): fuzz targets not built")
 endif()
+
+# Check unit tests; the byte cases come from test/marshal_cases.py.
+add_executable(marshal_tests marshal_test_main.c marshal_test_util.c marshal_tests.c
+               marshal_tokens_tests.c marshal_writer_tests.c)
+target_link_libraries(marshal_tests PRIVATE pymarshal PkgConfig::CHECK)
+target_compile_definitions(marshal_tests PRIVATE MARSHAL_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+add_test(NAME marshal_unit COMMAND marshal_tests)
