@@ -214,16 +214,17 @@ size_t pstats_format_count(const pstats_stats *s, uint32_t id, int which,
 size_t pstats_format_edge_count(const pstats_stats *s, uint32_t f, size_t k, int callees,
                                 int which, char *buf, size_t size)
 {
-    const pedge *e;
+    pedge full;
+    const pedge *e = &full;
     if (callees) {
         if (ps_build_callees((pstats_stats *)s) || f >= s->nkeys ||
             k >= (size_t)(s->callee_off[f + 1] - s->callee_off[f]))
             return 0;
-        e = &s->edges[s->callee_edge[s->callee_off[f] + k]];
+        pe_get(s, &s->edges[s->callee_edge[s->callee_off[f] + k]], &full);
     } else {
         if (f >= s->nstats || k >= s->keys[f].nedges)
             return 0;
-        e = &s->edges[s->keys[f].edge_start + k];
+        pe_get(s, &s->edges[s->keys[f].edge_start + k], &full);
     }
     int field = e->kind == PSTATS_EDGE_INT ? 0 : (which ? 0 : 1);
     return fmt_num(s, pn_get(e->v, e->kinds, field), buf, size);
@@ -234,8 +235,12 @@ size_t pstats_ncallers(const pstats_stats *s, uint32_t f)
     return f < s->nstats ? s->keys[f].nedges : 0;
 }
 
-static void edge_out(const pstats_stats *s, const pedge *e, uint32_t callee, pstats_edge *out)
+static void edge_out(const pstats_stats *s, const pedge_s *es, uint32_t callee,
+                     pstats_edge *out)
 {
+    pedge full;
+    const pedge *e = &full;
+    pe_get(s, es, &full);
     memset(out, 0, sizeof *out);
     out->caller = e->caller;
     out->callee = callee;

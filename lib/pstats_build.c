@@ -19,9 +19,9 @@ static int regroup_ranges(pstats_stats *s, const uint32_t *order, size_t norder,
             contiguous = 0;
         pos += k->nedges;
     }
-    pedge *ne = s->edges;
+    pedge_s *ne = s->edges;
     if (!contiguous) {
-        ne = ps_malloc(s, (pos ? pos : 1) * sizeof(pedge));
+        ne = ps_malloc(s, (pos ? pos : 1) * sizeof(pedge_s));
         if (!ne)
             return -1;
     }
@@ -29,7 +29,7 @@ static int regroup_ranges(pstats_stats *s, const uint32_t *order, size_t norder,
     for (size_t i = 0; i < norder; i++) {
         const pkey *k = &s->keys[order[i]];
         if (!contiguous && k->nedges)
-            memcpy(ne + pos, s->edges + k->edge_start, k->nedges * sizeof(pedge));
+            memcpy(ne + pos, s->edges + k->edge_start, k->nedges * sizeof(pedge_s));
         start[i] = (uint32_t)pos;
         cnt[i] = k->nedges;
         pos += k->nedges;
@@ -49,7 +49,7 @@ static int regroup_ranges(pstats_stats *s, const uint32_t *order, size_t norder,
 static int regroup_sort(pstats_stats *s, const uint32_t *edge_callee, size_t norder,
                         const uint32_t *perm, uint32_t *start, uint32_t *cnt)
 {
-    pedge *ne = ps_malloc(s, (s->nedges ? s->nedges : 1) * sizeof(pedge));
+    pedge_s *ne = ps_malloc(s, (s->nedges ? s->nedges : 1) * sizeof(pedge_s));
     if (!ne)
         return -1;
     memset(cnt, 0, norder * sizeof(uint32_t));
@@ -134,7 +134,9 @@ int ps_finalize(pstats_stats *s, const uint32_t *order, size_t norder,
         s->nstats = norder;
         ps_shrink(s, (void **)&s->keys, &s->cap_keys, n, sizeof(pkey));
         ps_drop_views(s);
-        rc = ps_rehash_keys(s);
+        ps_free(s, s->key_slots); /* ids changed: rebuilt when next needed */
+        s->key_slots = NULL;
+        s->key_mask = 0;
     }
     ps_free(s, perm);
     ps_free(s, start);

@@ -54,12 +54,25 @@ typedef struct pkey {
     uint8_t flags;            /* KF_* */
 } pkey;
 
+/* An edge with all its numbers: the working form. */
 typedef struct pedge {
     uint32_t caller;          /* key id */
     uint8_t kinds;
     uint8_t kind;             /* pstats_edge_kind */
     uint64_t v[4];            /* nc cc tt ct (INT edges: v[0] only) */
 } pedge;
+
+/* An edge as stored: 24 bytes. The common shapes are packed in `w`: an int
+ * count below 2^30 (EW_INT), or a tuple whose nc == cc < 2^29 and whose
+ * times are floats (tt, ct in a, b). Anything else is EW_WIDE: w's low 31
+ * bits index the model's table of full edges. */
+typedef struct pedge_s {
+    uint32_t caller;
+    uint32_t w;
+    uint64_t a, b;
+} pedge_s;
+#define EW_WIDE 0x80000000u
+#define EW_INT 0x40000000u
 
 typedef struct pinput {
     char *name;
@@ -89,7 +102,8 @@ struct pstats_stats {
     size_t nstats;                          /* keys 0..nstats-1 are the dict */
     uint64_t *key_slots; size_t key_mask;
 
-    pedge *edges; size_t nedges, cap_edges;
+    pedge_s *edges; size_t nedges, cap_edges;
+    pedge *wedges; size_t nwedges, cap_wedges;   /* edges that do not pack */
     pcode *codes; size_t ncodes, cap_codes;
 
     uint32_t *limbs; size_t nlimbs, cap_limbs;
@@ -138,6 +152,12 @@ uint32_t ps_code(pstats_stats *s, uint32_t name, uint32_t filename, int64_t firs
 int ps_rehash_keys(pstats_stats *s);
 /* Size the hash tables for about n strings and keys. */
 int ps_reserve(pstats_stats *s, size_t nstrs, size_t nkeys);
+
+/* Edges: unpack a stored edge; store one (reuse: dst holds an edge being
+ * replaced, whose wide slot may be reused). -1 on allocation failure. */
+void pe_get(const pstats_stats *s, const pedge_s *e, pedge *out);
+int pe_put(pstats_stats *s, pedge_s *dst, const pedge *in, int reuse);
+int pe_kind(const pedge_s *e, const pstats_stats *s);
 
 /* ---------------------------------------------------------------- numbers */
 

@@ -435,15 +435,16 @@ static int parse_callers(loader *L, uint32_t callee)
             s->keys[callee].flags |= KF_TOP;
         kstate *k = &L->ks[caller];
         if (k->seq == seq) { /* repeated key: Python keeps the last value */
-            s->edges[k->edge] = e;
+            if (pe_put(s, &s->edges[k->edge], &e, 1))
+                return fail_nomem(L);
             continue;
         }
         if (s->nedges >= UINT32_MAX - 1 ||
-            ps_grow(s, (void **)&s->edges, &s->cap_edges, s->nedges + 1, sizeof(pedge)))
+            ps_grow(s, (void **)&s->edges, &s->cap_edges, s->nedges + 1, sizeof(pedge_s)) ||
+            pe_put(s, &s->edges[s->nedges], &e, 0))
             return fail_nomem(L);
         k->seq = seq;
-        k->edge = (uint32_t)s->nedges;
-        s->edges[s->nedges++] = e;
+        k->edge = (uint32_t)s->nedges++;
         s->keys[callee].nedges++;
     }
     return 0;
@@ -589,8 +590,14 @@ static int load_into(pstats_stats *t, const uint8_t *data, size_t len, int keep,
         rc = ps_finalize(t, L.order, L.norder, NULL, err);
     loader_free(&L);
     if (rc == 0) {
-        ps_shrink(t, (void **)&t->edges, &t->cap_edges, t->nedges, sizeof(pedge));
+        ps_shrink(t, (void **)&t->edges, &t->cap_edges, t->nedges, sizeof(pedge_s));
         ps_shrink(t, (void **)&t->strs, &t->cap_strs, t->nstrs, sizeof(pstr));
+        /* lookups are over: the tables are rebuilt if ever needed again */
+        ps_free(t, t->str_slots);
+        ps_free(t, t->key_slots);
+        t->str_slots = NULL;
+        t->key_slots = NULL;
+        t->str_mask = t->key_mask = 0;
     }
     if (rc)
         return -1;

@@ -157,21 +157,24 @@ static int merge_edge(merger *m, uint32_t callee, pedge *e)
             return -1;
     size_t i = pair_hash(callee, e->caller) & m->pair_mask;
     for (uint32_t v; (v = m->pair[i]) != 0; i = (i + 1) & m->pair_mask) {
-        pedge *x = &t->edges[v - 1];
-        if (m->ecallee[v - 1] != callee || x->caller != e->caller)
+        if (m->ecallee[v - 1] != callee || t->edges[v - 1].caller != e->caller)
             continue;
-        if (x->kind != e->kind) {
-            as_tuple(x);
+        pedge x;
+        pe_get(t, &t->edges[v - 1], &x);
+        if (x.kind != e->kind) {
+            as_tuple(&x);
             as_tuple(e);
         }
-        return add4(t, x->v, &x->kinds, e->v, e->kinds, x->kind == PSTATS_EDGE_INT ? 1 : 4);
+        if (add4(t, x.v, &x.kinds, e->v, e->kinds, x.kind == PSTATS_EDGE_INT ? 1 : 4))
+            return -1;
+        return pe_put(t, &t->edges[v - 1], &x, 1);
     }
     if (t->nedges >= UINT32_MAX - 1 ||
-        ps_grow(t, (void **)&t->edges, &t->cap_edges, t->nedges + 1, sizeof(pedge)) ||
-        ps_grow(t, (void **)&m->ecallee, &m->cap_ecallee, t->nedges + 1, sizeof(uint32_t)))
+        ps_grow(t, (void **)&t->edges, &t->cap_edges, t->nedges + 1, sizeof(pedge_s)) ||
+        ps_grow(t, (void **)&m->ecallee, &m->cap_ecallee, t->nedges + 1, sizeof(uint32_t)) ||
+        pe_put(t, &t->edges[t->nedges], e, 0))
         return -1;
     m->ecallee[t->nedges] = callee;
-    t->edges[t->nedges] = *e;
     m->pair[i] = (uint32_t)++t->nedges;
     return 0;
 }
@@ -182,8 +185,11 @@ static int grow_local(merger *m, size_t need)
                    sizeof(uint32_t));
 }
 
-static int import_edge(merger *m, const pstats_stats *src, const pedge *e, pedge *out)
+static int import_edge(merger *m, const pstats_stats *src, const pedge_s *es, pedge *out)
 {
+    pedge full;
+    const pedge *e = &full;
+    pe_get(src, es, &full);
     out->caller = m->map[e->caller];
     out->kind = e->kind;
     return import_nums(m, src, e->v, e->kinds, e->kind == PSTATS_EDGE_INT ? 1 : 4, 0, out->v,

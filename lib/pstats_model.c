@@ -130,6 +130,7 @@ void ps_clear(pstats_stats *s)
     ps_free(s, s->keys);
     ps_free(s, s->key_slots);
     ps_free(s, s->edges);
+    ps_free(s, s->wedges);
     ps_free(s, s->codes);
     ps_free(s, s->limbs);
     ps_free(s, s->bigs);

@@ -402,3 +402,64 @@ int pn_import(pstats_stats *s, const pstats_stats *from, pnum a, pnum *out)
     ps_free(s, l);
     return rc;
 }
+
+/* ------------------------------------------------------------- edges */
+
+void pe_get(const pstats_stats *s, const pedge_s *e, pedge *out)
+{
+    if (e->w & EW_WIDE) {
+        *out = s->wedges[e->w & ~EW_WIDE];
+        out->caller = e->caller;
+        return;
+    }
+    memset(out, 0, sizeof *out);
+    out->caller = e->caller;
+    if (e->w & EW_INT) {
+        out->kind = PSTATS_EDGE_INT;
+        pn_set(out->v, &out->kinds, 0, pn_int(e->w & ~EW_INT));
+        return;
+    }
+    out->kind = PSTATS_EDGE_TUPLE;
+    pn_set(out->v, &out->kinds, 0, pn_int(e->w));
+    pn_set(out->v, &out->kinds, 1, pn_int(e->w));
+    out->v[2] = e->a;
+    out->v[3] = e->b;
+    out->kinds = (uint8_t)(out->kinds | PN_FLOAT << 4 | PN_FLOAT << 6);
+}
+
+int pe_kind(const pedge_s *e, const pstats_stats *s)
+{
+    if (e->w & EW_WIDE)
+        return s->wedges[e->w & ~EW_WIDE].kind;
+    return (e->w & EW_INT) ? PSTATS_EDGE_INT : PSTATS_EDGE_TUPLE;
+}
+
+int pe_put(pstats_stats *s, pedge_s *dst, const pedge *in, int reuse)
+{
+    pnum nc = pn_get(in->v, in->kinds, 0);
+    dst->caller = in->caller;
+    if (in->kind == PSTATS_EDGE_INT) {
+        if (nc.kind == PN_INT && nc.u.i >= 0 && nc.u.i < (int64_t)EW_INT) {
+            dst->w = EW_INT | (uint32_t)nc.u.i;
+            dst->a = dst->b = 0;
+            return 0;
+        }
+    } else if (in->kinds == (PN_INT | PN_INT << 2 | PN_FLOAT << 4 | PN_FLOAT << 6) &&
+               in->v[0] == in->v[1] && nc.u.i >= 0 && nc.u.i < (int64_t)(EW_INT >> 1)) {
+        dst->w = (uint32_t)nc.u.i;
+        dst->a = in->v[2];
+        dst->b = in->v[3];
+        return 0;
+    }
+    if (reuse && (dst->w & EW_WIDE)) {
+        s->wedges[dst->w & ~EW_WIDE] = *in;
+        return 0;
+    }
+    if (s->nwedges >= EW_WIDE - 1 ||
+        ps_grow(s, (void **)&s->wedges, &s->cap_wedges, s->nwedges + 1, sizeof(pedge)))
+        return -1;
+    s->wedges[s->nwedges] = *in;
+    dst->w = EW_WIDE | (uint32_t)s->nwedges++;
+    dst->a = dst->b = 0;
+    return 0;
+}

@@ -476,7 +476,9 @@ static void call_line(out *o, pstats_stats *s, uint32_t src, size_t width, const
     ps_merge_sort(order, tmp + n, n, rank_cmp, tmp);
     for (size_t i = 0; i < n; i++) {
         uint32_t key = keys[order[i]];
-        const pedge *e = &s->edges[edges[order[i]]];
+        pedge full;
+        const pedge *e = &full;
+        pe_get(s, &s->edges[edges[order[i]]], &full);
         if (e->kind == PSTATS_EDGE_TUPLE) {
             if (i)
                 psb_pad(&o->b, width + 1);
@@ -515,7 +517,7 @@ static void call_heading(out *o, pstats_stats *s, size_t width, const char *titl
         const pkey *k = &s->keys[i];
         if (k->nedges == 0)
             continue;
-        if (s->edges[k->edge_start].kind == PSTATS_EDGE_TUPLE) {
+        if (pe_kind(&s->edges[k->edge_start], s) == PSTATS_EDGE_TUPLE) {
             psb_pad(&o->b, width);
             psb_puts(&o->b, "    ncalls  tottime  cumtime\n");
         }

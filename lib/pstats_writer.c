@@ -78,7 +78,9 @@ static void w_entry(wctx *c, uint32_t id)
         w_num(c, pn_get(k->v, k->kinds, f));
     pymarshal_write_dict(c->w, 0);
     for (uint32_t e = k->edge_start; e < k->edge_start + k->nedges; e++) {
-        const pedge *ed = &s->edges[e];
+        pedge full;
+        const pedge *ed = &full;
+        pe_get(s, &s->edges[e], &full);
         w_key(c, ed->caller);
         if (ed->kind == PSTATS_EDGE_INT) {
             w_num(c, pn_get(ed->v, ed->kinds, 0));
