@@ -22,7 +22,9 @@
 Sharing follows cProfile's: each transformed copy reuses one new object for each
 original string and tuple object (memoized on identity), so key tuples, caller
 key tuples and interned strings are shared exactly as in the real dump and
-marshal version 4 writes the same pattern of references. Everything after the
+marshal version 4 writes the same pattern of references; a renamed string is
+interned when its original was written as an interned string (Z/A/t), so the
+copies use the same type codes too. Everything after the
 base profile is deterministic for a given base and seed.
 """
 import argparse
@@ -63,6 +65,58 @@ def make_base(path, python):
     os.replace(tmp, path)
 
 
+def interned_texts(data):
+    """The texts that a marshal stream writes as interned strings (t, A, Z).
+
+    A small scanner of the codes a cProfile dump uses (pstats nests 4 levels,
+    so recursion is fine here); None when it meets any other code."""
+    texts = set()
+    pos = 0
+
+    def obj():
+        nonlocal pos
+        code = chr(data[pos] & 0x7F)
+        pos += 1
+        if code in "NFTS.0":
+            return code
+        if code in "ir":
+            pos += 4
+        elif code == "g":
+            pos += 8
+        elif code in "zZ":
+            n = data[pos]
+            if code == "Z":
+                texts.add(data[pos + 1:pos + 1 + n].decode("latin-1"))
+            pos += 1 + n
+        elif code in "uatAs":
+            n = int.from_bytes(data[pos:pos + 4], "little", signed=True)
+            if code in "tA":
+                texts.add(data[pos + 4:pos + 4 + n].decode("utf-8" if code == "t" else "latin-1"))
+            pos += 4 + n
+        elif code == "l":
+            n = int.from_bytes(data[pos:pos + 4], "little", signed=True)
+            pos += 4 + 2 * abs(n)
+        elif code in "()":
+            if code == ")":
+                n, pos = data[pos], pos + 1
+            else:
+                n, pos = int.from_bytes(data[pos:pos + 4], "little", signed=True), pos + 4
+            for _ in range(n):
+                obj()
+        elif code == "{":
+            while obj() != "0":
+                obj()
+        else:
+            raise ValueError(code)
+        return code
+
+    try:
+        obj()
+    except (ValueError, IndexError):
+        return None
+    return texts
+
+
 class Renamer:
     """Maps the original profile's objects to one renamed copy, sharing-preserving.
 
@@ -74,18 +128,26 @@ class Renamer:
     and marshal gives them no FLAG_REF, as in cProfile's own dumps.
     """
 
-    def __init__(self, file_fn, name_fn, time_factor, count_factor):
+    def __init__(self, file_fn, name_fn, time_factor, count_factor, interned=None):
+        self.interned = interned or set()
         self.file_fn = file_fn
         self.name_fn = name_fn
         self.tf = time_factor
         self.cf = count_factor
         self.memo = {}
 
+    def _was_interned(self, obj):
+        # Only asked for texts that the file has as interned strings: then
+        # sys.intern returns that (loaded, interned) object and interns nothing.
+        return obj in self.interned and sys.intern(obj) is obj
+
     def _str(self, role, obj, fn):
         k = (role, id(obj))
         new = self.memo.get(k)
         if new is None:
             new = fn(obj)
+            if self._was_interned(obj):
+                new = sys.intern(new)
             self.memo[k] = new
         return new
 
@@ -120,7 +182,7 @@ class Renamer:
                                   tt * self.tf, ct * self.tf, new_callers)
 
 
-def copy_renamer(k, factor):
+def copy_renamer(k, factor, interned):
     """The renamer for copy K of a scaled profile."""
     tag = "svc%03d" % k
     suffix = "_k%03d" % k
@@ -137,7 +199,7 @@ def copy_renamer(k, factor):
             return n[:-1] + suffix + ">"
         return n + suffix
 
-    return Renamer(file_fn, name_fn, factor, 1)
+    return Renamer(file_fn, name_fn, factor, 1, interned)
 
 
 def write_profile(path, stats):
@@ -147,22 +209,22 @@ def write_profile(path, stats):
     os.replace(tmp, path)
 
 
-def make_scaled(path, base, target_mb, seed):
+def make_scaled(path, base, interned, target_mb, seed):
     """K renamed copies of BASE in one file of about TARGET_MB megabytes."""
     probe = {}
-    copy_renamer(0, 1.0).add_to(probe, base)
+    copy_renamer(0, 1.0, interned).add_to(probe, base)
     copy_size = len(marshal.dumps(probe, 4))
     del probe
     copies = max(1, int(round(target_mb * MB / copy_size)))
     rng = random.Random("%d/%d" % (seed, target_mb))
     stats = {}
     for k in range(copies):
-        copy_renamer(k, rng.uniform(0.5, 2.0)).add_to(stats, base)
+        copy_renamer(k, rng.uniform(0.5, 2.0), interned).add_to(stats, base)
     write_profile(path, stats)
     return copies, len(stats), sum(len(v[4]) for v in stats.values())
 
 
-def make_fleet(outdir, base, hosts, seed):
+def make_fleet(outdir, base, interned, hosts, seed):
     """HOSTS profiles of the same program on a fleet (see the module doc)."""
     rng = random.Random("%d/fleet" % seed)
     files = sorted({k[0] for k in base if len(k) == 3 and k[0] != "~"})
@@ -175,7 +237,7 @@ def make_fleet(outdir, base, hosts, seed):
             return "%s@v%d" % (f, version) if f in skewed else f
 
         renamer = Renamer(file_fn, lambda n: n, rng.uniform(0.5, 2.0),
-                          rng.randint(1, 3))
+                          rng.randint(1, 3), interned)
         stats = {}
         renamer.add_to(stats, base)
         write_profile(os.path.join(outdir, "host-%02d.prof" % h), stats)
@@ -204,7 +266,10 @@ def main(argv):
         print("make_profiles: profiling the workload with %s" % python, flush=True)
         make_base(base_path, python)
     with open(base_path, "rb") as f:
-        base = marshal.load(f)
+        raw = f.read()
+    base = marshal.loads(raw)
+    interned = interned_texts(raw) or set()
+    del raw
     print("make_profiles: base.prof: %d bytes, %d functions, %d edges"
           % (os.path.getsize(base_path), len(base),
              sum(len(v[4]) for v in base.values())), flush=True)
@@ -212,7 +277,7 @@ def main(argv):
         path = os.path.join(args.outdir, "profile-%dmb.prof" % size)
         if os.path.exists(path) and not args.force:
             continue
-        copies, nfunc, nedge = make_scaled(path, base, size, args.seed)
+        copies, nfunc, nedge = make_scaled(path, base, interned, size, args.seed)
         print("make_profiles: %s: %d bytes, %d copies, %d functions, %d edges"
               % (os.path.basename(path), os.path.getsize(path), copies, nfunc, nedge),
               flush=True)
@@ -220,7 +285,7 @@ def main(argv):
         fleet_dir = os.path.join(args.outdir, "fleet")
         last = os.path.join(fleet_dir, "host-%02d.prof" % (args.fleet - 1))
         if args.force or not os.path.exists(last):
-            make_fleet(fleet_dir, base, args.fleet, args.seed)
+            make_fleet(fleet_dir, base, interned, args.fleet, args.seed)
             print("make_profiles: fleet/: %d host profiles" % args.fleet, flush=True)
     return 0
 
