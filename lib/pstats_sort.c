@@ -194,20 +194,10 @@ static int nomem(pstats_error *err)
 static const char *const old_keys[][2] = {
     {"-1", "stdname"}, {"0", "calls"}, {"1", "time"}, {"2", "cumulative"}};
 
-int pstats_sort(pstats_stats *s, const char *const *keys, size_t nkeys, pstats_error *err)
+/* Resolve the key words into the comparison fields and the description. */
+static int parse_keys(const char *const *keys, size_t nkeys, sortctx *c, char *type,
+                      size_t tsize, pstats_error *err)
 {
-    pstats_error local;
-    if (!err)
-        err = &local;
-    memset(err, 0, sizeof *err);
-    ps_free(s, s->fcn_list);
-    s->fcn_list = NULL;
-    if (nkeys == 0)
-        return 0;
-    sortctx c;
-    memset(&c, 0, sizeof c);
-    c.s = s;
-    char type[sizeof s->sort_type];
     size_t tl = 0;
     type[0] = 0;
     for (size_t i = 0; i < nkeys; i++) {
@@ -228,14 +218,33 @@ int pstats_sort(pstats_stats *s, const char *const *keys, size_t nkeys, pstats_e
                       keys[i]);
             return -1;
         }
-        for (int f = 0; f < d->nfields && c.nf < 32; f++) {
-            c.f[c.nf][0] = d->fields[f][0];
-            c.f[c.nf++][1] = d->fields[f][1];
+        for (int f = 0; f < d->nfields && c->nf < 32; f++) {
+            c->f[c->nf][0] = d->fields[f][0];
+            c->f[c->nf++][1] = d->fields[f][1];
         }
-        int n = snprintf(type + tl, sizeof type - tl, "%s%s", i ? ", " : "", d->desc);
+        int n = snprintf(type + tl, tsize - tl, "%s%s", i ? ", " : "", d->desc);
         if (n > 0)
-            tl = tl + (size_t)n < sizeof type ? tl + (size_t)n : sizeof type - 1;
+            tl = tl + (size_t)n < tsize ? tl + (size_t)n : tsize - 1;
     }
+    return 0;
+}
+
+int pstats_sort(pstats_stats *s, const char *const *keys, size_t nkeys, pstats_error *err)
+{
+    pstats_error local;
+    if (!err)
+        err = &local;
+    memset(err, 0, sizeof *err);
+    ps_free(s, s->fcn_list);
+    s->fcn_list = NULL;
+    if (nkeys == 0)
+        return 0;
+    sortctx c;
+    memset(&c, 0, sizeof c);
+    c.s = s;
+    char type[sizeof s->sort_type];
+    if (parse_keys(keys, nkeys, &c, type, sizeof type, err))
+        return -1;
     int need_labels = 0;
     for (int i = 0; i < c.nf; i++)
         need_labels |= c.f[i][0] == F_STD;
@@ -245,34 +254,26 @@ int pstats_sort(pstats_stats *s, const char *const *keys, size_t nkeys, pstats_e
     psb lab;
     psb_init(&lab, s);
     size_t *loff = NULL;
-    if (!idx || !tmp || (need_labels && build_labels(s, &lab, &loff))) {
-        ps_free(s, idx);
-        ps_free(s, tmp);
-        ps_free(s, loff);
-        psb_free(&lab);
-        return nomem(err);
-    }
-    c.lab = lab.p;
-    c.loff = loff;
     void *bufs[4] = {NULL, NULL, NULL, NULL};
-    if (fast_fields(&c, s, bufs)) {
-        for (int i = 0; i < 4; i++)
-            ps_free(s, bufs[i]);
-        ps_free(s, idx);
-        ps_free(s, tmp);
-        ps_free(s, loff);
-        psb_free(&lab);
-        return nomem(err);
+    int rc = (!idx || !tmp || (need_labels && build_labels(s, &lab, &loff))) ? -1 : 0;
+    if (rc == 0) {
+        c.lab = lab.p;
+        c.loff = loff;
+        rc = fast_fields(&c, s, bufs);
     }
-    for (size_t i = 0; i < n; i++)
-        idx[i] = (uint32_t)i;
-    ps_merge_sort(idx, tmp, n, sort_cmp, &c);
+    if (rc == 0) {
+        for (size_t i = 0; i < n; i++)
+            idx[i] = (uint32_t)i;
+        ps_merge_sort(idx, tmp, n, sort_cmp, &c);
+        s->fcn_list = idx;
+        idx = NULL;
+        memcpy(s->sort_type, type, sizeof type);
+    }
     for (int i = 0; i < 4; i++)
         ps_free(s, bufs[i]);
+    ps_free(s, idx);
     ps_free(s, tmp);
     ps_free(s, loff);
     psb_free(&lab);
-    s->fcn_list = idx;
-    memcpy(s->sort_type, type, sizeof type);
-    return 0;
+    return rc ? nomem(err) : 0;
 }
