@@ -158,7 +158,7 @@ class Renamer:
         if new is not None:
             return new
         if len(key) == 3 and isinstance(key[0], str) and isinstance(key[2], str):
-            new = (self._str("file", key[0], self.file_fn), key[1],
+            new = (self._str("file", key[0], self.file_fn), self.count(key[1]),
                    self._str("name", key[2], self.name_fn))
         else:
             new = key
@@ -166,7 +166,17 @@ class Renamer:
         return new
 
     def count(self, n):
-        return n if self.cf == 1 else n * self.cf
+        """An int of the copy: a new object per original object (ints outside
+        CPython's small-int cache are objects of their own in a real profile,
+        shared only where the original shares them)."""
+        if not isinstance(n, int) or isinstance(n, bool):
+            return n * self.cf if self.cf != 1 else n
+        k = ("int", id(n))
+        new = self.memo.get(k)
+        if new is None:
+            new = n * self.cf if self.cf != 1 else n + 0
+            self.memo[k] = new
+        return new
 
     def edge(self, value):
         if isinstance(value, tuple):
