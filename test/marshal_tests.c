@@ -7,6 +7,7 @@
  * test/marshal_writer_tests.c.
  */
 #include <check.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,7 +258,68 @@ START_TEST(test_depth_limit)
 }
 END_TEST
 
-Suite *marshal_reader_suite(void);
+static pymarshal_errcode category(const char *name)
+{
+    static const struct {
+        const char *word;
+        pymarshal_errcode code;
+    } map[] = {{"truncated", PYMARSHAL_ETRUNCATED}, {"type", PYMARSHAL_ETYPE},
+               {"length", PYMARSHAL_ELENGTH},       {"ref", PYMARSHAL_EREF},
+               {"depth", PYMARSHAL_EDEPTH},         {"utf8", PYMARSHAL_EUTF8},
+               {"value", PYMARSHAL_EVALUE}};
+    for (size_t k = 0; k < NCASES(map); k++) {
+        size_t n = strlen(map[k].word);
+        if (!strncmp(name + 2, map[k].word, n) && name[2 + n] == '_')
+            return map[k].code;
+    }
+    ck_abort_msg("%s: no category in the name", name);
+    return PYMARSHAL_OK;
+}
+
+/* fixtures/bad: n_<category>_*.bin must fail so, y_*.bin must load. */
+START_TEST(test_bad_corpus)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/fixtures/bad", MARSHAL_SOURCE_DIR);
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    struct dirent *e;
+    int seen = 0;
+    while ((e = readdir(d)) != NULL) {
+        const char *name = e->d_name;
+        size_t nl = strlen(name);
+        if (nl < 6 || strcmp(name + nl - 4, ".bin") || name[1] != '_')
+            continue;
+        char path[2048];
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        FILE *f = fopen(path, "rb");
+        ck_assert_ptr_nonnull(f);
+        buf b = {0};
+        unsigned char chunk[4096];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+            ck_assert_int_eq(buf_sink(&b, chunk, n), 0);
+        fclose(f);
+        pymarshal_error err;
+        pymarshal_doc *doc = pymarshal_load(b.p, b.len, NULL, &err);
+        if (name[0] == 'y') {
+            ck_assert_msg(doc != NULL, "%s: %s", name, err.msg);
+            ck_assert_int_eq(pymarshal_value_equal(pymarshal_doc_root(doc),
+                                                   pymarshal_doc_root(doc), NULL), 1);
+        } else {
+            ck_assert_msg(doc == NULL && err.code == category(name), "%s: %s", name,
+                          doc ? "loaded" : err.msg);
+            ck_assert_uint_le(err.offset, b.len);
+            ck_assert_int_eq(tokens(b.p, b.len, NULL), err.code);
+        }
+        pymarshal_doc_free(doc);
+        free(b.p);
+        seen++;
+    }
+    closedir(d);
+    ck_assert_int_gt(seen, 20);
+}
+END_TEST
 
 Suite *marshal_reader_suite(void)
 {
@@ -271,6 +333,7 @@ Suite *marshal_reader_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_truncated_everywhere);
     tcase_add_test(tc, test_depth_limit);
+    tcase_add_test(tc, test_bad_corpus);
     suite_add_tcase(s, tc);
     return s;
 }
