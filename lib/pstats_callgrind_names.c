@@ -255,6 +255,18 @@ static int collect_funcs(cg_names *nm, name_pass *np)
         nm->local[p] = pstats_cg_alloc(np->a, (n ? n : 1) * sizeof(uint32_t));
         if (!nm->local[p])
             return -1;
+        if (nm->nparts == 1) { /* one model: its keys are distinct already */
+            if (pstats_cg_grow(np->a, (void **)&np->first, &np->cap_first, n ? n : 1,
+                               sizeof *np->first) != 0)
+                return -1;
+            for (size_t i = 0; i < n; i++) {
+                nm->local[0][i] = (uint32_t)i;
+                np->first[i].part = 0;
+                np->first[i].id = (uint32_t)i;
+            }
+            nm->nfuncs = n;
+            return 0;
+        }
         for (size_t i = 0; i < n; i++) {
             pstats_func f;
             int added;
