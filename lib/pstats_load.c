@@ -554,7 +554,7 @@ static int load_into(pstats_stats *t, const uint8_t *data, size_t len, int keep,
 {
     const char *what = ps_sniff(data, len);
     if (what) {
-        ps_seterr(err, PSTATS_EFORMAT, name, 0, 0, "not a pstats profile: %s", what);
+        ps_seterr(err, PSTATS_EFORMAT, name, 1, 0, "not a pstats profile: %s", what);
         return -1;
     }
     loader L;

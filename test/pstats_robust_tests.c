@@ -63,15 +63,15 @@ START_TEST(errors_in_memory)
     static const uint8_t pickle[] = {0x80, 0x04, 0x95, 0x10, 0, 0, 0, 0};
     static const uint8_t gperf[24] = {0, 0, 0, 0, 0, 0, 0, 0, 3};
     static const uint8_t hotshot[] = {0x13, 0x0f, 'h', 'o', 't', 's', 'h', 'o', 't', '-', 'v'};
-    expect_buffer_error("", 0, PSTATS_EFORMAT, "an empty file", 0, 0);
-    expect_buffer_error(pyc, sizeof pyc, PSTATS_EFORMAT, ".pyc", 0, 0);
-    expect_buffer_error(pickle, sizeof pickle, PSTATS_EFORMAT, "pickle", 0, 0);
-    expect_buffer_error(gperf, sizeof gperf, PSTATS_EFORMAT, "gperftools", 0, 0);
-    expect_buffer_error(hotshot, sizeof hotshot, PSTATS_EFORMAT, "hotshot", 0, 0);
+    expect_buffer_error("", 0, PSTATS_EFORMAT, "an empty file", 1, 0);
+    expect_buffer_error(pyc, sizeof pyc, PSTATS_EFORMAT, ".pyc", 1, 0);
+    expect_buffer_error(pickle, sizeof pickle, PSTATS_EFORMAT, "pickle", 1, 0);
+    expect_buffer_error(gperf, sizeof gperf, PSTATS_EFORMAT, "gperftools", 1, 0);
+    expect_buffer_error(hotshot, sizeof hotshot, PSTATS_EFORMAT, "hotshot", 1, 0);
     const char *gprof = "Flat profile:\n\nEach sample counts as 0.01 seconds.\n";
-    expect_buffer_error(gprof, strlen(gprof), PSTATS_EFORMAT, "gprof", 0, 0);
+    expect_buffer_error(gprof, strlen(gprof), PSTATS_EFORMAT, "gprof", 1, 0);
     const char *cg = "# callgrind format\nevents: Ticks\n";
-    expect_buffer_error(cg, strlen(cg), PSTATS_EFORMAT, "callgrind", 0, 0);
+    expect_buffer_error(cg, strlen(cg), PSTATS_EFORMAT, "callgrind", 1, 0);
     /* a dict whose key is an int: offset of that key */
     static const uint8_t badkey[] = {'{', 'i', 1, 0, 0, 0, 'N', '0'};
     expect_buffer_error(badkey, sizeof badkey, PSTATS_EFORMAT, "found an int", 1, 1);
