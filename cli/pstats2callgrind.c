@@ -426,9 +426,25 @@ static int exec_viewer(const char *path)
 }
 
 /* Loads, merges and writes; returns the exit code. */
+/* Long work (big inputs) is announced when stderr is a terminal. */
+static void announce(const config *c)
+{
+    if (!isatty(STDERR_FILENO))
+        return;
+    double mb = 0;
+    struct stat st;
+    for (size_t i = 0; i < c->ninputs; i++)
+        if (strcmp(c->inputs[i], "-") != 0 && stat(c->inputs[i], &st) == 0)
+            mb += (double)st.st_size / (1024.0 * 1024.0);
+    if (mb >= 32)
+        fprintf(stderr, PROG ": reading %.0f MB of profile%s...\n", mb,
+                c->ninputs > 1 ? "s" : "");
+}
+
 static int convert(config *c, const char *outpath)
 {
     models ms = {NULL, 0};
+    announce(c);
     int rc = load_all(c, &ms);
     if (rc < 0)
         rc = merge_all(c, &ms);
