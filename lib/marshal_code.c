@@ -10,7 +10,7 @@
  * the `code` bytes object ('s', with or without FLAG_REF, whose length fits
  * in the input; or an 'r' to an earlier bytes object, as 3.4+ writers emit
  * for bytecode shared by two functions) and the object after it starts
- * like the consts tuple ('(' ')' or a reference).
+ * the consts tuple ('(' ')' or a reference to a tuple).
  * When exactly one count is plausible and it is 4 or 6, that is the layout.
  * When it is 5, a look-ahead reader walks the code object until its 10th
  * field and reports that field's kind. When several counts are plausible,
@@ -26,6 +26,30 @@
 
 enum { PM_TRUNC = -2 };
 
+/* Is the 'r' at p a reference to a complete object of `kind`? 1 yes, 0 no,
+ * PM_TRUNC when the input ends first. */
+static int ref_to(const pymarshal_reader *r, size_t p, pymarshal_kind kind)
+{
+    if (r->len - p < 5)
+        return PM_TRUNC;
+    int32_t n = pm_i32(r->data + p + 1);
+    if (n < 0 || (size_t)n >= r->slots->n)
+        return 0;
+    uint64_t e = r->slots->e[n];
+    return (e & PM_SLOT_FILLED) && PM_SLOT_KIND(e) == kind;
+}
+
+/* Does the consts tuple start at p? */
+static int consts_at(const pymarshal_reader *r, size_t p)
+{
+    if (p >= r->len)
+        return PM_TRUNC;
+    uint8_t c = r->data[p] & 0x7f;
+    if (c == 'r')
+        return ref_to(r, p, PYMARSHAL_TUPLE);
+    return c == '(' || c == ')';
+}
+
 /* 1 if k raw ints then a plausible `code` bytes object start at off+1,
  * 0 if not, PM_TRUNC if the input ends before that can be told. */
 static int plausible(const pymarshal_reader *r, size_t off, unsigned k)
@@ -34,30 +58,22 @@ static int plausible(const pymarshal_reader *r, size_t off, unsigned k)
     if (p >= len)
         return PM_TRUNC;
     uint8_t t = r->data[p] & 0x7f;
-    if (t != 's' && t != 'r')
+    if (t == 'r') {
+        /* Code bytes shared with an earlier code object: a reference to
+         * bytes (3.4+ writers share identical bytecode). */
+        int ok = ref_to(r, p, PYMARSHAL_BYTES);
+        return ok == 1 ? consts_at(r, p + 5) : ok;
+    }
+    if (t != 's')
         return 0;
     if (len - p < 5)
         return PM_TRUNC;
     int32_t n = pm_i32(r->data + p + 1);
-    if (t == 'r') {
-        /* Code bytes shared with an earlier code object: a reference to a
-         * filled bytes slot (3.4+ writers share identical bytecode). */
-        if (n < 0 || (size_t)n >= r->slots->n)
-            return 0;
-        uint64_t e = r->slots->e[n];
-        if (!(e & PM_SLOT_FILLED) || PM_SLOT_KIND(e) != PYMARSHAL_BYTES)
-            return 0;
-        if (len - p <= 5)
-            return PM_TRUNC;
-        uint8_t c = r->data[p + 5] & 0x7f;
-        return c == '(' || c == ')' || c == 'r';
-    }
     if (n < 0)
         return 0;
     if ((size_t)n >= len - p - 5)
         return PM_TRUNC;
-    uint8_t c = r->data[p + 5 + (size_t)n] & 0x7f;
-    return c == '(' || c == ')' || c == 'r';
+    return consts_at(r, p + 5 + (size_t)n);
 }
 
 static const unsigned order[3] = {5, 6, 4};
