@@ -397,7 +397,8 @@ static void ptrset_del(ptrset *s, const void *p)
 typedef struct frame {
     const pymarshal_value *v;
     pymarshal_kind kind;
-    size_t i, n; /* next item, item count (dicts: 2 per pair) */
+    size_t i, n;   /* next item, item count (dicts: 2 per pair) */
+    size_t *order; /* sets: CPython's item order (NULL: file order) */
 } frame;
 
 typedef struct walker {
@@ -520,7 +521,8 @@ static int value_begin(walker *w, const pymarshal_value *v)
 {
     pymarshal_kind k = pymarshal_value_kind(v);
     const shape *sh;
-    size_t n;
+    size_t n, count, *order = NULL;
+    int nomem;
     w->at = v;
     if (k < PYMARSHAL_TUPLE || k == PYMARSHAL_CODE || k == PYMARSHAL_REF) {
         scalar_repr(w, v);
@@ -545,11 +547,19 @@ static int value_begin(walker *w, const pymarshal_value *v)
         w->stack = st;
         w->cap = cap;
     }
-    if (ptrset_add(&w->busy, v, w->alloc) != 0)
+    if (k == PYMARSHAL_SET || k == PYMARSHAL_FROZENSET) {
+        order = pm_set_order(v, w->alloc, &count, &nomem);
+        if (nomem)
+            return -1;
+        n = order ? count : n;
+    }
+    if (ptrset_add(&w->busy, v, w->alloc) != 0) {
+        pm_free(w->alloc, order);
         return -1;
+    }
     if (k == PYMARSHAL_DICT || k == PYMARSHAL_FROZENDICT)
         n *= 2;
-    w->stack[w->depth++] = (frame){v, k, 0, n};
+    w->stack[w->depth++] = (frame){v, k, 0, n, order};
     out_str(&w->o, sh->open);
     return 0;
 }
@@ -562,6 +572,7 @@ static int frame_step(walker *w)
     if (f->i == f->n) {
         out_str(&w->o, f->kind == PYMARSHAL_TUPLE && f->n == 1 ? ",)" : shape_of(f->kind)->close);
         ptrset_del(&w->busy, f->v);
+        pm_free(w->alloc, f->order);
         w->depth--;
         return 0;
     }
@@ -577,7 +588,7 @@ static int frame_step(walker *w)
     } else {
         if (f->i)
             out_put(&w->o, ", ", 2);
-        child = pymarshal_value_item(f->v, f->i);
+        child = pymarshal_value_item(f->v, f->order ? f->order[f->i] : f->i);
     }
     f->i++;
     return value_begin(w, child);
@@ -620,6 +631,8 @@ int pymarshal_repr(const pymarshal_value *v, size_t max_output,
     out_flush(&w->o);
     code = rc != 0 ? PYMARSHAL_ENOMEM : w->o.status;
     offset = w->at ? pymarshal_value_offset(w->at) : 0;
+    while (w->depth > 0)
+        pm_free(alloc, w->stack[--w->depth].order);
     pm_free(alloc, w->stack);
     pm_free(alloc, w->busy.slot);
     pm_free(alloc, w);

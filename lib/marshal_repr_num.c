@@ -427,3 +427,249 @@ uint32_t *pm_bigint_base1e9(const uint16_t *d, size_t nd, const pymarshal_alloca
     *nlimbs = r.n;
     return r.p;
 }
+
+/* ------------------------------------------------------ CPython's sets */
+
+/* Python's hash of numbers: the value modulo 2^61 - 1 (a rotation per
+ * digit), sign applied, -1 turned into -2 (Python/pyhash.c, longobject.c). */
+#define HASH_BITS 61
+#define HASH_MOD ((UINT64_C(1) << HASH_BITS) - 1)
+#define HASH_INF UINT64_C(314159)
+
+static uint64_t hash_sign(uint64_t x, int negative)
+{
+    if (negative)
+        x = (uint64_t)0 - x;
+    return x == UINT64_MAX ? UINT64_MAX - 1 : x;
+}
+
+static uint64_t hash_double(double v)
+{
+    int e, negative = v < 0;
+    double m = frexp(fabs(v), &e);
+    uint64_t x = 0, y;
+    if (isinf(v))
+        return hash_sign(HASH_INF, negative);
+    while (m != 0.0) {
+        x = ((x << 28) & HASH_MOD) | x >> (HASH_BITS - 28);
+        m *= 268435456.0; /* 2^28 */
+        e -= 28;
+        y = (uint64_t)m;
+        m -= (double)y;
+        x += y;
+        if (x >= HASH_MOD)
+            x -= HASH_MOD;
+    }
+    e = e >= 0 ? e % HASH_BITS : HASH_BITS - 1 - ((-1 - e) % HASH_BITS);
+    x = ((x << e) & HASH_MOD) | x >> (HASH_BITS - e);
+    return hash_sign(x, negative);
+}
+
+/* 0 with *h, or -1 for a value whose hash is not computed here (str and
+ * bytes are seeded at random; nan hashes by identity since 3.10). */
+static int py_hash(const pymarshal_value *v, uint64_t *h)
+{
+    size_t nd, k;
+    int neg;
+    const uint16_t *d;
+    int64_t i;
+    uint64_t x = 0;
+    switch (pymarshal_value_kind(v)) {
+    case PYMARSHAL_FALSE: *h = 0; return 0;
+    case PYMARSHAL_TRUE: *h = 1; return 0;
+    case PYMARSHAL_INT:
+        i = pymarshal_value_int(v);
+        x = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+        *h = hash_sign(x % HASH_MOD, i < 0);
+        return 0;
+    case PYMARSHAL_BIGINT:
+        d = pymarshal_value_bigint(v, &nd, &neg);
+        for (k = nd; k-- > 0;) {
+            x = ((x << 15) & HASH_MOD) | x >> (HASH_BITS - 15);
+            x += d[k];
+            if (x >= HASH_MOD)
+                x -= HASH_MOD;
+        }
+        *h = hash_sign(x, neg);
+        return 0;
+    case PYMARSHAL_FLOAT:
+        if (isnan(pymarshal_value_float(v)))
+            return -1;
+        *h = hash_double(pymarshal_value_float(v));
+        return 0;
+    default: return -1;
+    }
+}
+
+/* Whether the float f equals the int of 15-bit digits d[0..nd) (beyond
+ * int64, so |f| >= 2^63 when equal): f's 53-bit significand shifted into
+ * place, digit by digit. */
+static int bigint_equals_double(const uint16_t *d, size_t nd, int negative, double f)
+{
+    int e, k;
+    uint64_t m;
+    if (!isfinite(f) || f != floor(f) || (f < 0) != negative || nd == 0)
+        return 0;
+    m = (uint64_t)ldexp(frexp(fabs(f), &e), 53); /* |f| = m * 2^(e - 53) */
+    e -= 53;
+    if (e < 0 || (size_t)(e + 53 + 14) / 15 != nd)
+        return 0;
+    for (k = 0; (size_t)k < nd; k++) {
+        int b = 15 * k - e;
+        uint64_t digit = b >= 64 ? 0 : b >= 0 ? m >> b : b > -15 ? m << -b : 0;
+        if ((digit & 0x7fff) != d[k])
+            return 0;
+    }
+    return 1;
+}
+
+/* a == b for two numbers of equal hash. */
+static int num_equal(const pymarshal_value *a, const pymarshal_value *b)
+{
+    pymarshal_kind ka = pymarshal_value_kind(a), kb = pymarshal_value_kind(b);
+    int ia = ka == PYMARSHAL_INT || ka == PYMARSHAL_TRUE || ka == PYMARSHAL_FALSE;
+    int ib = kb == PYMARSHAL_INT || kb == PYMARSHAL_TRUE || kb == PYMARSHAL_FALSE;
+    size_t na, nb;
+    int sa, sb;
+    const uint16_t *da, *db;
+    double f;
+    if (ia && ib)
+        return pymarshal_value_int(a) == pymarshal_value_int(b);
+    if (ka == PYMARSHAL_FLOAT && kb == PYMARSHAL_FLOAT)
+        return pymarshal_value_float(a) == pymarshal_value_float(b);
+    if (ka == PYMARSHAL_BIGINT && kb == PYMARSHAL_BIGINT) {
+        da = pymarshal_value_bigint(a, &na, &sa);
+        db = pymarshal_value_bigint(b, &nb, &sb);
+        return na == nb && sa == sb && memcmp(da, db, na * sizeof *da) == 0;
+    }
+    if ((ia && kb == PYMARSHAL_FLOAT) || (ka == PYMARSHAL_FLOAT && ib)) {
+        f = pymarshal_value_float(ia ? b : a);
+        return f >= -0x1p63 && f < 0x1p63 && f == (double)(int64_t)f &&
+               (int64_t)f == pymarshal_value_int(ia ? a : b);
+    }
+    if (ka == PYMARSHAL_BIGINT && kb == PYMARSHAL_FLOAT) {
+        da = pymarshal_value_bigint(a, &na, &sa);
+        return bigint_equals_double(da, na, sa, pymarshal_value_float(b));
+    }
+    if (kb == PYMARSHAL_BIGINT && ka == PYMARSHAL_FLOAT) {
+        db = pymarshal_value_bigint(b, &nb, &sb);
+        return bigint_equals_double(db, nb, sb, pymarshal_value_float(a));
+    }
+    return 0; /* an int beyond int64 never equals one within */
+}
+
+typedef struct slot {
+    size_t item; /* SIZE_MAX: empty */
+    uint64_t hash;
+} slot;
+
+#define LINEAR_PROBES 9
+#define PERTURB_SHIFT 5
+
+/* Where set_insert_clean / set_add_entry (Objects/setobject.c, 3.7+) put
+ * item `item` of v with hash h: *at = the first free slot of the probe
+ * sequence. With `dup`, an equal item met first sets *dup = 1 instead. */
+static void probe(const pymarshal_value *v, size_t item, const slot *t, size_t mask,
+                  uint64_t h, size_t *at, int *dup)
+{
+    size_t i = (size_t)h & mask, perturb = (size_t)h, j;
+    for (;;) {
+        size_t probes = i + LINEAR_PROBES <= mask ? LINEAR_PROBES : 0;
+        for (j = i; j <= i + probes; j++) {
+            if (t[j].item == SIZE_MAX) {
+                *at = j;
+                return;
+            }
+            if (dup && t[j].hash == h &&
+                num_equal(pymarshal_value_item(v, t[j].item), pymarshal_value_item(v, item))) {
+                *dup = 1;
+                return;
+            }
+        }
+        perturb >>= PERTURB_SHIFT;
+        i = (i * 5 + 1 + perturb) & mask;
+    }
+}
+
+/* The table grown as set_table_resize does: the smallest power of two
+ * above `minused`, items re-inserted in old table order. The old table is
+ * freed on success only. */
+static slot *regrow(slot *t, size_t mask, size_t minused, size_t *newmask,
+                    const pymarshal_allocator *al)
+{
+    size_t size = 8, i, at;
+    slot *n;
+    while (size <= minused)
+        size <<= 1;
+    n = size <= SIZE_MAX / sizeof *n ? pm_malloc(al, size * sizeof *n) : NULL;
+    if (!n)
+        return NULL;
+    for (i = 0; i < size; i++)
+        n[i].item = SIZE_MAX;
+    for (i = 0; i <= mask; i++) {
+        if (t[i].item == SIZE_MAX)
+            continue;
+        probe(NULL, 0, n, size - 1, t[i].hash, &at, NULL);
+        n[at] = t[i];
+    }
+    pm_free(al, t);
+    *newmask = size - 1;
+    return n;
+}
+
+/* Adds the items in file order as set_add_entry does (3.7+), then reads
+ * the table in slot order. */
+static size_t *order_of(const pymarshal_value *v, size_t n, slot *t, size_t mask,
+                        const pymarshal_allocator *al, size_t *count, int *nomem)
+{
+    size_t used = 0, k, at;
+    size_t *order;
+    for (k = 0; k < n; k++) {
+        uint64_t h;
+        int dup = 0;
+        if (py_hash(pymarshal_value_item(v, k), &h) != 0)
+            goto fail;
+        probe(v, k, t, mask, h, &at, &dup);
+        if (dup)
+            continue;
+        t[at].item = k;
+        t[at].hash = h;
+        if (++used * 5 >= mask * 3) {
+            slot *grown = regrow(t, mask, used > 50000 ? used * 2 : used * 4, &mask, al);
+            if (!grown) {
+                *nomem = 1;
+                goto fail;
+            }
+            t = grown;
+        }
+    }
+    order = pm_malloc(al, (used ? used : 1) * sizeof *order);
+    if (!order) {
+        *nomem = 1;
+        goto fail;
+    }
+    for (k = 0, *count = 0; k <= mask; k++)
+        if (t[k].item != SIZE_MAX)
+            order[(*count)++] = t[k].item;
+    pm_free(al, t);
+    return order;
+fail:
+    pm_free(al, t);
+    return NULL;
+}
+
+size_t *pm_set_order(const pymarshal_value *v, const pymarshal_allocator *al, size_t *count,
+                     int *nomem)
+{
+    size_t n = pymarshal_value_len(v), i;
+    slot *t = pm_malloc(al, 8 * sizeof *t);
+    *count = 0;
+    *nomem = 0;
+    if (!t) {
+        *nomem = 1;
+        return NULL;
+    }
+    for (i = 0; i < 8; i++)
+        t[i].item = SIZE_MAX;
+    return order_of(v, n, t, 7, al, count, nomem);
+}

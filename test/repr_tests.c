@@ -342,10 +342,10 @@ static void f_free(void *ctx, void *p)
 
 START_TEST(test_out_of_memory)
 {
-    /* Deep and wide enough to need the stack and the set to grow, plus a
-     * big int (its limbs are allocated). */
+    /* Deep and wide enough to need the stack and the pointer set to grow,
+     * big ints (their limbs are allocated) and a set of ints. */
     static const char big[] = "l\x05\0\0\0\x01\0\x02\0\x03\0\x04\0\x05\0"; /* > 2^60 */
-    uint8_t data[4096];
+    uint8_t data[8192];
     buf ok = {0}, b = {0};
     pymarshal_error err;
     failing fl;
@@ -358,7 +358,14 @@ START_TEST(test_out_of_memory)
         memcpy(data + n, big, sizeof big - 1);
         n += sizeof big - 1;
     }
-    data[n++] = 'N';
+    /* innermost: a set of 40 ints, whose CPython order needs a table */
+    memcpy(data + n, "<\x28\0\0\0", 5);
+    n += 5;
+    for (i = 0; i < 40; i++) {
+        const uint8_t item[5] = {'i', (uint8_t)(i * 7), 0, 0, 0};
+        memcpy(data + n, item, 5);
+        n += 5;
+    }
     ck_assert_int_eq(repr_of(data, n, 0, NULL, &ok, &err), 0);
     for (k = 0;; k++) {
         int rc;
