@@ -114,6 +114,27 @@ typedef struct pymarshal_options {
 
 /* ----------------------------------------------------------- token reader */
 
+/* What the reader accepts, checked against CPython 2.7 and 3.6-3.13 (see
+ * docs/marshal-decoder.md): every type code of every format version, since
+ * nothing in the stream names its version. FLAG_REF slots are numbered in
+ * pre-order when the type byte is read; frozenset, code, slice and
+ * frozendict reserve theirs and fill it when complete, and a reference to
+ * a reserved slot is PYMARSHAL_EREF; N F T S . 0 and r take no slot.
+ * 'a' 'A' 'z' 'Z' are Latin-1 (bytes >= 0x80 pass, as in CPython); 'u' and
+ * 't' are UTF-8 with lone surrogates allowed; a 't' that is not UTF-8 is a
+ * Python 2 str and comes out as BYTES. 'f' text ends at a NUL byte, as in
+ * CPython. Depth: an object at depth max_depth (0-based) is
+ * PYMARSHAL_EDEPTH, so 1999 containers around a leaf load and 2000 do not,
+ * exactly as CPython. NULL ('0') is only a dict terminator: a NULL dict
+ * value is refused (PYMARSHAL_ETYPE) where CPython 3 silently ends the dict
+ * and 2.7 drops the pair. Code objects: the layout is decided from the
+ * data (int field count, then a bytes object or a reference to one, then
+ * the consts tuple or a reference to one; 3.0-3.7 against 3.11+ by the
+ * kind of the 10th field). Every count and length is checked against the
+ * bytes left before anything is pushed; memory is the reference table (8
+ * bytes per FLAG_REF object), Python 2's interned list (8 bytes per 't')
+ * and the stack: never one allocation per object. */
+
 /* One object header as the reader meets it. Scalars are complete in the
  * token; containers announce their item count and their items follow as
  * tokens of their own:
@@ -254,8 +275,13 @@ int pymarshal_repr(const pymarshal_value *v, size_t max_output,
 
 /* Low-level writer: the caller states each object; FLAG_REF only where the
  * caller asks for a slot (PYMARSHAL_W_REF), references by slot number.
- * version 2: no refs, no short forms (Python 2.5+ loads it);
- * version 3/4: refs, and for 4 the short forms ('z' 'Z' ')' ) too. */
+ * version 2: no refs, no short forms (Python 2.5+ loads it); an int beyond
+ *   32 bits is 'I' there, as Python 2 writes it (Python 3 reads it too);
+ * version 3/4: refs, and for 4 the short forms ('z' 'Z' 'a' 'A' ')') too;
+ *   an int beyond 32 bits is 'l', as Python 3 writes it.
+ * Floats are binary ('g' 'y'). A str is ASCII ('z' 'a' in v4) or UTF-8
+ * ('u', interned 't'). Slots are numbered in the order they are asked for,
+ * which must be the pre-order of the objects (as readers number them). */
 typedef struct pymarshal_writer pymarshal_writer;
 #define PYMARSHAL_W_REF 1u      /* give this object the next ref slot */
 #define PYMARSHAL_W_INTERNED 2u /* STR: write as interned ('t'/'Z'/'A') */
@@ -296,8 +322,11 @@ int pymarshal_str_repr(const void *s, size_t len, pymarshal_kind kind,
 
 /* Encode a whole tree: objects referenced more than once (and only those)
  * get FLAG_REF (version >= 3); in version 2 shared objects are written at
- * each use (a cycle is an error there). Code objects are written in the
- * layout they were read in. */
+ * each use (a cycle is PYMARSHAL_EVALUE there; beware that a small shared
+ * DAG can expand to a huge output: a sink may stop it by failing). Code
+ * objects are written in the layout they were read in; Latin-1 text as
+ * ASCII forms or UTF-8; an int read from 'l' stays 'l' (a Python 2 long
+ * keeps its type). decode(encode(v)) equals v (pymarshal_value_equal). */
 int pymarshal_encode(const pymarshal_value *v, int version,
                      const pymarshal_allocator *alloc, pymarshal_write_fn write,
                      void *ctx, pymarshal_error *err);
