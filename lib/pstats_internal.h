@@ -72,6 +72,9 @@ typedef struct pedge_s {
     uint64_t a, b;
 } pedge_s;
 #define EW_WIDE 0x80000000u
+/* INT edges use only field 0's kind bits; this one says the count was a
+ * Python 2 long (marshal 'l'), which 2.7 prints with an L. */
+#define PK_PY2LONG 0x04u
 #define EW_INT 0x40000000u
 
 typedef struct pinput {

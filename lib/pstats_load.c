@@ -398,6 +398,8 @@ static int parse_edge_value(loader *L, pedge *e)
         return fail_shape(L, &t, "a caller's (nc, cc, tt, ct) tuple or call count");
     }
     pn_set(e->v, &e->kinds, 0, n);
+    if (t.code == 'l')
+        e->kinds |= PK_PY2LONG;
     return 0;
 }
 

@@ -164,6 +164,8 @@ static int merge_edge(merger *m, uint32_t callee, pedge *e)
         if (x.kind != e->kind) {
             as_tuple(&x);
             as_tuple(e);
+        } else if (x.kind == PSTATS_EDGE_INT) {
+            x.kinds |= e->kinds & PK_PY2LONG; /* int + long is a long */
         }
         if (add4(t, x.v, &x.kinds, e->v, e->kinds, x.kind == PSTATS_EDGE_INT ? 1 : 4))
             return -1;

@@ -439,7 +439,7 @@ int pe_put(pstats_stats *s, pedge_s *dst, const pedge *in, int reuse)
     pnum nc = pn_get(in->v, in->kinds, 0);
     dst->caller = in->caller;
     if (in->kind == PSTATS_EDGE_INT) {
-        if (nc.kind == PN_INT && nc.u.i >= 0 && nc.u.i < (int64_t)EW_INT) {
+        if (in->kinds == PN_INT && nc.u.i >= 0 && nc.u.i < (int64_t)EW_INT) {
             dst->w = EW_INT | (uint32_t)nc.u.i;
             dst->a = dst->b = 0;
             return 0;

@@ -494,7 +494,10 @@ static void call_line(out *o, pstats_stats *s, uint32_t src, size_t width, const
                 psb_pad(&o->b, width + 3);
             put_label(o, s, key, 0);
             psb_puts(&o->b, "(");
-            pn_str(s, pn_get(e->v, e->kinds, 0), &o->b);
+            pnum cnt = pn_get(e->v, e->kinds, 0);
+            pn_str(s, cnt, &o->b);
+            if (s->py2 && ((e->kinds & PK_PY2LONG) || cnt.kind == PN_BIG))
+                psb_puts(&o->b, "L"); /* repr() of a Python 2 long */
             psb_puts(&o->b, ") ");
             /* Python: self.stats[func][3], a KeyError for a function that
              * is only a caller; we print its (absent) cumtime as 0. */

@@ -17,9 +17,10 @@ typedef struct wctx {
     int oom;
 } wctx;
 
-static void w_num(wctx *c, pnum n)
+/* A number; as_long writes an int as marshal 'l' (a Python 2 long). */
+static void w_numl(wctx *c, pnum n, int as_long)
 {
-    if (n.kind == PN_INT) {
+    if (n.kind == PN_INT && !as_long) {
         pymarshal_write_int(c->w, n.u.i, 0);
     } else if (n.kind == PN_FLOAT) {
         pymarshal_write_float(c->w, n.u.f, 0);
@@ -36,6 +37,11 @@ static void w_num(wctx *c, pnum n)
         pymarshal_write_bigint(c->w, d, nd, neg, 0);
         ps_free((pstats_stats *)c->s, d);
     }
+}
+
+static void w_num(wctx *c, pnum n)
+{
+    w_numl(c, n, 0);
 }
 
 static void w_str(wctx *c, uint32_t id)
@@ -83,7 +89,7 @@ static void w_entry(wctx *c, uint32_t id)
         pe_get(s, &s->edges[e], &full);
         w_key(c, ed->caller);
         if (ed->kind == PSTATS_EDGE_INT) {
-            w_num(c, pn_get(ed->v, ed->kinds, 0));
+            w_numl(c, pn_get(ed->v, ed->kinds, 0), c->bytes && (ed->kinds & PK_PY2LONG));
             continue;
         }
         pymarshal_write_seq(c->w, PYMARSHAL_TUPLE, 4, 0);

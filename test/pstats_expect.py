@@ -118,3 +118,26 @@ extra = ['static const unsigned char shared_profile[] = {%s};' % ', '.join(str(b
          'static const char *const shared_reports[] = {%s};' % ', '.join(c(r).replace('\n', '\\n') for r in reports)]
 with open('test/pstats_expect.inc', 'a') as f:
     f.write('\n'.join(extra) + '\n')
+
+# Python 2: an int caller that is a long prints with an L (2.7's repr).
+import subprocess
+PY2 = '/root/.pyenv/versions/2.7.18/bin/python'
+code = r"""
+import marshal, pstats, sys, tempfile, io
+d = {('a.py', 1, 'f'): (2, 2, 0.5, 0.75, {('a.py', 2, 'g'): 5L, ('a.py', 3, 'h'): 2}),
+     ('a.py', 2, 'g'): (1, 1, 0.25, 1.0, {}), ('a.py', 3, 'h'): (1, 1, 0.0, 0.0, {})}
+data = marshal.dumps(d)
+f = tempfile.NamedTemporaryFile(suffix='.prof', delete=False)
+f.write(data)
+f.close()
+out = io.BytesIO()
+s = pstats.Stats(f.name, stream=out)
+s.files = []
+s.sort_stats('stdname').print_callers()
+sys.stdout.write(repr((data, out.getvalue())))
+"""
+data, report = eval(subprocess.check_output([PY2, '-c', code]))
+data = data.encode('latin-1')  # Python 2's repr of a str: bytes as latin-1 text
+with open('test/pstats_expect.inc', 'a') as f:
+    f.write('static const unsigned char py2_long_profile[] = {%s};\n' % ', '.join(str(b) for b in data))
+    f.write('static const char py2_long_callers[] = %s;\n' % c(report).replace('\n', '\\n'))

@@ -439,6 +439,37 @@ END_TEST
 
 /* ------------------------------------------------------ errors */
 
+/* Python 2.7 prints an int caller that is a long with an L; the writer
+ * keeps it a long (marshal 'l'). */
+START_TEST(python2_long_callers)
+{
+    for (int round = 0; round < 2; round++) {
+        pstats_stats *s = pstats_new(NULL);
+        sink file = {0};
+        const void *data = py2_long_profile;
+        size_t len = sizeof py2_long_profile;
+        if (round == 1) { /* the same through the writer */
+            ck_assert_int_eq(pstats_load_buffer(s, data, len, "p", -1, NULL), 0);
+            ck_assert_int_eq(pstats_write_pstats(s, sink_write, &file, NULL), 0);
+            pstats_free(s);
+            s = pstats_new(NULL);
+            data = file.p;
+            len = file.len;
+        }
+        ck_assert_int_eq(pstats_load_buffer(s, data, len, "p", -1, NULL), 0);
+        ck_assert_int_eq(pstats_is_py2(s), 1);
+        const char *k = "stdname";
+        ck_assert_int_eq(pstats_sort(s, &k, 1, NULL), 0);
+        sink out = {0};
+        ck_assert_int_eq(pstats_print_callers(s, NULL, 0, sink_write, &out, NULL), 0);
+        ck_assert_str_eq(out.p, py2_long_callers);
+        free(out.p);
+        free(file.p);
+        pstats_free(s);
+    }
+}
+END_TEST
+
 /* ------------------------------------------------------ numbers */
 
 START_TEST(numbers_as_python)
@@ -524,6 +555,7 @@ static Suite *pstats_suite(void)
     tcase_add_test(t, int_caller_not_in_profile);
     tcase_add_test(t, sampled_marker_is_not_a_function);
     tcase_add_test(t, python2_bytes_kept);
+    tcase_add_test(t, python2_long_callers);
     tcase_add_test(t, restrictions_as_python);
     tcase_add_test(t, shared_objects_replayed);
     tcase_add_test(t, numbers_as_python);
