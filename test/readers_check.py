@@ -321,7 +321,8 @@ def run_annotate(path, expect_total, nfuncs_with_self):
         errs.append("callgrind_annotate: rc %d, stderr %r" % (r.returncode, r.stderr[:200]))
         return errs
     out = r.stdout.decode("utf-8", "replace")
-    m = re.search(r"^\s*([\d,]+)(?: \([\d.]+%\))?\s+\(?PROGRAM TOTALS", out, re.M)
+    col = r"[\d,]+(?: \([ \d.]+%\))?"
+    m = re.search(r"^\s*([\d,]+)(?: \([ \d.]+%\))?(?:\s+" + col + r")*\s+PROGRAM TOTALS", out, re.M)
     if not m:
         errs.append("callgrind_annotate: no PROGRAM TOTALS line")
         return errs
@@ -329,7 +330,7 @@ def run_annotate(path, expect_total, nfuncs_with_self):
     if total != expect_total:
         errs.append("callgrind_annotate total %d != summary %d" % (total, expect_total))
     table = out.split("file:function", 1)[-1].split("\n-----", 2)[1]
-    rows = re.findall(r"^\s*([\d,]+) \([ \d.]+%\)  (\S.*)$", table, re.M)
+    rows = re.findall(r"^\s*([\d,]+) \([ \d.]+%\)(?:\s+" + col + r")*  (\S.*)$", table, re.M)
     listed = sum(1 for n, _ in rows if int(n.replace(",", "")) > 0)
     if listed != nfuncs_with_self:
         errs.append("callgrind_annotate lists %d functions with cost, we wrote %d (merged?)"
@@ -532,9 +533,64 @@ def check_file(tool, workdir, path, pythons, extra_args):
     return "ok", info
 
 
+def check_variants(tool, workdir, a, b):
+    """The options that change the file's shape: --parts, --call-events, --unit."""
+    errs = []
+
+    def conv(name, args):
+        out = os.path.join(workdir, "callgrind.out.variant-" + name)
+        r = subprocess.run([tool, "-o", out] + args, capture_output=True)
+        if r.returncode != 0:
+            errs.append("%s: exit %d %r" % (name, r.returncode, r.stderr[:200]))
+            return None, None
+        data = open(out, "rb").read()
+        parsed = parse_callgrind(data)
+        errs.extend("%s: %s" % (name, e) for e in parsed.errors)
+        errs.extend("%s: %s" % (name, e) for e in gprof2dot_rules(data)[0])
+        return out, parsed
+
+    ns_out, ns = conv("ns", [a])
+    for unit, div in (("us", 1e3), ("ms", 1e6)):
+        out, p = conv(unit, ["--unit", unit, a])
+        if p and ns and abs(p.summary[0] - ns.summary[0] / div) > len(p.functions) / 2.0 + 1:
+            errs.append("--unit %s: summary %d, ns summary %d" % (unit, p.summary[0], ns.summary[0]))
+        if out:
+            errs.extend(run_annotate(out, p.summary[0], sum(1 for f in p.functions if f["self"] > 0)))
+    out, p = conv("events", ["--call-events", a])
+    if p:
+        if p.nevents != 2 or len(p.summary) != 2:
+            errs.append("--call-events: events %d, summary %r" % (p.nevents, p.summary))
+        errs.extend(run_annotate(out, p.summary[0], sum(1 for f in p.functions if f["self"] > 0)))
+    _out, pa = conv("part-a", [a])
+    _out, pb = conv("part-b", [b])
+    _out, pp = conv("parts", ["--parts", a, b])
+    if pp and pa and pb:
+        if sorted(set(f["part"] for f in pp.functions)) != [1, 2]:
+            errs.append("--parts: parts %r" % sorted(set(f["part"] for f in pp.functions)))
+        if pp.summary[0] != pa.summary[0] + pb.summary[0]:
+            errs.append("--parts: summary %d != %d + %d" % (pp.summary[0], pa.summary[0], pb.summary[0]))
+        for part, single in ((1, pa), (2, pb)):
+            mine = sorted(f["self"] for f in pp.functions if f["part"] == part)
+            alone = sorted(f["self"] for f in single.functions)
+            if mine != alone:
+                errs.append("--parts: part %d differs from converting its input alone" % part)
+    return errs
+
+
 def main(argv):
+    if len(argv) >= 2 and argv[1] == "--variants":
+        if len(argv) != 6:
+            sys.stderr.write("usage: readers_check.py --variants TOOL WORKDIR A B\n")
+            return 2
+        os.makedirs(argv[3], exist_ok=True)
+        errs = check_variants(argv[2], argv[3], argv[4], argv[5])
+        for e in errs:
+            print("FAIL " + e)
+        print("variants (--unit us/ms, --call-events, --parts): %s" % ("FAIL" if errs else "ok"))
+        return 1 if errs else 0
     if len(argv) < 4:
-        sys.stderr.write("usage: readers_check.py TOOL WORKDIR FILE...\n")
+        sys.stderr.write("usage: readers_check.py TOOL WORKDIR FILE...\n"
+                         "       readers_check.py --variants TOOL WORKDIR A B\n")
         return 2
     tool, workdir, files = argv[1], argv[2], argv[3:]
     os.makedirs(workdir, exist_ok=True)

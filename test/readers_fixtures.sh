@@ -1,7 +1,8 @@
 #!/bin/sh
 # Every fixture profile (every Python, cProfile and profile, PyPy, yappi):
 # convert, then check the output against callgrind_annotate, gprof2dot's
-# parser rules and Python's own pstats (test/readers_check.py).
+# parser rules and Python's own pstats (test/readers_check.py); then the
+# --unit, --call-events and --parts variants of two of them.
 #   readers_fixtures.sh PSTATS2CALLGRIND SOURCE_DIR WORK_DIR
 set -eu
 tool=$1 src=$2 work=$3
@@ -9,5 +10,8 @@ for p in python3 callgrind_annotate; do
   command -v "$p" >/dev/null 2>&1 || { echo "SKIP: $p not installed"; exit 77; }
 done
 mkdir -p "$work"
-exec python3 "$src/test/readers_check.py" "$tool" "$work" \
-  "$src"/fixtures/profiles/*.prof "$src/fixtures/fibonacci.prof"
+python3 "$src/test/readers_check.py" "$tool" "$work" \
+  "$src"/fixtures/profiles/*.prof "$src/fixtures/fibonacci.prof" || exit 1
+# the options that change the file's shape: --unit, --call-events, --parts
+exec python3 "$src/test/readers_check.py" --variants "$tool" "$work" \
+  "$src/fixtures/profiles/mix-cpython3.11-cprofile.prof" "$src/fixtures/profiles/mix-cpython2.7-profile.prof"
