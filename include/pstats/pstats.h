@@ -56,7 +56,13 @@ pstats_stats *pstats_new(const pymarshal_allocator *alloc);
 void pstats_free(pstats_stats *s);
 
 /* Load one pstats file into an empty model (like pstats.Stats(path)).
- * The file is mapped, not copied. `path` "-" is not special here. */
+ * The file is mapped, not copied (a pipe or other non-regular file is read
+ * into memory); the model keeps the mapping. `path` "-" is not special
+ * here. On error the model stays empty; err says what the file is when it
+ * is not a pstats profile (PSTATS_EFORMAT), or where the marshal data breaks
+ * (PSTATS_EMARSHAL, with offset). Bytes after the dict are ignored, as
+ * Python does. A profile whose dict is empty is PSTATS_EFORMAT (Python
+ * refuses it too). Using a non-empty model is PSTATS_EUSAGE. */
 int pstats_load_path(pstats_stats *s, const char *path, pstats_error *err);
 /* Load from memory. `name` is used in the report header and in errors;
  * `mtime` for the header's ctime (< 0: no header line for this input).
@@ -73,12 +79,15 @@ int pstats_add(pstats_stats *s, pstats_stats *const *others, size_t n,
                pstats_error *err);
 
 /* Python's strip_dirs(): basenames everywhere, colliding keys merged, the
- * sort order dropped. */
+ * sort order dropped. As in Python, two callers of one function that
+ * collide replace each other (the last wins); see docs/pstats.md. */
 int pstats_strip_dirs(pstats_stats *s, pstats_error *err);
 
-/* Python's sort_stats(*keys): names or unique prefixes ("cumulative",
- * "cum", "tottime", "stdname", ...) or old integer keys as "-1" "0" "1"
- * "2" (given alone). Stable: ties keep the file order. */
+/* Python's sort_stats(*keys): names or the prefixes Python accepts
+ * ("cumulative", "cumu", "tot", "stdname", ...; "cum" is ambiguous in
+ * Python too) or old integer keys as "-1" "0" "1" "2" (given alone). No
+ * keys: unsorted ("Random listing order"). Stable: ties keep the file
+ * order. PSTATS_EUSAGE for an unknown or ambiguous key. */
 int pstats_sort(pstats_stats *s, const char *const *keys, size_t nkeys,
                 pstats_error *err);
 
