@@ -65,12 +65,26 @@ static int fail_marshal(loader *L, pymarshal_reader *r)
     return -1;
 }
 
+/* "an int", "a tuple", "None", as one would say what a value is. */
+static void describe(pymarshal_kind kind, char *buf, size_t size)
+{
+    const char *k = pymarshal_kind_name(kind);
+    if (kind == PYMARSHAL_NONE)
+        snprintf(buf, size, "None");
+    else if (kind == PYMARSHAL_NULL)
+        snprintf(buf, size, "the end of a dict (marshal NULL)");
+    else if (kind == PYMARSHAL_TRUE || kind == PYMARSHAL_FALSE)
+        snprintf(buf, size, "a bool");
+    else
+        snprintf(buf, size, "a%s %s", (k[0] == 'i' || k[0] == 'e') ? "n" : "", k);
+}
+
 static int fail_shape(loader *L, const pymarshal_token *t, const char *want)
 {
-    const char *k = pymarshal_kind_name(t->kind);
+    char what[64];
+    describe(t->kind, what, sizeof what);
     ps_seterr(L->err, PSTATS_EFORMAT, L->name, 1, t->offset,
-              "not a pstats profile: at byte %zu expected %s, found a%s %s", t->offset, want,
-              (k[0] == 'i' || k[0] == 'e') ? "n" : "", k);
+              "not a pstats profile: at byte %zu expected %s, found %s", t->offset, want, what);
     return -1;
 }
 
@@ -487,14 +501,14 @@ static int parse_profile(loader *L)
     if (next_tok(L, &t))
         return -1;
     if (t.kind != PYMARSHAL_DICT && t.kind != PYMARSHAL_FROZENDICT) {
-        const char *k = pymarshal_kind_name(t.kind);
+        char what[64];
+        describe(t.kind, what, sizeof what);
         if (t.kind == PYMARSHAL_CODE)
             ps_seterr(L->err, PSTATS_EFORMAT, L->name, 1, t.offset,
                       "not a pstats profile: a marshalled code object - a .pyc?");
         else
             ps_seterr(L->err, PSTATS_EFORMAT, L->name, 1, t.offset,
-                      "not a pstats profile: a%s %s, not a pstats dict",
-                      (k[0] == 'i' || k[0] == 'e') ? "n" : "", k);
+                      "not a pstats profile: %s, not a pstats dict", what);
         return -1;
     }
     size_t left = t.kind == PYMARSHAL_FROZENDICT ? t.count : SIZE_MAX;
