@@ -185,8 +185,8 @@ static size_t utf8_encode(uint32_t cp, char *b)
 /* Python picks double quotes only for text with ' and no ". */
 static char pick_quote(const uint8_t *s, size_t len)
 {
-    int sq = memchr(s, '\'', len) != NULL;
-    int dq = memchr(s, '"', len) != NULL;
+    int sq = len && memchr(s, '\'', len) != NULL;
+    int dq = len && memchr(s, '"', len) != NULL;
     return sq && !dq ? '"' : '\'';
 }
 
