@@ -66,6 +66,10 @@ const char *cli_basename(const char *path);
  * (nothing when `path` has no '/'), or NULL when out of memory. */
 char *cli_sibling(const char *path, const char *prefix);
 
+/* A malloc'd mkstemp/mkdtemp template "$TMPDIR/NAME.XXXXXX" (/tmp when
+ * TMPDIR is unset or empty), or NULL when out of memory. */
+char *cli_temp_name(const char *name);
+
 /* ------------------------------------------------------------ options */
 
 /* GNU-style option parsing: short options (clustered, "-ovalue" or "-o

@@ -34,6 +34,18 @@ char *cli_sibling(const char *path, const char *prefix)
     return out;
 }
 
+char *cli_temp_name(const char *name)
+{
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir)
+        dir = "/tmp";
+    size_t len = strlen(dir) + strlen(name) + 16;
+    char *out = malloc(len);
+    if (out)
+        snprintf(out, len, "%s/%s.XXXXXX", dir, name);
+    return out;
+}
+
 /* ------------------------------------------------------------- output */
 
 static int write_all(int fd, const unsigned char *p, size_t len)

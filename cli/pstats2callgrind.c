@@ -518,22 +518,30 @@ int main(int argc, char **argv)
         config_free(&c);
         return CLI_EXIT_INPUT;
     }
-    char prof[] = "/tmp/pstats2callgrind.XXXXXX";
-    char kc_dir[] = "/tmp/pstats2callgrind.XXXXXX";
-    if (c.script) {
+    char *prof = cli_temp_name("pstats2callgrind"), *kc_dir = cli_temp_name("pstats2callgrind");
+    if (!prof || !kc_dir) {
+        fprintf(stderr, PROG ": out of memory\n");
+        rc = CLI_EXIT_INPUT;
+    }
+    int have_prof = 0, have_dir = 0;
+    if (rc < 0 && c.script) {
         int fd = mkstemp(prof);
         if (fd < 0 || close(fd) != 0) {
             fprintf(stderr, PROG ": cannot create a temporary file: %s\n", strerror(errno));
-            config_free(&c);
-            return CLI_EXIT_INPUT;
+            rc = CLI_EXIT_INPUT;
+        } else {
+            have_prof = 1;
+            rc = run_script(&c, prof);
+            c.inputs[0] = prof;
+            c.ninputs = 1;
         }
-        rc = run_script(&c, prof);
-        c.inputs[0] = prof;
-        c.ninputs = 1;
     }
-    if (rc < 0 && c.kcachegrind && !c.output && !mkdtemp(kc_dir)) {
-        fprintf(stderr, PROG ": cannot create a temporary directory: %s\n", strerror(errno));
-        rc = CLI_EXIT_INPUT;
+    if (rc < 0 && c.kcachegrind && !c.output) {
+        have_dir = mkdtemp(kc_dir) != NULL;
+        if (!have_dir) {
+            fprintf(stderr, PROG ": cannot create a temporary directory: %s\n", strerror(errno));
+            rc = CLI_EXIT_INPUT;
+        }
     }
     char *outpath = rc < 0 ? output_path(&c, kc_dir) : NULL;
     if (rc < 0 && !outpath) {
@@ -542,9 +550,13 @@ int main(int argc, char **argv)
     }
     if (rc < 0)
         rc = convert(&c, outpath);
-    if (c.script)
+    if (have_prof)
         unlink(prof);
+    if (have_dir && rc != CLI_EXIT_OK)
+        rmdir(kc_dir);
     config_free(&c);
+    free(prof);
+    free(kc_dir);
     if (rc == CLI_EXIT_OK && c.kcachegrind)
         rc = exec_viewer(outpath);
     free(outpath);

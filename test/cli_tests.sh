@@ -87,19 +87,25 @@ def work(n):
 open("args.txt", "w").write(" ".join(sys.argv[1:]))
 print(work(1000))
 EOF
+mkdir -p "$work/tmp"
+export TMPDIR="$work/tmp"
 run 0 -r tiny.py one --two 3
 check "-r SCRIPT ARGS: the script ran with its arguments" sh -c "[ \"\$(cat '$work/cwd/args.txt')\" = 'one --two 3' ]"
 check "-r: the profile is converted to <script>.log (pyprof2calltree)" \
   sh -c "head -n 1 '$work/cwd/tiny.py.log' | grep -q '^# callgrind format' && grep -q 'tiny.py:2(work)' '$work/cwd/tiny.py.log'"
-check "-r: no temporary profile left" sh -c "! ls /tmp/pstats2callgrind.* 2>/dev/null | grep -q prof"
+check "-r: no temporary profile left (in TMPDIR)" test -z "$(ls -A "$work/tmp")"
 cat >"$work/bin/kcachegrind" <<EOF
 #!/bin/sh
 echo "\$@" >"$work/kc_args"
 EOF
 chmod +x "$work/bin/kcachegrind"
 (cd "$work/cwd" && PATH="$work/bin:$PATH" "$tool" -k ../in/a.prof >/dev/null 2>"$work/err"); st=$?
-check "-k converts to a temporary file and runs kcachegrind on it" \
-  sh -c "[ $st -eq 0 ] && f=\$(cat '$work/kc_args') && head -n 1 \"\$f\" | grep -q callgrind && rm -rf \"\$(dirname \"\$f\")\""
+check "-k converts to a temporary file (in TMPDIR) and runs kcachegrind on it" \
+  sh -c "[ $st -eq 0 ] && f=\$(cat '$work/kc_args') && head -n 1 \"\$f\" | grep -q callgrind && case \$f in '$work/tmp/'*) ;; *) exit 1;; esac"
+rm -rf "$work/tmp"/*
+(cd "$work/cwd" && PATH="$work/bin:$PATH" "$tool" -k "$work/in/missing.prof" >/dev/null 2>&1); st=$?
+check "-k with a bad input: exit 1, no temporary directory left" sh -c "[ $st -eq 1 ] && [ -z \"\$(ls -A '$work/tmp')\" ]"
+unset TMPDIR
 
 # --- usage errors: exit 2
 for args in "" "--no-such-option" "--unit xs $A" "--limit abc --stats $A" "--stats --sort nosuchkey $A" \
