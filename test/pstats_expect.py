@@ -141,3 +141,37 @@ data = data.encode('latin-1')  # Python 2's repr of a str: bytes as latin-1 text
 with open('test/pstats_expect.inc', 'a') as f:
     f.write('static const unsigned char py2_long_profile[] = {%s};\n' % ', '.join(str(b) for b in data))
     f.write('static const char py2_long_callers[] = %s;\n' % c(report).replace('\n', '\\n'))
+
+# strip_dirs collisions: two callers of one function that collide replace
+# each other (the last wins), colliding functions are summed; and a dict with
+# a key written twice (first position, last value), as Python loads them.
+def dumps2(x):
+    return marshal.dumps(x, 2)  # version 2: no references, so pieces concatenate
+
+main = ('/x/m.py', 1, 'main')
+pairs = [
+    (('/x/a.py', 1, 'g'), (1, 1, 0.5, 0.5, {main: (1, 1, 0.5, 0.5)})),
+    (('/y/a.py', 1, 'g'), (2, 2, 0.25, 0.25, {main: (2, 2, 0.25, 0.25)})),
+    (('/x/f.py', 3, 'f'), (3, 3, 1.0, 2.0, {('/x/a.py', 1, 'g'): (1, 1, 0.125, 0.125),
+                                           ('/y/a.py', 1, 'g'): (2, 2, 0.0625, 0.0625)})),
+    (main, (1, 1, 0.0, 3.0, {})),
+    (('/x/a.py', 1, 'g'), (5, 5, 0.75, 0.75, {main: (5, 5, 0.75, 0.75)})),  # again
+]
+data = b'{' + b''.join(dumps2(k) + dumps2(v) for k, v in pairs) + b'0'
+with tempfile.NamedTemporaryFile(suffix='.prof', delete=False) as f:
+    f.write(data)
+reports = []
+for strip in (False, True):
+    for view in ('print_stats', 'print_callers', 'print_callees'):
+        out = io.StringIO()
+        st = pstats.Stats(f.name, stream=out)
+        st.files = []
+        if strip:
+            st.strip_dirs()
+        getattr(st, view)()
+        reports.append(out.getvalue())
+os.unlink(f.name)
+with open('test/pstats_expect.inc', 'a') as f:
+    f.write('static const unsigned char collide_profile[] = {%s};\n' % ', '.join(str(b) for b in data))
+    f.write('static const char *const collide_reports[] = {%s};\n'
+            % ', '.join(c(r).replace('\n', '\\n') for r in reports))

@@ -352,6 +352,30 @@ START_TEST(python2_bytes_kept)
 }
 END_TEST
 
+/* A key written twice keeps its first place and its last value; after
+ * strip_dirs, colliding callers of one function replace each other and
+ * colliding functions are summed: all as Python's pstats. */
+START_TEST(duplicates_and_collisions_as_python)
+{
+    pstats_stats *s = pstats_new(NULL);
+    ck_assert_int_eq(pstats_load_buffer(s, collide_profile, sizeof collide_profile, "c", -1,
+                                        NULL), 0);
+    for (int i = 0; i < 6; i++) {
+        if (i == 3)
+            ck_assert_int_eq(pstats_strip_dirs(s, NULL), 0);
+        sink out = {0};
+        int rc = i % 3 == 0   ? pstats_print_stats(s, NULL, 0, sink_write, &out, NULL)
+                 : i % 3 == 1 ? pstats_print_callers(s, NULL, 0, sink_write, &out, NULL)
+                              : pstats_print_callees(s, NULL, 0, sink_write, &out, NULL);
+        ck_assert_int_eq(rc, 0);
+        ck_assert_msg(strcmp(out.p, collide_reports[i]) == 0, "report %d:\n%s---\n%s", i,
+                      out.p, collide_reports[i]);
+        free(out.p);
+    }
+    pstats_free(s);
+}
+END_TEST
+
 /* ------------------------------------------------------ restrictions */
 
 typedef struct rcase {
@@ -557,6 +581,7 @@ static Suite *pstats_suite(void)
     tcase_add_test(t, python2_bytes_kept);
     tcase_add_test(t, python2_long_callers);
     tcase_add_test(t, restrictions_as_python);
+    tcase_add_test(t, duplicates_and_collisions_as_python);
     tcase_add_test(t, shared_objects_replayed);
     tcase_add_test(t, numbers_as_python);
     tcase_add_test(t, f8_matches_printf);
