@@ -218,17 +218,17 @@ int pymarshal_encode(const pymarshal_value *v, int version, const pymarshal_allo
     pm_enc e;
     memset(&e, 0, sizeof e);
     e.alloc = alloc;
-    e.version = version;
+    e.version = version ? version : PYMARSHAL_VERSION_DEFAULT;
     if (err)
         memset(err, 0, sizeof *err);
     if (!v) {
         pm_set_error(err, PYMARSHAL_EVALUE, 0, "pymarshal_encode: no value");
         return -1;
     }
-    e.w = pymarshal_writer_new(version, alloc, write, ctx, err);
+    e.w = pymarshal_writer_new(e.version, alloc, write, ctx, err);
     if (!e.w)
         return -1;
-    int rc = version >= 3 ? count_refs(&e, v) : 0;
+    int rc = e.version >= 3 ? count_refs(&e, v) : 0;
     if (rc == 0)
         rc = write_all(&e, v);
     pymarshal_error werr;

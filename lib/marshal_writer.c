@@ -129,9 +129,11 @@ pymarshal_writer *pymarshal_writer_new(int version, const pymarshal_allocator *a
 {
     if (err)
         memset(err, 0, sizeof *err);
+    if (version == 0)
+        version = PYMARSHAL_VERSION_DEFAULT;
     if (version < 2 || version > 4 || !write) {
         pm_set_error(err, PYMARSHAL_EVALUE, 0,
-                     "marshal writer: version %d not supported (2, 3 or 4)%s", version,
+                     "marshal writer: version %d not supported (0 = 4, 2, 3 or 4)%s", version,
                      write ? "" : ", and no sink");
         return NULL;
     }

@@ -146,6 +146,15 @@ START_TEST(test_writer_errors)
     ck_assert_ptr_null(pymarshal_writer_new(5, NULL, buf_sink, &b, &err));
     ck_assert_int_eq(err.code, PYMARSHAL_EVALUE);
     ck_assert_ptr_null(pymarshal_writer_new(4, NULL, NULL, &b, &err));
+    ck_assert_ptr_null(pymarshal_writer_new(1, NULL, buf_sink, &b, &err));
+    /* Version 0 is the default, 4: short forms. */
+    pymarshal_writer *w0 = pymarshal_writer_new(0, NULL, buf_sink, &b, &err);
+    ck_assert_ptr_nonnull(w0);
+    pymarshal_write_str(w0, "ab", 2, 0);
+    ck_assert_int_eq(pymarshal_writer_finish(w0, &err), 0);
+    ck_assert_uint_eq(b.len, 4);
+    ck_assert_int_eq(b.p[0], 'z');
+    b.len = 0;
 
     pymarshal_writer *w = pymarshal_writer_new(2, NULL, buf_sink, &b, &err);
     ck_assert_int_eq(pymarshal_write_int(w, 1, PYMARSHAL_W_REF), -1);

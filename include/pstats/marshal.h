@@ -275,6 +275,7 @@ int pymarshal_repr(const pymarshal_value *v, size_t max_output,
 
 /* Low-level writer: the caller states each object; FLAG_REF only where the
  * caller asks for a slot (PYMARSHAL_W_REF), references by slot number.
+ * version 0: the default, 4.
  * version 2: no refs, no short forms (Python 2.5+ loads it); an int beyond
  *   32 bits is 'I' there, as Python 2 writes it (Python 3 reads it too);
  * version 3/4: refs, and for 4 the short forms ('z' 'Z' 'a' 'A' ')') too;
@@ -283,6 +284,7 @@ int pymarshal_repr(const pymarshal_value *v, size_t max_output,
  * ('u', interned 't'). Slots are numbered in the order they are asked for,
  * which must be the pre-order of the objects (as readers number them). */
 typedef struct pymarshal_writer pymarshal_writer;
+#define PYMARSHAL_VERSION_DEFAULT 4 /* what version 0 means to the writer */
 #define PYMARSHAL_W_REF 1u      /* give this object the next ref slot */
 #define PYMARSHAL_W_INTERNED 2u /* STR: write as interned ('t'/'Z'/'A') */
 
@@ -326,7 +328,8 @@ int pymarshal_str_repr(const void *s, size_t len, pymarshal_kind kind,
  * DAG can expand to a huge output: a sink may stop it by failing). Code
  * objects are written in the layout they were read in; Latin-1 text as
  * ASCII forms or UTF-8; an int read from 'l' stays 'l' (a Python 2 long
- * keeps its type). decode(encode(v)) equals v (pymarshal_value_equal). */
+ * keeps its type). decode(encode(v)) equals v (pymarshal_value_equal).
+ * version 0 means PYMARSHAL_VERSION_DEFAULT (4). */
 int pymarshal_encode(const pymarshal_value *v, int version,
                      const pymarshal_allocator *alloc, pymarshal_write_fn write,
                      void *ctx, pymarshal_error *err);
