@@ -481,6 +481,8 @@ START_TEST(python2_long_callers)
             len = file.len;
         }
         ck_assert_int_eq(pstats_load_buffer(s, data, len, "p", -1, NULL), 0);
+        free(file.p); /* the model must not need the buffer any more */
+        file.p = NULL;
         ck_assert_int_eq(pstats_is_py2(s), 1);
         const char *k = "stdname";
         ck_assert_int_eq(pstats_sort(s, &k, 1, NULL), 0);
