@@ -12,7 +12,7 @@ if(TARGET pstats2callgrind_cli)
   add_test(NAME cli_pstats2callgrind
            COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/cli_tests.sh ${P2C}
                    ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR}/cli_work)
-  foreach(r fixtures real kcachegrind speedscope)
+  foreach(r fixtures real kcachegrind speedscope gprof2dot)
     if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/readers_${r}.sh)
       add_test(NAME readers_${r}
                COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/readers_${r}.sh ${P2C}
