@@ -12,6 +12,7 @@ reference Python's verdict (and repr() when it loads) is recorded in the
 it unless a deviation is declared.
 """
 import os
+import shutil
 import subprocess
 import sys
 
@@ -191,7 +192,8 @@ sys.stdout.write(' '.join(out))
 '''
 
 LAYOUT = {'2.7': 'PY27', '3.6': 'PY30', '3.7': 'PY30', '3.8': 'PY38', '3.9': 'PY38',
-          '3.10': 'PY38', '3.11': 'PY311', '3.12': 'PY311', '3.13': 'PY311'}
+          '3.10': 'PY38', '3.11': 'PY311', '3.12': 'PY311', '3.13': 'PY311',
+          'pypy3': 'PY38'}
 
 
 def installed():
@@ -200,6 +202,9 @@ def installed():
         short = '.'.join(name.split('.')[:2])
         if short in LAYOUT:
             yield short, os.path.join(root, name, 'bin', 'python')
+    pypy = shutil.which('pypy3')
+    if pypy:
+        yield 'pypy3', pypy
 
 
 def emit_codes():
