@@ -219,9 +219,12 @@ typedef struct pstats_callgrind_options {
  * callgrind_annotate, gprof2dot and speedscope read: name compression, one
  * block per function, function names unique per pstats key (pstats style,
  * "file.py:12(name)", qualified with the full path where basenames
- * collide), self cost = tottime and, per function, self + outgoing call
- * costs = cumtime (edge times scaled; see docs/callgrind.md). nparts > 1
- * writes one `part:` per model; functions keep one name across parts.
+ * collide). Self cost = tottime; call costs are planned so that what
+ * KCachegrind shows as inclusive is cumtime (incoming calls share the
+ * callee's cumtime), and a function's outgoing calls never exceed
+ * max(tottime, cumtime) - tottime (docs/callgrind.md). nparts > 1 writes
+ * one `part:` per model (KCachegrind and gprof2dot read those; not
+ * callgrind_annotate or speedscope); functions keep one name across parts.
  * `opts` may be NULL (ns, no cmd). Returns 0, or -1 with err set
  * (PSTATS_EIO when `write` failed, PSTATS_ENOMEM, PSTATS_EUSAGE). */
 int pstats_write_callgrind(const pstats_stats *const *parts, size_t nparts,
