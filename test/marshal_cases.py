@@ -138,6 +138,11 @@ CASES = [
     ('slice', b':NNN', 'ok', None, 'CPython 3.14 only (none installed)'),
     ('frozendict', b'}' + i32(1) + b'z\x01kN', 'ok', None, 'CPython 3.15 only (none installed)'),
     ('frozendict_negative', b'}' + i32(-1), 'ELENGTH', None, 'CPython 3.15 only'),
+    ('slice_ref_open', b'\xba' + b'N' + r(0) + b'N', 'EREF', None, 'CPython 3.14 only'),
+    ('slice_ref_done', b')\x02\xbaNNN' + r(0), 'ok', None, 'CPython 3.14 only'),
+    ('frozendict_ref_open', b'\xfd' + i32(1) + b'z\x01k' + r(0), 'EREF', None,
+     'CPython 3.15 only'),
+    ('frozendict_truncated', b'}' + i32(2) + b'NN', 'ETRUNCATED', None, 'CPython 3.15 only'),
 ]
 
 VERDICT = r'''
