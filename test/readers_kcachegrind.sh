@@ -3,7 +3,8 @@
 # one KCachegrind per file; none may crash, and its loader must report
 # nothing (it prints 'Loading "FILE" : LINE : "message"' on stderr for every
 # line it rejects or repairs). With SHOT=FILE.png in the environment, a
-# screenshot of the seed's fibonacci profile is saved (docs/img comes from it).
+# screenshot of the seed's fibonacci profile is saved (docs/img comes from it;
+# with xdotool installed, fib_seq is selected and its callees shown first).
 #   readers_kcachegrind.sh PSTATS2CALLGRIND SOURCE_DIR WORK_DIR
 set -u
 tool=$1 src=$2 work=$3
@@ -41,6 +42,14 @@ for f in "$work/callgrind.out.fibonacci" "$work"/callgrind.out.*; do
   pids="$pids $!"
   if [ $first -eq 1 ]; then
     sleep 6
+    if [ -n "$shot" ] && command -v xdotool >/dev/null 2>&1; then
+      # widen the flat profile, select fib_seq, show its callees
+      xdotool mousemove 333 420; sleep 0.3; xdotool mousedown 1; sleep 0.3
+      xdotool mousemove 400 420; sleep 0.2; xdotool mousemove 560 420; sleep 0.3
+      xdotool mouseup 1; sleep 1
+      xdotool mousemove 120 176 click 1; sleep 1
+      xdotool mousemove 438 756 click 1; sleep 2
+    fi
     [ -n "$shot" ] && import -window root "$shot"
     first=0
   fi
