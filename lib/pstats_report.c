@@ -131,6 +131,38 @@ static void put_repr(out *o, const pstats_stats *s, const pstats_restriction *r)
 static void *re_malloc(PCRE2_SIZE n, void *ctx) { return ps_malloc(ctx, n); }
 static void re_free(void *p, void *ctx) { ps_free(ctx, p); }
 
+/* Python's `re` reads `{,n}` as `{0,n}`; PCRE2 10.42 takes it literally. */
+static void python_pattern(const char *pat, psb *dst)
+{
+    int in_class = 0;
+    for (const char *p = pat; *p; p++) {
+        if (*p == '\\' && p[1]) {
+            psb_put(dst, p, 2);
+            p++;
+            continue;
+        }
+        if (in_class) {
+            in_class = *p != ']';
+        } else if (*p == '[') {
+            in_class = 1;
+            if (p[1] == '^')
+                psb_put(dst, p++, 1);
+            if (p[1] == ']')
+                psb_put(dst, p++, 1);
+        } else if (*p == '{' && p[1] == ',') {
+            const char *q = p + 2;
+            while (*q >= '0' && *q <= '9')
+                q++;
+            if (*q == '}' && q > p + 2) {
+                psb_put(dst, "{0", 2);
+                continue;
+            }
+        }
+        psb_put(dst, p, 1);
+    }
+    psb_put(dst, "", 0);
+}
+
 /* Python's re.search over the printed names; *invalid when the pattern
  * does not compile (Python then prints a note and keeps the list). */
 static int regex_filter(pstats_stats *s, const char *pat, uint32_t *list, size_t *n,
@@ -148,8 +180,15 @@ static int regex_filter(pstats_stats *s, const char *pat, uint32_t *list, size_t
         pcre2_general_context_free(gc);
         return -1;
     }
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, opts, &ecode,
-                                   &eoff, cc);
+    psb tp;
+    psb_init(&tp, s);
+    python_pattern(pat, &tp);
+    pcre2_code *re = tp.oom ? NULL
+                            : pcre2_compile((PCRE2_SPTR)(tp.p ? tp.p : ""), tp.len, opts,
+                                            &ecode, &eoff, cc);
+    if (tp.oom)
+        ecode = PCRE2_ERROR_NOMEMORY;
+    psb_free(&tp);
     pcre2_compile_context_free(cc);
     if (!re) {
         pcre2_general_context_free(gc);

@@ -175,3 +175,11 @@ with open('test/pstats_expect.inc', 'a') as f:
     f.write('static const unsigned char collide_profile[] = {%s};\n' % ', '.join(str(b) for b in data))
     f.write('static const char *const collide_reports[] = {%s};\n'
             % ', '.join(c(r).replace('\n', '\\n') for r in reports))
+
+# Python's regex dialect: `{,n}` is {0,n}; a class holding `{,`; escapes.
+out = io.StringIO()
+st = pstats.Stats(FIX + 'fib-cpython3.11-cprofile.prof', stream=out)
+st.files = []
+st.sort_stats('stdname').print_stats(r'fi{,1}b_s|[{,]x|\{,1\}')
+with open('test/pstats_expect.inc', 'a') as f:
+    f.write('static const char regex_dialect_report[] = %s;\n' % c(out.getvalue()).replace('\n', '\\n'))

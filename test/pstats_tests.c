@@ -438,6 +438,21 @@ START_TEST(restrictions_as_python)
 }
 END_TEST
 
+START_TEST(regex_dialect_as_python)
+{
+    pstats_stats *s = load(PROF("fib-cpython3.11-cprofile.prof"));
+    s->inputs[0].has_mtime = 0; /* no header line, as the expectation */
+    const char *k = "stdname";
+    pstats_restriction r = {PSTATS_LIMIT_REGEX, 0, 0, "fi{,1}b_s|[{,]x|\\{,1\\}"};
+    ck_assert_int_eq(pstats_sort(s, &k, 1, NULL), 0);
+    sink out = {0};
+    ck_assert_int_eq(pstats_print_stats(s, &r, 1, sink_write, &out, NULL), 0);
+    ck_assert_str_eq(out.p, regex_dialect_report);
+    free(out.p);
+    pstats_free(s);
+}
+END_TEST
+
 /* Shared value tuples, callers dicts and caller tuples come back as marshal
  * references: replayed, they give Python's reports. */
 START_TEST(shared_objects_replayed)
@@ -585,6 +600,7 @@ static Suite *pstats_suite(void)
     tcase_add_test(t, restrictions_as_python);
     tcase_add_test(t, duplicates_and_collisions_as_python);
     tcase_add_test(t, shared_objects_replayed);
+    tcase_add_test(t, regex_dialect_as_python);
     tcase_add_test(t, numbers_as_python);
     tcase_add_test(t, f8_matches_printf);
     suite_add_tcase(s, t);
