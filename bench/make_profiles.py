@@ -40,17 +40,30 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 MB = 1000 * 1000
 
 
+def has_testsuite(python):
+    """Does PYTHON have CPython's test package (Debian: libpython3.X-testsuite)?"""
+    try:
+        return subprocess.run([python, "-c", "import test.test_json, test.test_argparse"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              timeout=60).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
 def find_python(explicit):
-    """The interpreter that runs the workload: --python, else 3.11, else python3."""
+    """The interpreter that runs the workload: --python, else the first of
+    Python 3.11 (pyenv), python3.11, python3 that has the test suite."""
     if explicit:
         return explicit
     candidates = [os.path.expanduser("~/.pyenv/versions/3.11.7/bin/python"),
                   shutil.which("python3.11"), "/usr/bin/python3",
                   shutil.which("python3"), sys.executable]
     for cand in candidates:
-        if cand and os.access(cand, os.X_OK):
+        if cand and os.access(cand, os.X_OK) and has_testsuite(cand):
             return cand
-    return sys.executable
+    sys.exit("make_profiles: no Python with CPython's test suite found; install "
+             "libpython3.11-testsuite (apt-get install libpython3.11-testsuite) "
+             "or pass --python")
 
 
 def make_base(path, python):

@@ -12,6 +12,7 @@ list that completes in well under a minute) to OUT.prof. Test output goes to an
 in-memory buffer; failures of individual tests do not matter for profiling.
 """
 import cProfile
+import importlib
 import io
 import os
 import sys
@@ -47,9 +48,11 @@ def load_suite(names):
     suite = unittest.TestSuite()
     for name in names:
         try:
-            suite.addTests(loader.loadTestsFromName(name))
+            module = importlib.import_module(name)
         except Exception as exc:  # a module missing from this Python: skip it
             sys.stderr.write("workload: skipping %s (%s)\n" % (name, exc))
+            continue
+        suite.addTests(loader.loadTestsFromModule(module))
     return suite
 
 
@@ -60,6 +63,10 @@ def main(argv):
     out = argv[1]
     names = argv[2:] or DEFAULT_MODULES
     suite = load_suite(names)
+    if suite.countTestCases() == 0:
+        sys.stderr.write("workload: no test module could be loaded (is CPython's "
+                         "test suite installed?)\n")
+        return 1
     sink = io.StringIO()
     runner = unittest.TextTestRunner(stream=sink, verbosity=0)
     old_cwd = os.getcwd()
