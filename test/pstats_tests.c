@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pstats/pstats.h"
 #include "pstats_internal.h"
@@ -609,6 +610,8 @@ static Suite *pstats_suite(void)
 
 int main(void)
 {
+    setenv("TZ", "UTC", 1); /* the goldens' header lines are in UTC */
+    tzset();
     SRunner *r = srunner_create(pstats_suite());
     srunner_add_suite(r, pstats_robust_suite());
     srunner_run_all(r, CK_NORMAL);
