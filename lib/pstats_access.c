@@ -83,6 +83,18 @@ size_t ps_width(const pstats_stats *s, const char *p, size_t len)
     return n;
 }
 
+/* Characters of "%d" % line. */
+static size_t line_width(int64_t line)
+{
+    uint64_t u = line < 0 ? (uint64_t)0 - (uint64_t)line : (uint64_t)line;
+    size_t n = line < 0 ? 2 : 1;
+    while (u >= 10) {
+        u /= 10;
+        n++;
+    }
+    return n;
+}
+
 size_t ps_label_width(const pstats_stats *s, uint32_t id)
 {
     const pkey *k = &s->keys[id];
@@ -92,9 +104,7 @@ size_t ps_label_width(const pstats_stats *s, uint32_t id)
         size_t wn = ps_width(s, (const char *)n->p, n->len);
         if (k->line == 0 && f->len == 1 && f->p[0] == '~')
             return wn; /* braces replace the angle brackets */
-        char tmp[32];
-        int w = snprintf(tmp, sizeof tmp, ":%" PRId64 "(", k->line);
-        return ps_width(s, (const char *)f->p, f->len) + (size_t)w + wn + 1;
+        return ps_width(s, (const char *)f->p, f->len) + line_width(k->line) + 2 + wn + 1;
     }
     /* file:line(<code object NAME at 0x..., file "FILE", line N>) */
     const pcode *c = &s->codes[k->name];
