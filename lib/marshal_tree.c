@@ -105,6 +105,8 @@ static int oom(pm_build *b, size_t off)
 
 static pymarshal_value *new_node(pm_build *b, const pymarshal_token *t)
 {
+    if (b->doc->nnodes == UINT32_MAX)
+        return NULL; /* ids are 32-bit: over 4 billion objects */
     pymarshal_value *v = arena_alloc(b->doc, sizeof *v);
     if (!v)
         return NULL;

@@ -9,7 +9,9 @@
  *  - pymarshal_load succeeds exactly when the token reader does;
  *  - if it decodes, encode (version 4) -> decode gives an equal value, and
  *    so does version 2 when the value has no cycle (output capped so that
- *    shared sub-trees written at each use cannot grow without bound).
+ *    shared sub-trees written at each use cannot grow without bound);
+ *  - with an allocator failing at a call the input picks, load and encode
+ *    fail cleanly with PYMARSHAL_ENOMEM and leak nothing.
  * The same entry point is replayed over the corpus by regression_driver.c.
  */
 #include <stdint.h>
@@ -120,6 +122,56 @@ static void round_trip(const pymarshal_value *root, int version)
     free(o.p);
 }
 
+/* An allocator that fails from its n-th call on and counts live blocks. */
+typedef struct failing {
+    long left, live;
+} failing;
+
+static void *f_malloc(void *ctx, size_t n)
+{
+    failing *f = ctx;
+    void *p = f->left-- > 0 ? malloc(n) : NULL;
+    f->live += p != NULL;
+    return p;
+}
+
+static void *f_realloc(void *ctx, void *p, size_t n)
+{
+    failing *f = ctx;
+    void *q = f->left-- > 0 ? realloc(p, n) : NULL;
+    f->live += q != NULL && p == NULL;
+    return q;
+}
+
+static void f_free(void *ctx, void *p)
+{
+    failing *f = ctx;
+    f->live -= p != NULL;
+    free(p);
+}
+
+/* Out of memory at an allocation the input picks: a clean ENOMEM (or
+ * success), nothing leaked. */
+static void out_of_memory(const uint8_t *data, size_t size)
+{
+    failing f = {size ? data[size - 1] % 24 : 0, 0};
+    pymarshal_allocator a = {f_malloc, f_realloc, f_free, &f};
+    pymarshal_options opts = {&a, 0};
+    pymarshal_error err;
+    pymarshal_doc *doc = pymarshal_load(data, size, &opts, &err);
+    if (doc) {
+        out o = {0};
+        f.left = size > 1 ? data[size - 2] % 8 : 0;
+        if (pymarshal_encode(pymarshal_doc_root(doc), 4, &a, sink, &o, &err) < 0)
+            FUZZ_ASSERT(err.code == PYMARSHAL_ENOMEM);
+        free(o.p);
+        pymarshal_doc_free(doc);
+    } else {
+        FUZZ_ASSERT(err.code == PYMARSHAL_ENOMEM); /* it loads with memory */
+    }
+    FUZZ_ASSERT(f.live == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -131,6 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_ASSERT(!doc == !tokens_ok);
     if (!doc)
         return 0;
+    out_of_memory(data, size);
     FUZZ_ASSERT(pymarshal_doc_end(doc) <= size);
     round_trip(pymarshal_doc_root(doc), 4);
     round_trip(pymarshal_doc_root(doc), 2);
