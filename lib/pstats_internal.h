@@ -232,8 +232,10 @@ int ps_add_input(pstats_stats *s, const char *name, time_t mtime, int has_mtime)
 void ps_compute_max_name(pstats_stats *s);
 /* Compare two strings as Python compares str (code points) or bytes. */
 int ps_strcmp(const pstats_stats *s, uint32_t a, uint32_t b);
-/* Load data[0..len) into the fresh model t (keep: the bytes outlive t). */
-int ps_load_into(pstats_stats *t, const uint8_t *data, size_t len, int keep,
+/* Load data[0..len) into the fresh model t, which copies what it keeps
+ * (release: data is a read-only private file mapping whose pages the loader
+ * may drop as it goes; they re-fault from the file if read again). */
+int ps_load_into(pstats_stats *t, const uint8_t *data, size_t len, int release,
                  const char *name, pstats_error *err);
 /* Describe a non-pstats input by its first bytes; NULL when unknown. */
 const char *ps_sniff(const uint8_t *p, size_t len);

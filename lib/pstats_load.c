@@ -7,10 +7,13 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "pstats_internal.h"
 
 #define MAX_REPLAY 64
+#define RELEASE_STEP ((size_t)4 << 20)
 enum { TAG_STR = 1u << 30, TAG_KEY = 2u << 30, TAG_CODE = 3u << 30, TAG_MASK = 3u << 30 };
 
 typedef struct kstate { uint32_t seq, edge; } kstate;
@@ -19,7 +22,8 @@ typedef struct loader {
     pstats_stats *s;
     pstats_error *err;
     const char *name;
-    int keep;
+    const uint8_t *data;    /* the input when it is a file mapping whose */
+    size_t released;        /* pages we may drop behind the reader, else NULL */
     pymarshal_reader *stack[MAX_REPLAY];
     int top;
     uint32_t *slots; size_t cap_slots;
@@ -188,7 +192,6 @@ static int get_str(loader *L, const pymarshal_token *t, uint32_t *id)
         return 0;
     const uint8_t *p = t->data;
     size_t len = t->len;
-    int keep = L->keep;
     if (t->kind == PYMARSHAL_STR && t->text == PYMARSHAL_LATIN1) {
         size_t hi = 0;
         for (size_t i = 0; i < len; i++)
@@ -207,13 +210,12 @@ static int get_str(loader *L, const pymarshal_token *t, uint32_t *id)
             }
             p = L->conv;
             len = k;
-            keep = 0;
         }
     }
     int is_bytes = t->kind == PYMARSHAL_BYTES;
     if (is_bytes || t->code == 's' || t->code == 'R')
         L->py2_keys = 1;
-    *id = ps_intern(L->s, p, len, is_bytes, keep);
+    *id = ps_intern(L->s, p, len, is_bytes, 0); /* copied: the input may go */
     if (*id == UINT32_MAX)
         return fail_nomem(L);
     if (is_bytes)
@@ -490,6 +492,23 @@ static int parse_entry(loader *L, uint32_t id)
     return parse_callers(L, id);
 }
 
+/* Every RELEASE_STEP bytes, drop the pages of a file mapping that the
+ * reader has passed: the model holds copies of what it keeps. Pages read
+ * again since (references to earlier objects re-fault them from the page
+ * cache, unchanged: the mapping is private and read-only) go too, which is
+ * why the range always starts at 0. Best effort: errors are ignored. */
+static void release_behind(loader *L)
+{
+    size_t pos = pymarshal_reader_offset(L->stack[0]);
+    if (!L->data || pos - L->released < RELEASE_STEP)
+        return;
+    long page = sysconf(_SC_PAGESIZE);
+    size_t end = page > 0 ? pos & ~((size_t)page - 1) : 0;
+    if (end)
+        (void)madvise((void *)(uintptr_t)L->data, end, MADV_DONTNEED);
+    L->released = pos;
+}
+
 static int parse_profile(loader *L)
 {
     pymarshal_token t;
@@ -524,6 +543,7 @@ static int parse_profile(loader *L)
         }
         if (parse_entry(L, id))
             return -1;
+        release_behind(L);
     }
     return 0;
 }
@@ -560,8 +580,8 @@ static void loader_free(loader *L)
 }
 
 /* Load data into the fresh model t. */
-int ps_load_into(pstats_stats *t, const uint8_t *data, size_t len, int keep,
-                     const char *name, pstats_error *err)
+int ps_load_into(pstats_stats *t, const uint8_t *data, size_t len, int release,
+                 const char *name, pstats_error *err)
 {
     const char *what = ps_sniff(data, len);
     if (what) {
@@ -573,7 +593,7 @@ int ps_load_into(pstats_stats *t, const uint8_t *data, size_t len, int keep,
     L.s = t;
     L.err = err;
     L.name = name;
-    L.keep = keep;
+    L.data = release ? data : NULL;
     pymarshal_options o;
     memset(&o, 0, sizeof o);
     o.alloc = &t->alc;

@@ -1,7 +1,8 @@
 /*
  * pstats_load_path / pstats_load_buffer: mapping or reading the input, and
  * handing a fresh model to the loader (lib/pstats_load.c); on success the
- * caller's empty model takes its place.
+ * caller's empty model takes its place. The model copies the strings it
+ * keeps, so the input is unmapped (or freed) as soon as it is loaded.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -77,8 +78,24 @@ static int read_all(pstats_stats *t, int fd, uint8_t **out, size_t *len)
     return 0;
 }
 
-static int map_file(pstats_stats *t, const char *path, time_t *mtime, const uint8_t **data,
-                    size_t *len, pstats_error *err)
+/* The input of one load: a file mapping or a buffer read into memory. */
+typedef struct input_bytes {
+    const uint8_t *data;
+    size_t len;
+    int is_mmap;
+} input_bytes;
+
+static void input_release(pstats_stats *t, input_bytes *in)
+{
+    if (in->is_mmap)
+        munmap((void *)(uintptr_t)in->data, in->len);
+    else
+        ps_free(t, (void *)(uintptr_t)in->data);
+    in->data = NULL;
+}
+
+static int map_file(pstats_stats *t, const char *path, time_t *mtime, input_bytes *in,
+                    pstats_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
@@ -90,22 +107,14 @@ static int map_file(pstats_stats *t, const char *path, time_t *mtime, const uint
         return -1;
     }
     *mtime = st.st_mtime;
-    if (ps_grow(t, (void **)&t->maps, &t->cap_maps, t->nmaps + 1, sizeof(pmap))) {
-        close(fd);
-        ps_seterr(err, PSTATS_ENOMEM, path, 0, 0, "out of memory");
-        return -1;
-    }
-    pmap *m = &t->maps[t->nmaps];
     if (S_ISREG(st.st_mode) && st.st_size > 0) {
         void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (p != MAP_FAILED) {
             close(fd);
-            m->addr = p;
-            m->len = (size_t)st.st_size;
-            m->is_mmap = 1;
-            t->nmaps++;
-            *data = p;
-            *len = m->len;
+            (void)madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
+            in->data = p;
+            in->len = (size_t)st.st_size;
+            in->is_mmap = 1;
             return 0;
         }
     }
@@ -119,12 +128,9 @@ static int map_file(pstats_stats *t, const char *path, time_t *mtime, const uint
         return -1;
     }
     close(fd);
-    m->addr = buf;
-    m->len = n;
-    m->is_mmap = 0;
-    t->nmaps++;
-    *data = buf;
-    *len = n;
+    in->data = buf;
+    in->len = n;
+    in->is_mmap = 0;
     return 0;
 }
 
@@ -141,11 +147,16 @@ int pstats_load_path(pstats_stats *s, const char *path, pstats_error *err)
         ps_seterr(err, PSTATS_ENOMEM, path, 0, 0, "out of memory");
         return -1;
     }
-    const uint8_t *data;
-    size_t len;
+    input_bytes in;
     time_t mtime;
-    if (map_file(t, path, &mtime, &data, &len, err) ||
-        ps_load_into(t, data, len, 1, path, err) || ps_add_input(t, path, mtime, 1)) {
+    if (map_file(t, path, &mtime, &in, err)) {
+        pstats_free(t);
+        return -1;
+    }
+    /* the model copies what it keeps: the input goes as soon as it is read */
+    int rc = ps_load_into(t, in.data, in.len, in.is_mmap, path, err);
+    input_release(t, &in);
+    if (rc || ps_add_input(t, path, mtime, 1)) {
         if (!err->code)
             ps_seterr(err, PSTATS_ENOMEM, path, 0, 0, "out of memory");
         pstats_free(t);
