@@ -81,30 +81,49 @@ typedef struct cg_ctx {
     double scale;
     int call_events;
     uint8_t *fn_defined, *fl_defined; /* per part: name already given */
+    cg_bytes label;                   /* a function's name being written */
+    int oom;
 } cg_ctx;
 
-/* "fl=(N)" or "cfn=(N)", with the name the first time in this part. */
-static void w_ref(cg_ctx *c, const char *key, const cg_strtab *t, uint32_t idx,
-                  uint8_t *defined)
+/* "fl=(N)" or "cfl=(N)", with the name the first time in this part. */
+static void w_file_ref(cg_ctx *c, const char *key, uint32_t idx)
 {
     w_str(&c->w, key);
     w_put(&c->w, "=(", 2);
     w_u64(&c->w, (uint64_t)idx + 1);
     w_put(&c->w, ")", 1);
-    if (!defined[idx]) {
+    if (!c->fl_defined[idx]) {
         size_t len;
-        const char *s = pstats_cg_strtab_str(t, idx, &len);
-        defined[idx] = 1;
+        const char *s = pstats_cg_strtab_str(&c->nm.files, idx, &len);
+        c->fl_defined[idx] = 1;
         w_put(&c->w, " ", 1);
         w_put(&c->w, s, len);
     }
     w_put(&c->w, "\n", 1);
 }
 
+/* "fn=(N)" or "cfn=(N)" likewise; function g is label g + 1, the pseudo 0. */
+static void w_label_ref(cg_ctx *c, const char *key, uint32_t g)
+{
+    uint32_t idx = g == c->nm.pseudo ? 0 : g + 1;
+    w_str(&c->w, key);
+    w_put(&c->w, "=(", 2);
+    w_u64(&c->w, (uint64_t)idx + 1);
+    w_put(&c->w, ")", 1);
+    if (!c->fn_defined[idx]) {
+        c->fn_defined[idx] = 1;
+        if (pstats_cg_label(&c->nm, g, &c->label, c->a) != 0)
+            c->oom = 1;
+        w_put(&c->w, " ", 1);
+        w_put(&c->w, c->label.p, c->label.len);
+    }
+    w_put(&c->w, "\n", 1);
+}
+
 static void w_func_ref(cg_ctx *c, int called, uint32_t g)
 {
-    w_ref(c, called ? "cfl" : "fl", &c->nm.files, c->nm.func_file[g], c->fl_defined);
-    w_ref(c, called ? "cfn" : "fn", &c->nm.labels, c->nm.func_label[g], c->fn_defined);
+    w_file_ref(c, called ? "cfl" : "fl", c->nm.func_file[g]);
+    w_label_ref(c, called ? "cfn" : "fn", g);
 }
 
 /* "<line> <cost>[ <calls>]" */
@@ -140,7 +159,7 @@ static void write_function(cg_ctx *c, cg_plan *pl, const pstats_stats *s, size_t
     uint64_t self, gap = pstats_cg_plan_row(pl, s, f, c->scale, &self);
     pstats_func_get(s, f, &fn);
     w_put(&c->w, "\n", 1);
-    w_func_ref(c, 0, c->nm.local[p][f]);
+    w_func_ref(c, 0, pstats_cg_global(&c->nm, p, f));
     w_cost(c, fn.line, self, clamp_count(fn.nc));
     for (size_t k = pl->off[f]; k < pl->off[f + 1]; k++) {
         const cg_edge *e = &pl->e[k];
@@ -148,7 +167,7 @@ static void write_function(cg_ctx *c, cg_plan *pl, const pstats_stats *s, size_t
             continue; /* a 0-call edge without cost: nothing to show */
         pstats_func callee;
         pstats_func_get(s, e->callee, &callee);
-        w_call(c, c->nm.local[p][e->callee], e->count ? e->count : 1, callee.line,
+        w_call(c, pstats_cg_global(&c->nm, p, e->callee), e->count ? e->count : 1, callee.line,
                fn.line, e->cost);
     }
     if (gap > 0) {
@@ -218,7 +237,7 @@ static int write_part(cg_ctx *c, const pstats_stats *s, size_t p, const char *un
         return -1;
     }
     int pseudo_used = 0;
-    for (size_t i = 0, n = pstats_nkeys(s); i < n && !c->w.failed; i++)
+    for (size_t i = 0, n = pstats_nkeys(s); i < n && !c->w.failed && !c->oom; i++)
         write_function(c, &pl, s, p, (uint32_t)i, &pseudo_used);
     pstats_cg_plan_free(&pl, c->a);
     if (pseudo_used) {
@@ -226,7 +245,7 @@ static int write_part(cg_ctx *c, const pstats_stats *s, size_t p, const char *un
         w_func_ref(c, 0, c->nm.pseudo);
         w_cost(c, 0, 0, 0);
     }
-    return 0;
+    return c->oom ? -1 : 0;
 }
 
 static int fail(pstats_error *err, pstats_errcode code, const char *msg)
@@ -275,6 +294,9 @@ int pstats_write_callgrind(const pstats_stats *const *parts, size_t nparts,
     pstats_cg_free(c.a, c.w.buf);
     pstats_cg_free(c.a, c.fn_defined);
     pstats_cg_free(c.a, c.fl_defined);
+    pstats_cg_free(c.a, c.label.p);
+    if (c.oom)
+        rc = -1;
     pstats_cg_names_free(&c.nm, c.a);
     if (rc != 0)
         return fail(err, PSTATS_ENOMEM, "out of memory while writing callgrind");

@@ -57,22 +57,38 @@ void pstats_cg_strtab_free(const pymarshal_allocator *a, cg_strtab *t);
 /* Every distinct function of all parts (by pstats key), with its file id
  * and its unique callgrind name. Global ids 0..nfuncs-1; `pseudo` (=
  * nfuncs) is the pseudo-function that stands for callee time the profile
- * recorded in cumtime but in no call. */
+ * recorded in cumtime but in no call. Function g's name is label g + 1 in
+ * "fn=(N)" terms, the pseudo's label 0; pstats_cg_label() writes it. */
+typedef struct cg_where {
+    uint32_t part, id;
+} cg_where;
+
+#define CG_FULL 0x80000000u   /* tag: the whole path, not the basename */
+
 typedef struct cg_names {
     cg_strtab files;          /* callgrind file names */
-    cg_strtab labels;         /* callgrind function names (0: the pseudo) */
     uint32_t *func_file;      /* global id -> file id (nfuncs + 1 entries) */
-    uint32_t *func_label;     /* global id -> label index */
-    uint32_t **local;         /* per part: local function id -> global id */
+    uint32_t *tag;            /* global id -> CG_FULL | "'k" suffix (0: none) */
+    cg_where *first;          /* global id -> where it was met first (NULL: one part) */
+    uint32_t **local;         /* per part: local id -> global id (NULL: one part) */
+    const pstats_stats *const *parts;
     size_t nparts, nfuncs;
     uint32_t pseudo;
 } cg_names;
+
+static inline uint32_t pstats_cg_global(const cg_names *nm, size_t part, uint32_t id)
+{
+    return nm->local ? nm->local[part][id] : id;
+}
 
 #define CG_PSEUDO_NAME "[callee time not recorded in calls]"
 
 int pstats_cg_names_build(cg_names *nm, const pstats_stats *const *parts, size_t nparts,
                    const pymarshal_allocator *a, pstats_error *err);
 void pstats_cg_names_free(cg_names *nm, const pymarshal_allocator *a);
+/* Function g's callgrind name (or the pseudo's) into b, replacing its
+ * contents; -1 when out of memory. */
+int pstats_cg_label(const cg_names *nm, uint32_t g, cg_bytes *b, const pymarshal_allocator *a);
 
 /* Planned call costs of one part (pstats_callgrind_costs.c): every edge
  * in rows by caller (callees in id order). */

@@ -7,6 +7,8 @@
  * with the file's basename, the full path where two keys share that short
  * form (every package's "__init__.py:1(<module>)"), and a "'2" suffix where
  * even that is not enough; built-ins keep pstats' "{built-in method ...}".
+ * Names are not copied: hash tables of function ids whose names are built
+ * from the model's interned strings when they are compared or written.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include <xxhash.h>
 
 #include "pstats_callgrind_int.h"
+#include "pstats_internal.h"
 
 /* ---------------------------------------------------------- allocation */
 
@@ -225,69 +228,37 @@ void pstats_cg_strtab_free(const pymarshal_allocator *a, cg_strtab *t)
 
 /* --------------------------------------------------------------- names */
 
-typedef struct name_pass {
-    const pymarshal_allocator *a;
-    const pstats_stats *const *parts;
-    cg_strtab keys;           /* function keys -> global id (their index) */
-    struct first_seen { uint32_t part, id; } *first; /* where each global id was met first */
-    size_t cap_first;
-    cg_bytes scratch;
-} name_pass;
+/* A function's key as the model holds it: no copies. */
+typedef struct fpieces {
+    const pstats_stats *s;
+    uint32_t id;
+    const pkey *k;
+    const pstr *file, *name;
+} fpieces;
 
-/* A function's pstats key as bytes, in np->scratch. */
-static int key_bytes(name_pass *np, const pstats_func *f)
+static void pieces_of(const pstats_stats *s, uint32_t id, fpieces *fp)
 {
-    cg_bytes *b = &np->scratch;
-    char kind = (char)('0' + (int)f->key_kind);
-    b->len = 0;
-    return pstats_cg_bytes_put(np->a, b, &kind, 1) | pstats_cg_bytes_put_i64(np->a, b, f->line) |
-           pstats_cg_bytes_put(np->a, b, "\0", 1) |
-           pstats_cg_bytes_put(np->a, b, &f->file_len, sizeof f->file_len) |
-           pstats_cg_bytes_put(np->a, b, f->file, f->file_len) |
-           pstats_cg_bytes_put(np->a, b, f->name, f->name_len);
+    fp->s = s;
+    fp->id = id;
+    fp->k = &s->keys[id];
+    fp->file = &s->strs[fp->k->file];
+    fp->name = &s->strs[fp->k->kkind == PSTATS_KEY_CODE ? s->codes[fp->k->name].name
+                                                        : fp->k->name];
 }
 
-/* Pass 1: global ids for the union of all parts' functions. */
-static int collect_funcs(cg_names *nm, name_pass *np)
+static uint32_t part_of(const cg_names *nm, uint32_t g)
 {
-    for (size_t p = 0; p < nm->nparts; p++) {
-        size_t n = pstats_nkeys(np->parts[p]); /* callers-only keys too */
-        nm->local[p] = pstats_cg_alloc(np->a, (n ? n : 1) * sizeof(uint32_t));
-        if (!nm->local[p])
-            return -1;
-        if (nm->nparts == 1) { /* one model: its keys are distinct already */
-            if (pstats_cg_grow(np->a, (void **)&np->first, &np->cap_first, n ? n : 1,
-                               sizeof *np->first) != 0)
-                return -1;
-            for (size_t i = 0; i < n; i++) {
-                nm->local[0][i] = (uint32_t)i;
-                np->first[i].part = 0;
-                np->first[i].id = (uint32_t)i;
-            }
-            nm->nfuncs = n;
-            return 0;
-        }
-        for (size_t i = 0; i < n; i++) {
-            pstats_func f;
-            int added;
-            pstats_func_get(np->parts[p], (uint32_t)i, &f);
-            if (key_bytes(np, &f) != 0)
-                return -1;
-            int64_t g = pstats_cg_strtab_intern(np->a, &np->keys, np->scratch.p, np->scratch.len, &added);
-            if (g < 0)
-                return -1;
-            nm->local[p][i] = (uint32_t)g;
-            if (!added)
-                continue;
-            if (pstats_cg_grow(np->a, (void **)&np->first, &np->cap_first, (size_t)g + 1,
-                        sizeof *np->first) != 0)
-                return -1;
-            np->first[g].part = (uint32_t)p;
-            np->first[g].id = (uint32_t)i;
-        }
-    }
-    nm->nfuncs = np->keys.n;
-    return 0;
+    return nm->first ? nm->first[g].part : 0;
+}
+
+static void pieces(const cg_names *nm, uint32_t g, fpieces *fp)
+{
+    pieces_of(nm->parts[part_of(nm, g)], nm->first ? nm->first[g].id : g, fp);
+}
+
+static int is_builtin(const fpieces *fp)
+{
+    return fp->file->len == 1 && fp->file->p[0] == '~' && fp->k->line == 0;
 }
 
 static const char *base_name(const char *file, size_t len, size_t *blen)
@@ -299,126 +270,339 @@ static const char *base_name(const char *file, size_t len, size_t *blen)
     return file + i;
 }
 
-static int is_builtin(const pstats_func *f)
+/* A built-in's label: pstats' "{method 'x' of 'y' objects}" or its name. */
+static int builtin_label(const pymarshal_allocator *a, const fpieces *fp, cg_bytes *b)
 {
-    return f->file_len == 1 && f->file[0] == '~' && f->line == 0;
+    const char *n = (const char *)fp->name->p;
+    size_t len = fp->name->len;
+    if (fp->k->kkind != PSTATS_KEY_CODE) {
+        if (len == 0)
+            return pstats_cg_bytes_put(a, b, "???", 3);
+        if (len < 2 || n[0] != '<' || n[len - 1] != '>')
+            return pstats_cg_bytes_put_name(a, b, n, len);
+        return pstats_cg_bytes_put(a, b, "{", 1) |
+               pstats_cg_bytes_put_name(a, b, n + 1, len - 2) |
+               pstats_cg_bytes_put(a, b, "}", 1);
+    }
+    /* "~:0(<code object ...>)": the model's own label */
+    size_t ln = pstats_func_label(fp->s, fp->id, NULL, 0);
+    char *big = pstats_cg_alloc(a, ln + 1);
+    if (!big)
+        return -1;
+    pstats_func_label(fp->s, fp->id, big, ln + 1);
+    int rc = ln ? pstats_cg_bytes_put_name(a, b, big, ln) : pstats_cg_bytes_put(a, b, "???", 3);
+    pstats_cg_free(a, big);
+    return rc;
 }
 
-/* Function g's name in np->scratch: pstats' label with the file's basename
- * (full == 0) or its whole path (full == 1). */
-static int label_bytes(name_pass *np, uint32_t g, int full)
+/* Function g's callgrind name with `tag` (CG_FULL: the whole path instead
+ * of the basename; low bits: the "'k" suffix, 0 for none) in b. */
+static int label_build(const cg_names *nm, const pymarshal_allocator *a, uint32_t g,
+                       uint32_t tag, cg_bytes *b)
 {
-    const pstats_stats *s = np->parts[np->first[g].part];
-    uint32_t id = np->first[g].id;
-    pstats_func f;
-    pstats_func_get(s, id, &f);
-    cg_bytes *b = &np->scratch;
     b->len = 0;
-    if (is_builtin(&f)) {
-        char small[256];
-        size_t n = pstats_func_label(s, id, small, sizeof small);
-        if (n == 0)
-            return pstats_cg_bytes_put(np->a, b, "???", 3);
-        if (n < sizeof small)
-            return pstats_cg_bytes_put_name(np->a, b, small, n);
-        char *big = pstats_cg_alloc(np->a, n + 1);
-        if (!big)
-            return -1;
-        pstats_func_label(s, id, big, n + 1);
-        int rc = pstats_cg_bytes_put_name(np->a, b, big, n);
-        pstats_cg_free(np->a, big);
-        return rc;
+    if (g == nm->pseudo)
+        return pstats_cg_bytes_put(a, b, CG_PSEUDO_NAME, sizeof CG_PSEUDO_NAME - 1);
+    fpieces fp;
+    pieces(nm, g, &fp);
+    int rc;
+    if (is_builtin(&fp)) {
+        rc = builtin_label(a, &fp, b);
+    } else {
+        size_t flen = fp.file->len;
+        const char *file = (const char *)fp.file->p;
+        if (!(tag & CG_FULL))
+            file = base_name(file, flen, &flen);
+        rc = pstats_cg_bytes_put_name(a, b, file, flen) | pstats_cg_bytes_put(a, b, ":", 1) |
+             pstats_cg_bytes_put_i64(a, b, fp.k->line) | pstats_cg_bytes_put(a, b, "(", 1);
+        if (fp.name->len == 0)
+            rc |= pstats_cg_bytes_put(a, b, "???", 3);
+        else
+            rc |= pstats_cg_bytes_put_name(a, b, (const char *)fp.name->p, fp.name->len);
+        rc |= pstats_cg_bytes_put(a, b, ")", 1);
     }
-    size_t flen = f.file_len;
-    const char *file = full ? f.file : base_name(f.file, f.file_len, &flen);
-    int rc = pstats_cg_bytes_put_name(np->a, b, file, flen) | pstats_cg_bytes_put(np->a, b, ":", 1) |
-             pstats_cg_bytes_put_i64(np->a, b, f.line) | pstats_cg_bytes_put(np->a, b, "(", 1);
-    if (f.name_len == 0)
-        rc |= pstats_cg_bytes_put(np->a, b, "???", 3);
-    else
-        rc |= pstats_cg_bytes_put_name(np->a, b, f.name, f.name_len);
-    return rc | pstats_cg_bytes_put(np->a, b, ")", 1);
+    if ((tag & ~CG_FULL) && rc == 0)
+        rc = pstats_cg_bytes_put(a, b, "'", 1) |
+             pstats_cg_bytes_put_i64(a, b, (int64_t)(tag & ~CG_FULL));
+    return rc;
 }
 
-/* Pass 2: each function's file id. */
-static int assign_files(cg_names *nm, name_pass *np)
+int pstats_cg_label(const cg_names *nm, uint32_t g, cg_bytes *b, const pymarshal_allocator *a)
 {
-    for (uint32_t g = 0; g < nm->nfuncs; g++) {
-        pstats_func f;
-        int added;
-        pstats_func_get(np->parts[np->first[g].part], np->first[g].id, &f);
-        np->scratch.len = 0;
-        if (f.file_len == 0 || is_builtin(&f)) {
-            if (pstats_cg_bytes_put(np->a, &np->scratch, "~", 1) != 0)
-                return -1;
-        } else if (pstats_cg_bytes_put_name(np->a, &np->scratch, f.file, f.file_len) != 0) {
+    return label_build(nm, a, g, nm->tag[g], b);
+}
+
+/* The naming pass: hash tables of global ids (slot = id + 1) whose keys are
+ * computed from the model on demand; hash[] holds each id's current hash. */
+typedef struct name_pass {
+    cg_names *nm;
+    const pymarshal_allocator *a;
+    uint64_t *hash;
+    uint32_t *slots;
+    size_t mask;
+    cg_bytes sc1, sc2;
+} name_pass;
+
+/* An empty table for up to n ids (at most half full). */
+static int table_init(name_pass *np, size_t n)
+{
+    size_t ns = 16;
+    while (ns < 2 * n) {
+        if (ns > SIZE_MAX / 2 / sizeof *np->slots)
             return -1;
-        }
-        int64_t fid = pstats_cg_strtab_intern(np->a, &nm->files, np->scratch.p, np->scratch.len, &added);
-        if (fid < 0)
-            return -1;
-        nm->func_file[g] = (uint32_t)fid;
+        ns *= 2;
     }
+    pstats_cg_free(np->a, np->slots);
+    np->slots = pstats_cg_alloc(np->a, ns * sizeof *np->slots);
+    if (!np->slots)
+        return -1;
+    memset(np->slots, 0, ns * sizeof *np->slots);
+    np->mask = ns - 1;
+    return 0;
+}
+
+static uint64_t key_hash(const fpieces *fp)
+{
+    uint64_t seed = (uint64_t)fp->k->line * UINT64_C(0x9E3779B97F4A7C15) ^ fp->k->kkind;
+    seed = XXH3_64bits_withSeed(fp->file->p, fp->file->len, seed);
+    return XXH3_64bits_withSeed(fp->name->p, fp->name->len, seed);
+}
+
+/* Same pstats key: kind, line, file and name bytes. */
+static int same_key(const fpieces *x, const fpieces *y)
+{
+    return x->k->kkind == y->k->kkind && x->k->line == y->k->line &&
+           x->file->len == y->file->len && x->name->len == y->name->len &&
+           memcmp(x->file->p, y->file->p, x->file->len) == 0 &&
+           memcmp(x->name->p, y->name->p, x->name->len) == 0;
+}
+
+/* Pass 1 (several parts): global ids for the union of all parts' keys, in
+ * first-seen order. */
+static int collect_funcs(name_pass *np)
+{
+    cg_names *nm = np->nm;
+    size_t total = 0;
+    for (size_t p = 0; p < nm->nparts; p++)
+        total += pstats_nkeys(nm->parts[p]); /* callers-only keys too */
+    if (total >= UINT32_MAX - 1)
+        return -1;
+    nm->local = pstats_cg_alloc(np->a, nm->nparts * sizeof *nm->local);
+    if (!nm->local)
+        return -1;
+    memset(nm->local, 0, nm->nparts * sizeof *nm->local);
+    nm->first = pstats_cg_alloc(np->a, (total + 1) * sizeof *nm->first);
+    np->hash = pstats_cg_alloc(np->a, (total + 1) * sizeof *np->hash);
+    if (!nm->first || !np->hash || table_init(np, total) != 0)
+        return -1;
+    for (size_t p = 0; p < nm->nparts; p++) {
+        size_t n = pstats_nkeys(nm->parts[p]);
+        nm->local[p] = pstats_cg_alloc(np->a, (n ? n : 1) * sizeof(uint32_t));
+        if (!nm->local[p])
+            return -1;
+        for (uint32_t i = 0; i < n; i++) {
+            fpieces fp, fq;
+            pieces_of(nm->parts[p], i, &fp);
+            uint64_t h = key_hash(&fp);
+            size_t j = (size_t)h & np->mask;
+            uint32_t g = UINT32_MAX;
+            for (; np->slots[j]; j = (j + 1) & np->mask) {
+                uint32_t r = np->slots[j] - 1;
+                if (np->hash[r] != h)
+                    continue;
+                pieces(nm, r, &fq);
+                if (same_key(&fp, &fq)) {
+                    g = r;
+                    break;
+                }
+            }
+            if (g == UINT32_MAX) {
+                g = (uint32_t)nm->nfuncs++;
+                nm->first[g].part = (uint32_t)p;
+                nm->first[g].id = i;
+                np->hash[g] = h;
+                np->slots[j] = g + 1;
+            }
+            nm->local[p][i] = g;
+        }
+    }
+    return 0;
+}
+
+/* Pass 2: each function's file id; the file names are escaped and interned
+ * once per model string. */
+static int assign_files(name_pass *np)
+{
+    cg_names *nm = np->nm;
+    uint32_t *memo = NULL, cur = UINT32_MAX;
+    int rc = 0;
+    for (uint32_t g = 0; rc == 0 && g < nm->nfuncs; g++) {
+        fpieces fp;
+        pieces(nm, g, &fp);
+        if (part_of(nm, g) != cur) { /* ids grow part by part */
+            cur = part_of(nm, g);
+            pstats_cg_free(np->a, memo);
+            memo = pstats_cg_alloc(np->a, (fp.s->nstrs ? fp.s->nstrs : 1) * sizeof *memo);
+            if (!memo)
+                return -1;
+            memset(memo, 0xff, fp.s->nstrs * sizeof *memo);
+        }
+        uint32_t sid = fp.k->file;
+        if (memo[sid] == UINT32_MAX) {
+            int added;
+            np->sc1.len = 0;
+            rc = fp.file->len == 0
+                     ? pstats_cg_bytes_put(np->a, &np->sc1, "~", 1)
+                     : pstats_cg_bytes_put_name(np->a, &np->sc1, (const char *)fp.file->p,
+                                                fp.file->len);
+            int64_t fid = rc ? -1 : pstats_cg_strtab_intern(np->a, &nm->files, np->sc1.p,
+                                                            np->sc1.len, &added);
+            rc = fid < 0 ? -1 : 0;
+            memo[sid] = (uint32_t)fid;
+        }
+        nm->func_file[g] = memo[sid];
+    }
+    pstats_cg_free(np->a, memo);
     int added;
-    int64_t fid = pstats_cg_strtab_intern(np->a, &nm->files, "~", 1, &added);
+    int64_t fid = rc ? -1 : pstats_cg_strtab_intern(np->a, &nm->files, "~", 1, &added);
     if (fid < 0)
         return -1;
     nm->func_file[nm->pseudo] = (uint32_t)fid;
     return 0;
 }
 
-/* Interns np->scratch as a new label, adding "'2", "'3", ... until no
- * other function has it. */
-static int64_t unique_label(name_pass *np, cg_names *nm)
+static int same_bytes(const cg_bytes *x, const cg_bytes *y)
 {
-    size_t base = np->scratch.len;
-    for (int64_t k = 2;; k++) {
-        int added;
-        int64_t li = pstats_cg_strtab_intern(np->a, &nm->labels, np->scratch.p, np->scratch.len, &added);
-        if (li < 0 || added)
-            return li;
-        np->scratch.len = base;
-        if (pstats_cg_bytes_put(np->a, &np->scratch, "'", 1) != 0 ||
-            pstats_cg_bytes_put_i64(np->a, &np->scratch, k) != 0)
-            return -1;
-    }
+    return x->len == y->len && (x->len == 0 || memcmp(x->p, y->p, x->len) == 0);
 }
 
-/* Pass 3: labels, short where the short form is unique. */
-static int assign_labels(cg_names *nm, name_pass *np)
+/* Looks up g's name with `tag` (hash h; in np->sc1 once *built) among the
+ * ids in the table, whose names have tags tags[r]. Returns 1 and the id in
+ * *found when present, 0 and the free slot in *slot when not, -1 on OOM. */
+static int find_label(name_pass *np, uint32_t g, uint32_t tag, uint64_t h, int *built,
+                      const uint32_t *tags, uint32_t *found, size_t *slot)
 {
-    cg_strtab shorts;
-    memset(&shorts, 0, sizeof shorts);
-    uint32_t *short_of = pstats_cg_alloc(np->a, (nm->nfuncs + 1) * sizeof *short_of);
-    int rc = short_of ? 0 : -1;
-    for (uint32_t g = 0; rc == 0 && g < nm->nfuncs; g++) {
-        int added;
-        int64_t si = -1;
-        if (label_bytes(np, g, 0) == 0)
-            si = pstats_cg_strtab_intern(np->a, &shorts, np->scratch.p, np->scratch.len, &added);
-        if (si < 0)
-            rc = -1;
-        else {
-            short_of[g] = (uint32_t)si;
-            shorts.items[si].value++;
+    size_t j = (size_t)h & np->mask;
+    for (; np->slots[j]; j = (j + 1) & np->mask) {
+        uint32_t r = np->slots[j] - 1;
+        if (np->hash[r] != h)
+            continue;
+        if (!*built && label_build(np->nm, np->a, g, tag, &np->sc1) != 0)
+            return -1;
+        *built = 1;
+        if (label_build(np->nm, np->a, r, tags ? tags[r] : 0, &np->sc2) != 0)
+            return -1;
+        if (same_bytes(&np->sc1, &np->sc2)) {
+            *found = r;
+            return 1;
         }
     }
-    int added;
-    if (rc == 0 && pstats_cg_strtab_intern(np->a, &nm->labels, CG_PSEUDO_NAME,
-                                    sizeof CG_PSEUDO_NAME - 1, &added) < 0)
-        rc = -1;
-    for (uint32_t g = 0; rc == 0 && g < nm->nfuncs; g++) {
-        int full = shorts.items[short_of[g]].value > 1;
-        int64_t li = label_bytes(np, g, full) == 0 ? unique_label(np, nm) : -1;
-        if (li < 0)
+    *slot = j;
+    return 0;
+}
+
+/* Pass 3: which short names ("file.py:12(name)") more than one function
+ * has; those functions get the whole path (nm->tag[g] = CG_FULL). */
+static int mark_shared_shorts(name_pass *np)
+{
+    cg_names *nm = np->nm;
+    size_t n = nm->nfuncs;
+    uint32_t *short_of = pstats_cg_alloc(np->a, (n ? n : 1) * sizeof *short_of);
+    uint32_t *cnt = pstats_cg_alloc(np->a, (n ? n : 1) * sizeof *cnt);
+    int rc = short_of && cnt && table_init(np, n) == 0 ? 0 : -1;
+    for (uint32_t g = 0; rc == 0 && g < n; g++) {
+        uint32_t rep;
+        size_t slot;
+        int built = 1;
+        if (label_build(nm, np->a, g, 0, &np->sc1) != 0) {
             rc = -1;
-        else
-            nm->func_label[g] = (uint32_t)li;
+            break;
+        }
+        np->hash[g] = XXH3_64bits(np->sc1.p, np->sc1.len);
+        int hit = find_label(np, g, 0, np->hash[g], &built, NULL, &rep, &slot);
+        if (hit < 0)
+            rc = -1;
+        else if (hit == 0) {
+            np->slots[slot] = g + 1;
+            cnt[g] = 0;
+            rep = g;
+        }
+        if (rc == 0) {
+            short_of[g] = rep;
+            cnt[rep]++;
+        }
     }
-    nm->func_label[nm->pseudo] = 0;
+    for (uint32_t g = 0; rc == 0 && g < n; g++)
+        nm->tag[g] = cnt[short_of[g]] > 1 ? CG_FULL : 0;
     pstats_cg_free(np->a, short_of);
-    pstats_cg_strtab_free(np->a, &shorts);
+    pstats_cg_free(np->a, cnt);
     return rc;
+}
+
+/* Pass 4: every name unique, "'2", "'3", ... added in id order where a
+ * name is taken already (the pseudo-function's first). */
+static int assign_labels(name_pass *np)
+{
+    cg_names *nm = np->nm;
+    size_t slot;
+    uint32_t r;
+    int built = 1;
+    if (table_init(np, nm->nfuncs + 1) != 0)
+        return -1;
+    nm->tag[nm->pseudo] = 0;
+    np->hash[nm->pseudo] = XXH3_64bits(CG_PSEUDO_NAME, sizeof CG_PSEUDO_NAME - 1);
+    find_label(np, nm->pseudo, 0, np->hash[nm->pseudo], &built, nm->tag, &r, &slot);
+    np->slots[slot] = nm->pseudo + 1;
+    for (uint32_t g = 0; g < nm->nfuncs; g++) {
+        uint32_t tag = nm->tag[g];
+        uint64_t h = np->hash[g]; /* the short name's */
+        built = 0;
+        if (tag & CG_FULL) {
+            if (label_build(nm, np->a, g, tag, &np->sc1) != 0)
+                return -1;
+            built = 1;
+            h = XXH3_64bits(np->sc1.p, np->sc1.len);
+        }
+        for (uint32_t k = 2;; k++) {
+            int hit = find_label(np, g, tag, h, &built, nm->tag, &r, &slot);
+            if (hit < 0)
+                return -1;
+            if (hit == 0)
+                break;
+            tag = (tag & CG_FULL) | k;
+            if (label_build(nm, np->a, g, tag, &np->sc1) != 0)
+                return -1;
+            h = XXH3_64bits(np->sc1.p, np->sc1.len);
+        }
+        nm->tag[g] = tag;
+        np->hash[g] = h;
+        np->slots[slot] = g + 1;
+    }
+    return 0;
+}
+
+static int names_build(name_pass *np)
+{
+    cg_names *nm = np->nm;
+    if (nm->nparts > 1) {
+        if (collect_funcs(np) != 0)
+            return -1;
+    } else {
+        nm->nfuncs = pstats_nkeys(nm->parts[0]);
+        if (nm->nfuncs >= UINT32_MAX - 1)
+            return -1;
+        np->hash = pstats_cg_alloc(np->a, (nm->nfuncs + 1) * sizeof *np->hash);
+        if (!np->hash)
+            return -1;
+    }
+    nm->pseudo = (uint32_t)nm->nfuncs;
+    nm->func_file = pstats_cg_alloc(np->a, (nm->nfuncs + 1) * sizeof *nm->func_file);
+    nm->tag = pstats_cg_alloc(np->a, (nm->nfuncs + 1) * sizeof *nm->tag);
+    if (!nm->func_file || !nm->tag)
+        return -1;
+    if (assign_files(np) != 0 || mark_shared_shorts(np) != 0)
+        return -1;
+    return assign_labels(np);
 }
 
 int pstats_cg_names_build(cg_names *nm, const pstats_stats *const *parts, size_t nparts,
@@ -427,28 +611,15 @@ int pstats_cg_names_build(cg_names *nm, const pstats_stats *const *parts, size_t
     memset(nm, 0, sizeof *nm);
     name_pass np;
     memset(&np, 0, sizeof np);
+    np.nm = nm;
     np.a = a;
-    np.parts = parts;
+    nm->parts = parts;
     nm->nparts = nparts;
-    nm->local = pstats_cg_alloc(a, nparts * sizeof *nm->local);
-    int rc = nm->local ? 0 : -1;
-    if (rc == 0) {
-        memset(nm->local, 0, nparts * sizeof *nm->local);
-        rc = collect_funcs(nm, &np);
-    }
-    if (rc == 0) {
-        nm->pseudo = (uint32_t)nm->nfuncs;
-        nm->func_file = pstats_cg_alloc(a, (nm->nfuncs + 1) * sizeof *nm->func_file);
-        nm->func_label = pstats_cg_alloc(a, (nm->nfuncs + 1) * sizeof *nm->func_label);
-        rc = nm->func_file && nm->func_label ? 0 : -1;
-    }
-    if (rc == 0)
-        rc = assign_files(nm, &np);
-    if (rc == 0)
-        rc = assign_labels(nm, &np);
-    pstats_cg_strtab_free(a, &np.keys);
-    pstats_cg_free(a, np.first);
-    pstats_cg_free(a, np.scratch.p);
+    int rc = names_build(&np);
+    pstats_cg_free(a, np.hash);
+    pstats_cg_free(a, np.slots);
+    pstats_cg_free(a, np.sc1.p);
+    pstats_cg_free(a, np.sc2.p);
     if (rc != 0) {
         pstats_cg_names_free(nm, a);
         memset(err, 0, sizeof *err);
@@ -465,9 +636,9 @@ void pstats_cg_names_free(cg_names *nm, const pymarshal_allocator *a)
         for (size_t p = 0; p < nm->nparts; p++)
             pstats_cg_free(a, nm->local[p]);
     pstats_cg_free(a, nm->local);
+    pstats_cg_free(a, nm->first);
     pstats_cg_free(a, nm->func_file);
-    pstats_cg_free(a, nm->func_label);
+    pstats_cg_free(a, nm->tag);
     pstats_cg_strtab_free(a, &nm->files);
-    pstats_cg_strtab_free(a, &nm->labels);
     memset(nm, 0, sizeof *nm);
 }
