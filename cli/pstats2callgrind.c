@@ -251,7 +251,29 @@ static void models_free(models *ms)
     ms->n = 0;
 }
 
-/* Loads every input into its own model. */
+/* Loads input i into a new model. Returns -1 on success, else an exit code. */
+static int load_one(const config *c, size_t i, pstats_stats **out)
+{
+    pstats_error err;
+    memset(&err, 0, sizeof err);
+    *out = pstats_new(NULL);
+    if (!*out) {
+        fprintf(stderr, PROG ": out of memory\n");
+        return CLI_EXIT_INPUT;
+    }
+    if (cli_load(*out, c->inputs[i], &err) != 0) {
+        cli_print_error(PROG, c->inputs[i], &err);
+        pstats_free(*out);
+        *out = NULL;
+        return cli_exit_code(&err);
+    }
+    return -1;
+}
+
+/* With --parts: every input in its own model, all kept. Otherwise
+ * pstats.Stats(a, b, c): load a, then add(b, c), which walks c, b; each
+ * input is loaded, added and freed in turn, so that only the merged model
+ * and one input are in memory at a time. The result is ms->m[0]. */
 static int load_all(const config *c, models *ms)
 {
     ms->m = calloc(c->ninputs, sizeof *ms->m);
@@ -259,36 +281,36 @@ static int load_all(const config *c, models *ms)
         fprintf(stderr, PROG ": out of memory\n");
         return CLI_EXIT_INPUT;
     }
-    for (size_t i = 0; i < c->ninputs; i++) {
+    size_t nkeep = c->parts ? c->ninputs : 1;
+    for (size_t i = 0; i < nkeep; i++) {
+        int rc = load_one(c, i, &ms->m[i]);
+        if (rc >= 0)
+            return rc;
+        ms->n++;
+    }
+    for (size_t i = c->ninputs; i-- > nkeep;) {
+        pstats_stats *t;
+        int rc = load_one(c, i, &t);
+        if (rc >= 0)
+            return rc;
         pstats_error err;
         memset(&err, 0, sizeof err);
-        pstats_stats *s = pstats_new(NULL);
-        if (!s) {
-            fprintf(stderr, PROG ": out of memory\n");
-            return CLI_EXIT_INPUT;
-        }
-        ms->m[ms->n++] = s;
-        if (cli_load(s, c->inputs[i], &err) != 0) {
-            cli_print_error(PROG, c->inputs[i], &err);
+        rc = pstats_add(ms->m[0], &t, 1, &err);
+        pstats_free(t);
+        if (rc != 0) {
+            cli_print_error(PROG, c->inputs[0], &err);
             return cli_exit_code(&err);
         }
     }
     return -1;
 }
 
-/* pstats.Stats(a, b, c).strip_dirs(): load a, add(b, c) (the library
- * walks them as Python does), then strip. With --parts each model is
- * stripped on its own and nothing is merged. The merged model is ms->m[0];
- * the others stay alive, as it may point into their inputs. */
+/* .strip_dirs() after the merge; with --parts each model on its own. */
 static int merge_all(const config *c, models *ms)
 {
     pstats_error err;
     memset(&err, 0, sizeof err);
-    if (!c->parts && ms->n > 1 && pstats_add(ms->m[0], ms->m + 1, ms->n - 1, &err) != 0) {
-        cli_print_error(PROG, c->inputs[0], &err);
-        return cli_exit_code(&err);
-    }
-    size_t nstrip = c->strip_dirs ? (c->parts ? ms->n : 1) : 0;
+    size_t nstrip = c->strip_dirs ? ms->n : 0;
     for (size_t i = 0; i < nstrip; i++)
         if (pstats_strip_dirs(ms->m[i], &err) != 0) {
             cli_print_error(PROG, c->inputs[i], &err);

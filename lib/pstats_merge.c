@@ -1,7 +1,10 @@
 /*
- * Stats.add() and Stats.strip_dirs(): both rebuild the model from one or
- * more sources, merging keys that are equal (after stripping directories)
- * the way Python's add_func_stats / add_callers do, in Python's order.
+ * Stats.add() and Stats.strip_dirs(), merging keys that are equal (after
+ * stripping directories) the way Python's add_func_stats / add_callers do,
+ * in Python's order. add() works in place: numbers of functions and callers
+ * both sides have are summed where they are stored, new ones appended, and
+ * the ids put back in dict order only when something new came in.
+ * strip_dirs() rebuilds the model (every key may change).
  */
 #include <string.h>
 
@@ -17,6 +20,8 @@ typedef struct merger {
     uint32_t *local; size_t cap_local; /* one function's deduplicated callers */
     uint32_t seq;
     int strip;
+    size_t nedges0;           /* in place: edges of s before this source */
+    int regroup;              /* in place: an old function gained callers */
 } merger;
 
 static uint32_t pair_hash(uint32_t a, uint32_t b)
@@ -149,6 +154,22 @@ static void as_tuple(pedge *e)
     e->kind = PSTATS_EDGE_TUPLE;
 }
 
+/* The stored edge dst of t += e, as add_callers adds two callers' values. */
+static int sum_edge(pstats_stats *t, pedge_s *dst, pedge *e)
+{
+    pedge x;
+    pe_get(t, dst, &x);
+    if (x.kind != e->kind) {
+        as_tuple(&x);
+        as_tuple(e);
+    } else if (x.kind == PSTATS_EDGE_INT) {
+        x.kinds |= e->kinds & PK_PY2LONG; /* int + long is a long */
+    }
+    if (add4(t, x.v, &x.kinds, e->v, e->kinds, x.kind == PSTATS_EDGE_INT ? 1 : 4))
+        return -1;
+    return pe_put(t, dst, &x, 1);
+}
+
 static int merge_edge(merger *m, uint32_t callee, pedge *e)
 {
     pstats_stats *t = m->t;
@@ -157,19 +178,8 @@ static int merge_edge(merger *m, uint32_t callee, pedge *e)
             return -1;
     size_t i = pair_hash(callee, e->caller) & m->pair_mask;
     for (uint32_t v; (v = m->pair[i]) != 0; i = (i + 1) & m->pair_mask) {
-        if (m->ecallee[v - 1] != callee || t->edges[v - 1].caller != e->caller)
-            continue;
-        pedge x;
-        pe_get(t, &t->edges[v - 1], &x);
-        if (x.kind != e->kind) {
-            as_tuple(&x);
-            as_tuple(e);
-        } else if (x.kind == PSTATS_EDGE_INT) {
-            x.kinds |= e->kinds & PK_PY2LONG; /* int + long is a long */
-        }
-        if (add4(t, x.v, &x.kinds, e->v, e->kinds, x.kind == PSTATS_EDGE_INT ? 1 : 4))
-            return -1;
-        return pe_put(t, &t->edges[v - 1], &x, 1);
+        if (m->ecallee[v - 1] == callee && t->edges[v - 1].caller == e->caller)
+            return sum_edge(t, &t->edges[v - 1], e);
     }
     if (t->nedges >= UINT32_MAX - 1 ||
         ps_grow(t, (void **)&t->edges, &t->cap_edges, t->nedges + 1, sizeof(pedge_s)) ||
@@ -284,6 +294,142 @@ static int copy_inputs(pstats_stats *t, const pstats_stats *src)
     return 0;
 }
 
+/* ------------------------------------------------------------ in place */
+
+/* Appends the edge e of callee to s (its callee noted for a regroup). */
+static int append_edge(merger *m, uint32_t callee, const pedge *e)
+{
+    pstats_stats *s = m->t;
+    size_t k = s->nedges - m->nedges0;
+    if (s->nedges >= UINT32_MAX - 1 ||
+        ps_grow(s, (void **)&s->edges, &s->cap_edges, s->nedges + 1, sizeof(pedge_s)) ||
+        ps_grow(s, (void **)&m->ecallee, &m->cap_ecallee, k + 1, sizeof(uint32_t)) ||
+        pe_put(s, &s->edges[s->nedges], e, 0))
+        return -1;
+    m->ecallee[k] = callee;
+    s->nedges++;
+    return 0;
+}
+
+/* add_callers(target's callers of tk, source's callers of sk): the
+ * target's stay in place (summed when the source has them too), the
+ * source's others follow in the source's order. */
+static int add_callers_here(merger *m, const pstats_stats *src, const pkey *sk, uint32_t tk,
+                            int isnew)
+{
+    pstats_stats *s = m->t;
+    uint32_t seq = ++m->seq;
+    if (!isnew) {
+        const pkey *k = &s->keys[tk];
+        for (uint32_t e = k->edge_start; e < k->edge_start + k->nedges; e++) {
+            m->stamp[s->edges[e].caller] = seq;
+            m->stamp_pos[s->edges[e].caller] = e;
+        }
+    }
+    for (uint32_t e = sk->edge_start; e < sk->edge_start + sk->nedges; e++) {
+        pedge ne;
+        if (import_edge(m, src, &src->edges[e], &ne))
+            return -1;
+        if (!isnew && m->stamp[ne.caller] == seq) {
+            if (sum_edge(s, &s->edges[m->stamp_pos[ne.caller]], &ne))
+                return -1;
+            continue;
+        }
+        if (append_edge(m, tk, &ne))
+            return -1;
+        if (isnew)
+            s->keys[tk].nedges++;
+        else
+            m->regroup = 1;
+    }
+    return 0;
+}
+
+/* New functions (m->order) after the old ones, edges grouped by callee. */
+static int put_in_order(merger *m, size_t nstats0, pstats_error *err)
+{
+    pstats_stats *s = m->t;
+    size_t norder = nstats0 + m->norder;
+    uint32_t *order = ps_malloc(s, (norder ? norder : 1) * sizeof(uint32_t));
+    uint32_t *callee = m->regroup ? ps_malloc(s, (s->nedges ? s->nedges : 1) * sizeof(uint32_t))
+                                  : NULL;
+    int rc = -1;
+    if (order && (callee || !m->regroup)) {
+        for (size_t i = 0; i < nstats0; i++)
+            order[i] = (uint32_t)i;
+        if (m->norder)
+            memcpy(order + nstats0, m->order, m->norder * sizeof(uint32_t));
+        for (size_t i = 0; callee && i < nstats0; i++) {
+            const pkey *k = &s->keys[i];
+            for (uint32_t e = k->edge_start; e < k->edge_start + k->nedges; e++)
+                callee[e] = (uint32_t)i;
+        }
+        for (size_t e = m->nedges0; callee && e < s->nedges; e++)
+            callee[e] = m->ecallee[e - m->nedges0];
+        rc = ps_finalize(s, order, norder, callee, err);
+    }
+    ps_free(s, order);
+    ps_free(s, callee);
+    return rc;
+}
+
+/* Python's running totals and the rest of add()'s bookkeeping. */
+static int add_totals(pstats_stats *s, const pstats_stats *o)
+{
+    pnum a, b, c;
+    if (pn_import(s, o, o->total_calls, &a) || pn_import(s, o, o->prim_calls, &b) ||
+        pn_import(s, o, o->total_tt, &c) || pn_add(s, s->total_calls, a, &s->total_calls) ||
+        pn_add(s, s->prim_calls, b, &s->prim_calls) || pn_add(s, s->total_tt, c, &s->total_tt))
+        return -1;
+    if (o->max_name_len > s->max_name_len)
+        s->max_name_len = o->max_name_len;
+    s->sampled |= o->sampled;
+    return copy_inputs(s, o);
+}
+
+/* One item of add(*arg_list) into s (m->t), in place. */
+static int add_in_place(merger *m, const pstats_stats *src, pstats_error *err)
+{
+    pstats_stats *s = m->t;
+    size_t nstats0 = s->nstats;
+    m->nedges0 = s->nedges;
+    m->norder = 0;
+    m->regroup = 0;
+    if (map_keys(m, src))
+        return -1;
+    for (size_t i = 0; i < src->nstats; i++) {
+        const pkey *sk = &src->keys[i];
+        uint32_t tk = m->map[i];
+        int isnew = !(s->keys[tk].flags & KF_STATS);
+        uint64_t v[4];
+        uint8_t kinds;
+        if (import_nums(m, src, sk->v, sk->kinds, 4, isnew, v, &kinds))
+            return -1;
+        pkey *k = &s->keys[tk];
+        if (isnew) {
+            if (ps_grow(s, (void **)&m->order, &m->cap_order, m->norder + 1, sizeof(uint32_t)))
+                return -1;
+            m->order[m->norder++] = tk;
+            memcpy(k->v, v, sizeof v);
+            k->kinds = kinds;
+            k->flags |= KF_STATS;
+            k->edge_start = (uint32_t)s->nedges;
+            k->nedges = 0;
+        } else if (add4(s, k->v, &k->kinds, v, kinds, 4)) {
+            return -1;
+        }
+        k->flags |= sk->flags & KF_TOP;
+        if (add_callers_here(m, src, sk, tk, isnew))
+            return -1;
+    }
+    if (add_totals(s, src))
+        return -1;
+    ps_drop_views(s);
+    if (!m->norder && s->nedges == m->nedges0)
+        return 0;
+    return put_in_order(m, nstats0, err);
+}
+
 /* Build t from sources[0..n) (the first is the target itself). */
 static int rebuild(pstats_stats *s, pstats_stats *const *srcs, size_t n, int strip,
                    pstats_error *err)
@@ -342,14 +488,10 @@ static int rebuild(pstats_stats *s, pstats_stats *const *srcs, size_t n, int str
     return 0;
 }
 
-int pstats_add(pstats_stats *s, pstats_stats *const *others, size_t n, pstats_error *err)
+/* add() by building a new model from s and the others (for s.add(s)). */
+static int add_rebuild(pstats_stats *s, pstats_stats *const *others, size_t n,
+                       pstats_error *err)
 {
-    pstats_error local;
-    if (!err)
-        err = &local;
-    memset(err, 0, sizeof *err);
-    if (n == 0)
-        return 0;
     pstats_stats *stackbuf[16];
     pstats_stats **srcs = n + 1 <= 16 ? stackbuf : ps_malloc(s, (n + 1) * sizeof *srcs);
     if (!srcs) {
@@ -363,6 +505,34 @@ int pstats_add(pstats_stats *s, pstats_stats *const *others, size_t n, pstats_er
     if (srcs != stackbuf)
         ps_free(s, srcs);
     return rc;
+}
+
+int pstats_add(pstats_stats *s, pstats_stats *const *others, size_t n, pstats_error *err)
+{
+    pstats_error local;
+    if (!err)
+        err = &local;
+    memset(err, 0, sizeof *err);
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (others[i] == s) /* s.add(s): read s while it changes: build anew */
+            return add_rebuild(s, others, n, err);
+    merger m;
+    memset(&m, 0, sizeof m);
+    m.t = s;
+    int rc = 0;
+    for (size_t i = n; rc == 0 && i > 0; i--) /* Python walks reversed(arg_list) */
+        rc = add_in_place(&m, others[i - 1], err);
+    merger_free(&m);
+    if (rc) {
+        /* the model may be half merged: leave it empty rather than wrong */
+        ps_clear(s);
+        if (err->code == PSTATS_OK)
+            ps_seterr(err, PSTATS_ENOMEM, NULL, 0, 0, "out of memory");
+        return -1;
+    }
+    return 0;
 }
 
 int pstats_strip_dirs(pstats_stats *s, pstats_error *err)
