@@ -192,7 +192,7 @@ static int rehash(pstats_stats *s, uint64_t **slots, size_t *mask, size_t count,
                   uint32_t (*hash_of)(const pstats_stats *, uint32_t))
 {
     size_t n = *slots ? (*mask + 1) * 2 : 1024;
-    while (n < count * 2 || n < want * 2)
+    while (n / 4 * 3 < count || n / 4 * 3 < want) /* load factor <= 3/4 */
         n *= 2;
     uint64_t *t = ps_malloc(s, n * sizeof(uint64_t));
     if (!t)
@@ -219,7 +219,7 @@ uint32_t ps_intern(pstats_stats *s, const uint8_t *p, size_t len, int is_bytes, 
     if (len > UINT32_MAX)
         return UINT32_MAX;
     uint32_t h = (uint32_t)XXH3_64bits(p, len);
-    if (!s->str_slots || (s->nstrs + 1) * 2 > s->str_mask + 1)
+    if (!s->str_slots || s->nstrs + 1 > (s->str_mask + 1) / 4 * 3)
         if (rehash(s, &s->str_slots, &s->str_mask, s->nstrs, 0, str_hash_of))
             return UINT32_MAX;
     size_t i = h & s->str_mask;
@@ -274,7 +274,7 @@ uint32_t ps_key(pstats_stats *s, uint32_t file, int64_t line, uint32_t name,
                 uint8_t kkind, int *isnew)
 {
     *isnew = 0;
-    if (!s->key_slots || (s->nkeys + 1) * 2 > s->key_mask + 1)
+    if (!s->key_slots || s->nkeys + 1 > (s->key_mask + 1) / 4 * 3)
         if (rehash(s, &s->key_slots, &s->key_mask, s->nkeys, 0, key_hash_of))
             return UINT32_MAX;
     uint32_t h = key_hash3(file, line, name, kkind);
