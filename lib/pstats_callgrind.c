@@ -8,6 +8,7 @@
 
 #include "pstats/version.h"
 #include "pstats_callgrind_int.h"
+#include "pstats_internal.h"
 
 /* -------------------------------------------------------------- writer */
 
@@ -28,9 +29,8 @@ static void w_flush(cg_writer *w)
     w->len = 0;
 }
 
-static void w_put(cg_writer *w, const void *s, size_t n)
+static void w_put_slow(cg_writer *w, const char *p, size_t n)
 {
-    const char *p = s;
     while (n > 0 && !w->failed) {
         if (w->len == CG_BUFSIZE)
             w_flush(w);
@@ -44,20 +44,48 @@ static void w_put(cg_writer *w, const void *s, size_t n)
     }
 }
 
+static inline void w_put(cg_writer *w, const void *s, size_t n)
+{
+    if (n <= CG_BUFSIZE - w->len) { /* fits: one copy */
+        memcpy(w->buf + w->len, s, n);
+        w->len += n;
+        return;
+    }
+    w_put_slow(w, s, n);
+}
+
+/* A string literal, its length known at compile time. */
+#define W_LIT(w, lit) w_put((w), (lit), sizeof(lit) - 1)
+
+static inline void w_byte(cg_writer *w, char ch)
+{
+    if (w->len == CG_BUFSIZE)
+        w_flush(w);
+    w->buf[w->len++] = ch;
+}
+
 static void w_str(cg_writer *w, const char *s)
 {
     w_put(w, s, strlen(s));
 }
 
-static void w_u64(cg_writer *w, uint64_t v)
+/* Decimal digits of v, written straight into the buffer. */
+static inline void w_u64(cg_writer *w, uint64_t v)
 {
-    char tmp[24];
+    if (CG_BUFSIZE - w->len < 20)
+        w_flush(w);
+    if (v < 10) {
+        w->buf[w->len++] = (char)('0' + v);
+        return;
+    }
+    char tmp[20];
     size_t k = sizeof tmp;
     do {
         tmp[--k] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    w_put(w, tmp + k, sizeof tmp - k);
+    memcpy(w->buf + w->len, tmp + k, sizeof tmp - k);
+    w->len += sizeof tmp - k;
 }
 
 /* ------------------------------------------------------------- numbers */
@@ -85,69 +113,80 @@ typedef struct cg_ctx {
     int oom;
 } cg_ctx;
 
-/* "fl=(N)" or "cfl=(N)", with the name the first time in this part. */
-static void w_file_ref(cg_ctx *c, const char *key, uint32_t idx)
+/* "=(N)", then " name" the first time in this part, and the newline. */
+static void w_ref_tail(cg_ctx *c, uint32_t idx, uint8_t *defined, const char *name,
+                       size_t len)
 {
-    w_str(&c->w, key);
-    w_put(&c->w, "=(", 2);
+    W_LIT(&c->w, "=(");
     w_u64(&c->w, (uint64_t)idx + 1);
-    w_put(&c->w, ")", 1);
-    if (!c->fl_defined[idx]) {
-        size_t len;
-        const char *s = pstats_cg_strtab_str(&c->nm.files, idx, &len);
-        c->fl_defined[idx] = 1;
-        w_put(&c->w, " ", 1);
-        w_put(&c->w, s, len);
+    w_byte(&c->w, ')');
+    if (name) {
+        defined[idx] = 1;
+        w_byte(&c->w, ' ');
+        w_put(&c->w, name, len);
     }
-    w_put(&c->w, "\n", 1);
+    w_byte(&c->w, '\n');
+}
+
+/* "fl=(N)" or "cfl=(N)", with the name the first time in this part. */
+static void w_file_ref(cg_ctx *c, int called, uint32_t idx)
+{
+    size_t len = 0;
+    const char *name = NULL;
+    if (!c->fl_defined[idx])
+        name = pstats_cg_strtab_str(&c->nm.files, idx, &len);
+    if (called)
+        W_LIT(&c->w, "cfl");
+    else
+        W_LIT(&c->w, "fl");
+    w_ref_tail(c, idx, c->fl_defined, name, len);
 }
 
 /* "fn=(N)" or "cfn=(N)" likewise; function g is label g + 1, the pseudo 0. */
-static void w_label_ref(cg_ctx *c, const char *key, uint32_t g)
+static void w_label_ref(cg_ctx *c, int called, uint32_t g)
 {
     uint32_t idx = g == c->nm.pseudo ? 0 : g + 1;
-    w_str(&c->w, key);
-    w_put(&c->w, "=(", 2);
-    w_u64(&c->w, (uint64_t)idx + 1);
-    w_put(&c->w, ")", 1);
+    const char *name = NULL;
     if (!c->fn_defined[idx]) {
-        c->fn_defined[idx] = 1;
         if (pstats_cg_label(&c->nm, g, &c->label, c->a) != 0)
             c->oom = 1;
-        w_put(&c->w, " ", 1);
-        w_put(&c->w, c->label.p, c->label.len);
+        name = c->label.p ? c->label.p : "";
     }
-    w_put(&c->w, "\n", 1);
+    if (called)
+        W_LIT(&c->w, "cfn");
+    else
+        W_LIT(&c->w, "fn");
+    w_ref_tail(c, idx, c->fn_defined, name, c->label.len);
 }
 
 static void w_func_ref(cg_ctx *c, int called, uint32_t g)
 {
-    w_file_ref(c, called ? "cfl" : "fl", c->nm.func_file[g]);
-    w_label_ref(c, called ? "cfn" : "fn", g);
+    w_file_ref(c, called, c->nm.func_file[g]);
+    w_label_ref(c, called, g);
 }
 
 /* "<line> <cost>[ <calls>]" */
 static void w_cost(cg_ctx *c, int64_t line, uint64_t cost, uint64_t calls)
 {
     w_u64(&c->w, clamp_count(line));
-    w_put(&c->w, " ", 1);
+    w_byte(&c->w, ' ');
     w_u64(&c->w, cost);
     if (c->call_events) {
-        w_put(&c->w, " ", 1);
+        w_byte(&c->w, ' ');
         w_u64(&c->w, calls);
     }
-    w_put(&c->w, "\n", 1);
+    w_byte(&c->w, '\n');
 }
 
 static void w_call(cg_ctx *c, uint32_t g, uint64_t count, int64_t target_line,
                    int64_t line, uint64_t cost)
 {
     w_func_ref(c, 1, g);
-    w_str(&c->w, "calls=");
+    W_LIT(&c->w, "calls=");
     w_u64(&c->w, count);
-    w_put(&c->w, " ", 1);
+    w_byte(&c->w, ' ');
     w_u64(&c->w, clamp_count(target_line));
-    w_put(&c->w, "\n", 1);
+    w_byte(&c->w, '\n');
     w_cost(c, line, cost, 0);
 }
 
@@ -156,19 +195,17 @@ static void write_function(cg_ctx *c, cg_plan *pl, const pstats_stats *s, size_t
                            uint32_t f, int *pseudo_used)
 {
     pstats_func fn;
-    uint64_t self, gap = pstats_cg_plan_row(pl, s, f, c->scale, &self);
     pstats_func_get(s, f, &fn);
-    w_put(&c->w, "\n", 1);
+    uint64_t self, gap = pstats_cg_plan_row(pl, s, f, &fn, c->scale, &self);
+    w_byte(&c->w, '\n');
     w_func_ref(c, 0, pstats_cg_global(&c->nm, p, f));
     w_cost(c, fn.line, self, clamp_count(fn.nc));
     for (size_t k = pl->off[f]; k < pl->off[f + 1]; k++) {
         const cg_edge *e = &pl->e[k];
         if (e->count == 0 && e->cost == 0)
             continue; /* a 0-call edge without cost: nothing to show */
-        pstats_func callee;
-        pstats_func_get(s, e->callee, &callee);
-        w_call(c, pstats_cg_global(&c->nm, p, e->callee), e->count ? e->count : 1, callee.line,
-               fn.line, e->cost);
+        w_call(c, pstats_cg_global(&c->nm, p, e->callee), e->count ? e->count : 1,
+               s->keys[e->callee].line, fn.line, e->cost);
     }
     if (gap > 0) {
         w_call(c, c->nm.pseudo, 1, 0, fn.line, gap);

@@ -147,15 +147,13 @@ int pstats_cg_plan_build(cg_plan *pl, const pstats_stats *s, double scale,
     return 0;
 }
 
-uint64_t pstats_cg_plan_row(cg_plan *pl, const pstats_stats *s, uint32_t f, double scale,
-                            uint64_t *self)
+uint64_t pstats_cg_plan_row(cg_plan *pl, const pstats_stats *s, uint32_t f,
+                            const pstats_func *fn, double scale, uint64_t *self)
 {
-    pstats_func fn;
-    pstats_func_get(s, f, &fn);
-    uint64_t budget = incl_target(&fn, scale, self) - *self;
+    uint64_t budget = incl_target(fn, scale, self) - *self;
     cg_edge *row = pl->e + pl->off[f];
     size_t m = pl->off[f + 1] - pl->off[f];
-    if (!fn.in_stats) /* named only as a caller: no cumtime to meet */
+    if (!fn->in_stats) /* named only as a caller: no cumtime to meet */
         return 0;
     double sum = 0;
     cg_edge *selfcall = NULL;

@@ -109,10 +109,11 @@ uint64_t pstats_cg_units(double seconds, double scale);
 /* Step 1 (incoming calls share each callee's cumtime) for a whole part. */
 int pstats_cg_plan_build(cg_plan *pl, const pstats_stats *s, double scale,
                          const pymarshal_allocator *a);
-/* Step 2 for f's row (call once per f): caps the outgoing costs; returns
- * the cost for the pseudo-function and f's self cost in *self. */
-uint64_t pstats_cg_plan_row(cg_plan *pl, const pstats_stats *s, uint32_t f, double scale,
-                            uint64_t *self);
+/* Step 2 for f's row (call once per f; fn: f as pstats_func_get gives it):
+ * caps the outgoing costs; returns the cost for the pseudo-function and f's
+ * self cost in *self. */
+uint64_t pstats_cg_plan_row(cg_plan *pl, const pstats_stats *s, uint32_t f,
+                            const pstats_func *fn, double scale, uint64_t *self);
 void pstats_cg_plan_free(cg_plan *pl, const pymarshal_allocator *a);
 
 #endif
