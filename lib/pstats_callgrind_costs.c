@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "pstats_callgrind_int.h"
+#include "pstats_internal.h"
 
 #define CG_MAX_COST 9000000000000000000.0 /* below 2^63, far above any profile */
 
@@ -71,9 +72,10 @@ static uint64_t incl_target(const pstats_func *f, double scale, uint64_t *self)
     return c > *self ? c : *self;
 }
 
-/* Step 1 for callee g: fills its incoming edges into their callers' rows. */
+/* Step 1 for callee g: fills its incoming edges into their callers' rows.
+ * ebuf: room for g's callers. */
 static void plan_column(cg_plan *pl, const pstats_stats *s, uint32_t g, double scale,
-                        size_t *cursor)
+                        size_t *cursor, pstats_edge *ebuf)
 {
     pstats_func callee;
     pstats_func_get(s, g, &callee);
@@ -81,29 +83,28 @@ static void plan_column(cg_plan *pl, const pstats_stats *s, uint32_t g, double s
     size_t n = pstats_ncallers(s, g);
     double wsum = 0, nsum = 0;
     for (size_t k = 0; k < n; k++) {
-        pstats_edge e;
-        pstats_caller_get(s, g, k, &e);
-        if (e.caller != g) {
-            wsum += edge_weight(&e, &callee);
-            nsum += e.nc > 0 ? (double)e.nc : 0;
+        const pstats_edge *e = &ebuf[k];
+        pstats_caller_get(s, g, k, &ebuf[k]);
+        if (e->caller != g) {
+            wsum += edge_weight(e, &callee);
+            nsum += e->nc > 0 ? (double)e->nc : 0;
         }
     }
     int by_count = !(wsum > 0);
     double sum = by_count ? nsum : wsum, prefix = 0;
     for (size_t k = 0; k < n; k++) {
-        pstats_edge e;
-        pstats_caller_get(s, g, k, &e);
-        if (e.caller >= pl->nkeys)
+        const pstats_edge *e = &ebuf[k];
+        if (e->caller >= pl->nkeys)
             continue;
-        cg_edge *out = &pl->e[cursor[e.caller]++];
-        double w = edge_weight(&e, &callee);
+        cg_edge *out = &pl->e[cursor[e->caller]++];
+        double w = edge_weight(e, &callee);
         out->callee = g;
-        out->count = e.nc > 0 ? (uint64_t)e.nc : 0;
-        if (e.caller == g) { /* self-recursion: its recorded time, capped by the row */
+        out->count = e->nc > 0 ? (uint64_t)e->nc : 0;
+        if (e->caller == g) { /* self-recursion: its recorded time, capped by the row */
             out->cost = pstats_cg_units(w, scale);
             continue;
         }
-        double x = by_count ? (e.nc > 0 ? (double)e.nc : 0) : w;
+        double x = by_count ? (e->nc > 0 ? (double)e->nc : 0) : w;
         out->cost = callee.in_stats ? cum_share(target, prefix, prefix + x, sum)
                                     : pstats_cg_units(w, scale);
         prefix += x;
@@ -114,7 +115,7 @@ int pstats_cg_plan_build(cg_plan *pl, const pstats_stats *s, double scale,
                          const pymarshal_allocator *a)
 {
     memset(pl, 0, sizeof *pl);
-    size_t nk = pstats_nkeys(s), ne = 0;
+    size_t nk = pstats_nkeys(s), ne = 0, maxd = 1;
     pl->nkeys = nk;
     pl->off = pstats_cg_alloc(a, (nk + 1) * sizeof *pl->off);
     size_t *cursor = pstats_cg_alloc(a, (nk + 1) * sizeof *cursor);
@@ -123,26 +124,29 @@ int pstats_cg_plan_build(cg_plan *pl, const pstats_stats *s, double scale,
         return -1;
     }
     memset(pl->off, 0, (nk + 1) * sizeof *pl->off);
-    for (uint32_t g = 0; g < nk; g++)
-        for (size_t k = 0, n = pstats_ncallers(s, g); k < n; k++) {
-            pstats_edge e;
-            pstats_caller_get(s, g, k, &e);
-            if (e.caller < nk) {
-                pl->off[e.caller + 1]++;
+    for (uint32_t g = 0; g < s->nstats; g++) { /* only the dict's keys have callers */
+        const pkey *k = &s->keys[g];
+        maxd = k->nedges > maxd ? k->nedges : maxd;
+        for (uint32_t e = k->edge_start; e < k->edge_start + k->nedges; e++)
+            if (s->edges[e].caller < nk) {
+                pl->off[s->edges[e].caller + 1]++;
                 ne++;
             }
-        }
+    }
     for (size_t f = 0; f < nk; f++)
         pl->off[f + 1] += pl->off[f];
     memcpy(cursor, pl->off, nk * sizeof *cursor);
     pl->e = pstats_cg_alloc(a, (ne ? ne : 1) * sizeof *pl->e);
-    if (!pl->e) {
+    pstats_edge *ebuf = pstats_cg_alloc(a, maxd * sizeof *ebuf);
+    if (!pl->e || !ebuf) {
+        pstats_cg_free(a, ebuf);
         pstats_cg_free(a, cursor);
         return -1;
     }
     pl->n = ne;
     for (uint32_t g = 0; g < nk; g++)
-        plan_column(pl, s, g, scale, cursor);
+        plan_column(pl, s, g, scale, cursor, ebuf);
+    pstats_cg_free(a, ebuf);
     pstats_cg_free(a, cursor);
     return 0;
 }
