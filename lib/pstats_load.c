@@ -16,8 +16,6 @@
 #define RELEASE_STEP ((size_t)4 << 20)
 enum { TAG_STR = 1u << 30, TAG_KEY = 2u << 30, TAG_CODE = 3u << 30, TAG_MASK = 3u << 30 };
 
-typedef struct kstate { uint32_t seq, edge; } kstate;
-
 typedef struct loader {
     pstats_stats *s;
     pstats_error *err;
@@ -28,8 +26,7 @@ typedef struct loader {
     int top;
     uint32_t *slots; size_t cap_slots;
     uint32_t *order; size_t norder, cap_order;
-    kstate *ks; size_t cap_ks;
-    uint32_t seq;
+    uint32_t *last; size_t cap_last;  /* key id -> its latest edge as a caller */
     int saw_py2, saw_v4, saw_ref;
     int py2_keys;   /* key strings written as Python 2 byte strings */
     uint8_t *conv; size_t cap_conv;   /* Latin-1 to UTF-8 scratch */
@@ -354,12 +351,11 @@ static int parse_key(loader *L, pymarshal_token *t, uint32_t *id)
     *id = ps_key(L->s, file, line, name, kkind, &isnew);
     if (*id == UINT32_MAX)
         return fail_nomem(L);
-    if (L->s->nkeys > L->cap_ks) {
-        size_t old = L->cap_ks;
-        if (ps_grow(L->s, (void **)&L->ks, &L->cap_ks, L->s->nkeys, sizeof(kstate)))
-            return fail_nomem(L);
-        memset(L->ks + old, 0, (L->cap_ks - old) * sizeof(kstate));
-    }
+    if (L->s->nkeys > L->cap_last &&
+        ps_grow(L->s, (void **)&L->last, &L->cap_last, L->s->nkeys, sizeof(uint32_t)))
+        return fail_nomem(L);
+    if (isnew)
+        L->last[*id] = UINT32_MAX;
     if (tup.ref_slot >= 0)
         return map_slot(L, tup.ref_slot, TAG_KEY | (*id + 1));
     return 0;
@@ -423,8 +419,8 @@ static int parse_callers(loader *L, uint32_t callee)
     if (t.kind != PYMARSHAL_DICT && t.kind != PYMARSHAL_FROZENDICT)
         return fail_shape(L, &t, "a callers dict");
     size_t left = t.kind == PYMARSHAL_FROZENDICT ? t.count : SIZE_MAX;
-    uint32_t seq = ++L->seq;
-    s->keys[callee].edge_start = (uint32_t)s->nedges;
+    uint32_t start = (uint32_t)s->nedges;
+    s->keys[callee].edge_start = start;
     s->keys[callee].nedges = 0;
     for (; left > 0; left--) {
         uint32_t caller;
@@ -446,9 +442,9 @@ static int parse_callers(loader *L, uint32_t callee)
             return -1;
         if (is_jprofile(s, caller))
             s->keys[callee].flags |= KF_TOP;
-        kstate *k = &L->ks[caller];
-        if (k->seq == seq) { /* repeated key: Python keeps the last value */
-            if (pe_put(s, &s->edges[k->edge], &e, 1))
+        uint32_t prev = L->last[caller];
+        if (prev != UINT32_MAX && prev >= start) { /* repeated key: Python keeps the last value */
+            if (pe_put(s, &s->edges[prev], &e, 1))
                 return fail_nomem(L);
             continue;
         }
@@ -456,8 +452,7 @@ static int parse_callers(loader *L, uint32_t callee)
             ps_grow(s, (void **)&s->edges, &s->cap_edges, s->nedges + 1, sizeof(pedge_s)) ||
             pe_put(s, &s->edges[s->nedges], &e, 0))
             return fail_nomem(L);
-        k->seq = seq;
-        k->edge = (uint32_t)s->nedges++;
+        L->last[caller] = (uint32_t)s->nedges++;
         s->keys[callee].nedges++;
     }
     return 0;
@@ -567,16 +562,27 @@ static int compute_totals(pstats_stats *s)
     return 0;
 }
 
+/* Everything the loader needed to read, freed before the model is put in
+ * order (the peak of the load is at the end of parsing). */
 static void loader_free(loader *L)
 {
+    pstats_stats *t = L->s;
     while (L->top > 0)
         pymarshal_reader_free(L->stack[L->top--]);
     if (L->stack[0])
         pymarshal_reader_free(L->stack[0]);
-    ps_free(L->s, L->slots);
-    ps_free(L->s, L->order);
-    ps_free(L->s, L->ks);
-    ps_free(L->s, L->conv);
+    L->stack[0] = NULL;
+    ps_free(t, L->slots);
+    ps_free(t, L->last);
+    ps_free(t, L->conv);
+    L->slots = L->last = NULL;
+    L->conv = NULL;
+    /* lookups are over: the tables are rebuilt if ever needed again */
+    ps_free(t, t->str_slots);
+    ps_free(t, t->key_slots);
+    t->str_slots = NULL;
+    t->key_slots = NULL;
+    t->str_mask = t->key_mask = 0;
 }
 
 /* Load data into the fresh model t. */
@@ -613,25 +619,14 @@ int ps_load_into(pstats_stats *t, const uint8_t *data, size_t len, int release,
             rc = -1;
         }
     }
-    ps_free(t, L.slots); /* not needed past the input: make room */
-    ps_free(t, L.ks);
-    L.slots = NULL;
-    L.ks = NULL;
+    loader_free(&L);
     if (rc == 0)
         rc = ps_finalize(t, L.order, L.norder, NULL, err);
-    loader_free(&L);
-    if (rc == 0) {
-        ps_shrink(t, (void **)&t->edges, &t->cap_edges, t->nedges, sizeof(pedge_s));
-        ps_shrink(t, (void **)&t->strs, &t->cap_strs, t->nstrs, sizeof(pstr));
-        /* lookups are over: the tables are rebuilt if ever needed again */
-        ps_free(t, t->str_slots);
-        ps_free(t, t->key_slots);
-        t->str_slots = NULL;
-        t->key_slots = NULL;
-        t->str_mask = t->key_mask = 0;
-    }
+    ps_free(t, L.order);
     if (rc)
         return -1;
+    ps_shrink(t, (void **)&t->edges, &t->cap_edges, t->nedges, sizeof(pedge_s));
+    ps_shrink(t, (void **)&t->strs, &t->cap_strs, t->nstrs, sizeof(pstr));
     if (compute_totals(t)) {
         ps_seterr(err, PSTATS_ENOMEM, name, 0, 0, "out of memory");
         return -1;
@@ -639,5 +634,3 @@ int ps_load_into(pstats_stats *t, const uint8_t *data, size_t len, int release,
     ps_compute_max_name(t);
     return 0;
 }
-
-
