@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "pstats/pstats.h"
 
@@ -25,7 +26,20 @@ typedef struct cg_bytes {
     size_t len, cap;
 } cg_bytes;
 
-int pstats_cg_bytes_put(const pymarshal_allocator *a, cg_bytes *b, const void *s, size_t n);
+int pstats_cg_bytes_put_grow(const pymarshal_allocator *a, cg_bytes *b, const void *s,
+                             size_t n);
+/* Appends n bytes; -1 on overflow or out of memory. */
+static inline int pstats_cg_bytes_put(const pymarshal_allocator *a, cg_bytes *b, const void *s,
+                                      size_t n)
+{
+    if (n <= b->cap - b->len) {
+        if (n)
+            memcpy(b->p + b->len, s, n);
+        b->len += n;
+        return 0;
+    }
+    return pstats_cg_bytes_put_grow(a, b, s, n);
+}
 /* Appends s as a callgrind name: LF, CR and NUL written as \n \r \0, bytes
  * that are not valid UTF-8 read as Latin-1, so the result is valid UTF-8. */
 int pstats_cg_bytes_put_name(const pymarshal_allocator *a, cg_bytes *b, const char *s, size_t n);

@@ -63,7 +63,8 @@ int pstats_cg_grow(const pymarshal_allocator *a, void **arr, size_t *cap, size_t
 
 /* --------------------------------------------------------------- bytes */
 
-int pstats_cg_bytes_put(const pymarshal_allocator *a, cg_bytes *b, const void *s, size_t n)
+int pstats_cg_bytes_put_grow(const pymarshal_allocator *a, cg_bytes *b, const void *s,
+                             size_t n)
 {
     if (n > SIZE_MAX - b->len)
         return -1;
