@@ -14,6 +14,7 @@
 
 #define MAX_REPLAY 64
 #define RELEASE_STEP ((size_t)4 << 20)
+enum { SEEN_PY2 = 1, SEEN_V4 = 2, SEEN_REF = 4 };
 enum { TAG_STR = 1u << 30, TAG_KEY = 2u << 30, TAG_CODE = 3u << 30, TAG_MASK = 3u << 30 };
 
 typedef struct loader {
@@ -27,7 +28,7 @@ typedef struct loader {
     uint32_t *slots; size_t cap_slots;
     uint32_t *order; size_t norder, cap_order;
     uint32_t *last; size_t cap_last;  /* key id -> its latest edge as a caller */
-    int saw_py2, saw_v4, saw_ref;
+    unsigned seen;  /* SEEN_*: what the codes so far say about the writer */
     int py2_keys;   /* key strings written as Python 2 byte strings */
     uint8_t *conv; size_t cap_conv;   /* Latin-1 to UTF-8 scratch */
 } loader;
@@ -36,11 +37,11 @@ typedef struct loader {
 
 static const char *writer_guess(const loader *L)
 {
-    if (L->saw_py2)
+    if (L->seen & SEEN_PY2)
         return "; the data looks written by Python 2 (marshal 's'/'R' string codes)";
-    if (L->saw_v4)
+    if (L->seen & SEEN_V4)
         return "; the data looks written by Python 3.4+ (marshal v4 short forms)";
-    if (L->saw_ref)
+    if (L->seen & SEEN_REF)
         return "; the data looks written by Python 3.4+ (marshal v3+ references)";
     return "";
 }
@@ -86,15 +87,17 @@ static int fail_shape(loader *L, const pymarshal_token *t, const char *want)
 
 /* -------------------------------------------------------------- tokens */
 
+/* Codes only some writers use: Python 2's strings, marshal v4's short forms. */
+static const uint8_t code_seen[256] = {
+    ['s'] = SEEN_PY2, ['R'] = SEEN_PY2,
+    ['z'] = SEEN_V4, ['Z'] = SEEN_V4, ['a'] = SEEN_V4, ['A'] = SEEN_V4, [')'] = SEEN_V4,
+};
+
 static void note_code(loader *L, const pymarshal_token *t)
 {
-    if (t->code == 's' || t->code == 'R')
-        L->saw_py2 = 1;
-    else if (t->code == 'z' || t->code == 'Z' || t->code == 'a' || t->code == 'A' ||
-             t->code == ')')
-        L->saw_v4 = 1;
+    L->seen |= code_seen[t->code];
     if (t->ref_slot >= 0 || (t->via_ref && t->code != 'R') || t->kind == PYMARSHAL_REF)
-        L->saw_ref = 1;
+        L->seen |= SEEN_REF;
 }
 
 static int next_tok(loader *L, pymarshal_token *t)
