@@ -225,23 +225,32 @@ static int get_str(loader *L, const pymarshal_token *t, uint32_t *id)
     return 0;
 }
 
-static int get_num(loader *L, pnum *out)
+/* The next number into field f of v (all fields 0 and kinds 0 before). */
+static int get_num(loader *L, uint64_t *v, uint8_t *kinds, int f)
 {
     pymarshal_token t;
     if (next_tok(L, &t))
         return -1;
+    pnum n;
     switch (t.kind) {
-    case PYMARSHAL_INT: *out = pn_int(t.i); return 0;
-    case PYMARSHAL_TRUE: *out = pn_int(1); return 0;
-    case PYMARSHAL_FALSE: *out = pn_int(0); return 0;
-    case PYMARSHAL_FLOAT: *out = pn_float(t.f); return 0;
-    case PYMARSHAL_BIGINT:
-        if (pn_from_digits(L->s, t.data, t.len, t.negative, out))
-            return fail_nomem(L);
+    case PYMARSHAL_INT:
+        memcpy(&v[f], &t.i, sizeof t.i);
+        return 0; /* PN_INT is 0 */
+    case PYMARSHAL_FLOAT:
+        memcpy(&v[f], &t.f, sizeof t.f);
+        *kinds = (uint8_t)(*kinds | PN_FLOAT << (2 * f));
         return 0;
+    case PYMARSHAL_TRUE: n = pn_int(1); break;
+    case PYMARSHAL_FALSE: n = pn_int(0); break;
+    case PYMARSHAL_BIGINT:
+        if (pn_from_digits(L->s, t.data, t.len, t.negative, &n))
+            return fail_nomem(L);
+        break;
     default:
         return fail_shape(L, &t, "a number");
     }
+    pn_set(v, kinds, f, n);
+    return 0;
 }
 
 /* A code object as a key's name: co_name, co_filename, co_firstlineno. */
@@ -387,11 +396,9 @@ static int parse_edge_value(loader *L, pedge *e)
         if (t.count != 4)
             return fail_shape(L, &t, "a caller's (nc, cc, tt, ct) tuple of 4 items");
         e->kind = PSTATS_EDGE_TUPLE;
-        for (int f = 0; f < 4; f++) {
-            if (get_num(L, &n))
+        for (int f = 0; f < 4; f++)
+            if (get_num(L, e->v, &e->kinds, f))
                 return -1;
-            pn_set(e->v, &e->kinds, f, n);
-        }
         return 0;
     }
     e->kind = PSTATS_EDGE_INT;
@@ -477,12 +484,9 @@ static int parse_entry(loader *L, uint32_t id)
     }
     uint64_t v[4] = {0, 0, 0, 0};
     uint8_t kinds = 0;
-    for (int f = 0; f < 4; f++) {
-        pnum n;
-        if (get_num(L, &n))
+    for (int f = 0; f < 4; f++)
+        if (get_num(L, v, &kinds, f))
             return -1;
-        pn_set(v, &kinds, f, n);
-    }
     k = &s->keys[id];
     memcpy(k->v, v, sizeof v);
     k->kinds = kinds;
