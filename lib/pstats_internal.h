@@ -230,9 +230,6 @@ void ps_seterr(pstats_error *err, pstats_errcode code, const char *file,
 int ps_add_input(pstats_stats *s, const char *name, time_t mtime, int has_mtime);
 /* Recompute max_name_len, totals (dict order) and top-level flags. */
 void ps_compute_max_name(pstats_stats *s);
-/* Python's max_name_len, computed on first use (max_name_len == SIZE_MAX:
- * not yet computed). */
-size_t ps_max_name(pstats_stats *s);
 /* Compare two strings as Python compares str (code points) or bytes. */
 int ps_strcmp(const pstats_stats *s, uint32_t a, uint32_t b);
 /* Load data[0..len) into the fresh model t, which copies what it keeps
