@@ -53,9 +53,18 @@ static void label_into(const pstats_stats *s, uint32_t id, psb *b)
         return;
     }
     char tmp[32];
+    size_t i = sizeof tmp;
+    uint64_t u = k->line < 0 ? (uint64_t)0 - (uint64_t)k->line : (uint64_t)k->line;
+    tmp[--i] = '(';
+    do {
+        tmp[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (k->line < 0)
+        tmp[--i] = '-';
+    tmp[--i] = ':';
     psb_put(b, f->p, f->len);
-    snprintf(tmp, sizeof tmp, ":%" PRId64 "(", k->line);
-    psb_puts(b, tmp);
+    psb_put(b, tmp + i, sizeof tmp - i); /* ":%d(" */
     put_name(b, s, k);
     psb_put(b, ")", 1);
 }
@@ -77,9 +86,17 @@ size_t ps_width(const pstats_stats *s, const char *p, size_t len)
 {
     if (s->py2)
         return len;
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++)
-        n += ((unsigned char)p[i] & 0xC0) != 0x80;
+    /* code points: bytes that are not UTF-8 continuations (10xxxxxx),
+     * eight at a time */
+    size_t n = len, i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t x;
+        memcpy(&x, p + i, 8);
+        uint64_t c = (x & ~(x << 1) & UINT64_C(0x8080808080808080)) >> 7;
+        n -= (size_t)((c * UINT64_C(0x0101010101010101)) >> 56);
+    }
+    for (; i < len; i++)
+        n -= ((unsigned char)p[i] & 0xC0) == 0x80;
     return n;
 }
 
@@ -134,11 +151,27 @@ size_t ps_label(const pstats_stats *s, uint32_t id, char *out, size_t size)
     return len;
 }
 
+/* Widths of the labels (Python's len(func_std_string(f))) over the dict's
+ * keys; the last file's width is remembered (a module's functions tend to
+ * follow each other). */
 void ps_compute_max_name(pstats_stats *s)
 {
-    size_t m = 0;
+    size_t m = 0, last_w = 0;
+    uint32_t last = UINT32_MAX;
     for (size_t i = 0; i < s->nstats; i++) {
-        size_t w = ps_label_width(s, (uint32_t)i);
+        const pkey *k = &s->keys[i];
+        const pstr *f = &s->strs[k->file];
+        size_t w;
+        if (k->kkind == PSTATS_KEY_CODE || (k->line == 0 && f->len == 1 && f->p[0] == '~')) {
+            w = ps_label_width(s, (uint32_t)i);
+        } else {
+            if (k->file != last) {
+                last = k->file;
+                last_w = ps_width(s, (const char *)f->p, f->len);
+            }
+            const pstr *n = &s->strs[k->name];
+            w = last_w + line_width(k->line) + 2 + ps_width(s, (const char *)n->p, n->len) + 1;
+        }
         if (w > m)
             m = w;
     }

@@ -17,7 +17,47 @@ typedef struct out {
     void *ctx;
     psb b;
     int failed;
+    char *lab;            /* a label being printed, reused */
+    size_t labcap;
 } out;
+
+/* psb_put with the copy inline when it fits (the NUL kept after it). */
+static inline void bput(psb *b, const void *p, size_t n)
+{
+    if (n < b->cap - b->len) {
+        memcpy(b->p + b->len, p, n);
+        b->len += n;
+        b->p[b->len] = 0;
+        return;
+    }
+    psb_put(b, p, n);
+}
+
+static inline void put(out *o, const void *p, size_t n)
+{
+    bput(&o->b, p, n);
+}
+
+#define PUT_LIT(o, lit) put((o), (lit), sizeof(lit) - 1)
+
+/* Python's str() of a number: ints below 2^63 without printf. */
+static void put_num(out *o, const pstats_stats *s, pnum a)
+{
+    if (a.kind != PN_INT) {
+        pn_str(s, a, &o->b);
+        return;
+    }
+    char tmp[24];
+    size_t k = sizeof tmp;
+    uint64_t u = a.u.i < 0 ? (uint64_t)0 - (uint64_t)a.u.i : (uint64_t)a.u.i;
+    do {
+        tmp[--k] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (a.u.i < 0)
+        tmp[--k] = '-';
+    put(o, tmp + k, sizeof tmp - k);
+}
 
 static void out_flush(out *o)
 {
@@ -64,7 +104,7 @@ void ps_f8(psb *b, double x)
         *p++ = '.';
         for (int i = 2; i >= 0; i--)
             *p++ = d[i];
-        psb_put(b, tmp, (size_t)(p - tmp));
+        bput(b, tmp, (size_t)(p - tmp));
         return;
     }
 #endif
@@ -80,13 +120,11 @@ static void f8(out *o, double x)
 static void put_label(out *o, const pstats_stats *s, uint32_t id, size_t ljust)
 {
     size_t before = o->b.len;
-    char *buf = NULL;
-    size_t cap = 0, len = 0;
-    if (ps_label_dyn(s, id, &buf, &cap, &len))
+    size_t len = 0;
+    if (ps_label_dyn(s, id, &o->lab, &o->labcap, &len))
         o->b.oom = 1;
     else
-        psb_put(&o->b, buf, len);
-    ps_free((pstats_stats *)s, buf);
+        put(o, o->lab, len);
     if (ljust && !o->b.oom) {
         size_t w = ps_width(s, o->b.p + before, o->b.len - before);
         if (w < ljust)
@@ -263,9 +301,10 @@ static int apply_restriction(pstats_stats *s, const pstats_restriction *r, uint3
     return 0;
 }
 
-/* get_print_list: the listed ids and the name column width (0: empty). */
+/* get_print_list: the listed ids and, when need_width, the name column
+ * width (0: empty). */
 static int print_list(pstats_stats *s, const pstats_restriction *r, size_t nr, out *o,
-                      uint32_t **plist, size_t *pn, size_t *width)
+                      uint32_t **plist, size_t *pn, size_t *width, int need_width)
 {
     size_t n = s->nstats;
     uint32_t *list = ps_malloc(s, (n ? n : 1) * sizeof(uint32_t));
@@ -303,7 +342,7 @@ static int print_list(pstats_stats *s, const pstats_restriction *r, size_t nr, o
         psb_puts(&o->b, "\n");
     }
     psb_free(&msg.b);
-    if (n == 0)
+    if (n == 0 || !need_width)
         return 0;
     size_t w = s->max_name_len;
     if (n < s->nstats) {
@@ -337,6 +376,7 @@ static int finish(out *o, int rc, pstats_error *err)
     if (rc == 0 && !o->b.oom)
         out_flush(o);
     psb_free(&o->b);
+    ps_free(o->b.s, o->lab);
     if (rc || o->b.oom) {
         ps_seterr(err, PSTATS_ENOMEM, NULL, 0, 0, "out of memory");
         return -1;
@@ -414,10 +454,10 @@ static void print_line(out *o, pstats_stats *s, uint32_t id)
     pnum cc = pn_get(k->v, k->kinds, 0), nc = pn_get(k->v, k->kinds, 1);
     pnum tt = pn_get(k->v, k->kinds, 2), ct = pn_get(k->v, k->kinds, 3);
     size_t start = o->b.len;
-    pn_str(s, nc, &o->b);
+    put_num(o, s, nc);
     if (pn_cmp(s, nc, cc) != 0) {
-        psb_puts(&o->b, "/");
-        pn_str(s, cc, &o->b);
+        PUT_LIT(o, "/");
+        put_num(o, s, cc);
     }
     size_t w = o->b.len - start;
     if (w < 9 && !o->b.oom) { /* rjust(9) */
@@ -425,23 +465,23 @@ static void print_line(out *o, pstats_stats *s, uint32_t id)
         memmove(o->b.p + start + (9 - w), o->b.p + start, w);
         memset(o->b.p + start, ' ', 9 - w);
     }
-    psb_puts(&o->b, " ");
+    PUT_LIT(o, " ");
     f8(o, pn_double(s, tt));
-    psb_puts(&o->b, " ");
+    PUT_LIT(o, " ");
     if (pn_is_zero(nc))
-        psb_pad(&o->b, 8);
+        PUT_LIT(o, "        ");
     else
         f8(o, quot(s, tt, nc));
-    psb_puts(&o->b, " ");
+    PUT_LIT(o, " ");
     f8(o, pn_double(s, ct));
-    psb_puts(&o->b, " ");
+    PUT_LIT(o, " ");
     if (pn_is_zero(cc))
-        psb_pad(&o->b, 8);
+        PUT_LIT(o, "        ");
     else
         f8(o, quot(s, ct, cc));
-    psb_puts(&o->b, " ");
+    PUT_LIT(o, " ");
     put_label(o, s, id, 0);
-    psb_puts(&o->b, "\n");
+    PUT_LIT(o, "\n");
     out_maybe_flush(o);
 }
 
@@ -453,7 +493,7 @@ int pstats_print_stats(pstats_stats *s, const pstats_restriction *r, size_t nr,
     put_header(&o, s);
     uint32_t *list;
     size_t n, width;
-    int rc = print_list(s, r, nr, &o, &list, &n, &width);
+    int rc = print_list(s, r, nr, &o, &list, &n, &width, 0);
     if (rc == 0) {
         if (n) {
             psb_puts(&o.b, "   ncalls  tottime  percall  cumtime  percall "
@@ -574,7 +614,7 @@ static int print_calls(pstats_stats *s, const pstats_restriction *r, size_t nr,
     begin(&o, s, write, ctx, err);
     uint32_t *list = NULL, *keys = NULL, *edges = NULL, *order = NULL, *tmp = NULL;
     size_t n, width;
-    int rc = print_list(s, r, nr, &o, &list, &n, &width);
+    int rc = print_list(s, r, nr, &o, &list, &n, &width, 1);
     if (rc == 0 && n) {
         size_t maxd = 1;
         if (ps_build_rank(s) || (callees && ps_build_callees(s)))
