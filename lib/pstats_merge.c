@@ -311,6 +311,38 @@ static int append_edge(merger *m, uint32_t callee, const pedge *e)
     return 0;
 }
 
+/* dst += src when both are stored packed and the sum packs too (the
+ * common case: int counts, float times): 1 when done, 0 to take the
+ * general path. Same arithmetic as sum_edge (target + source). */
+static int sum_packed(pedge_s *dst, const pedge_s *src)
+{
+    if ((dst->w | src->w) & EW_WIDE)
+        return 0;
+    if ((dst->w & EW_INT) != (src->w & EW_INT))
+        return 0;
+    if (dst->w & EW_INT) {
+        uint32_t n = (dst->w & ~EW_INT) + (src->w & ~EW_INT);
+        if (n >= EW_INT)
+            return 0;
+        dst->w = EW_INT | n;
+        return 1;
+    }
+    uint32_t n = dst->w + src->w;
+    if (n >= EW_INT >> 1)
+        return 0;
+    double x, y;
+    memcpy(&x, &dst->a, sizeof x);
+    memcpy(&y, &src->a, sizeof y);
+    x += y;
+    memcpy(&dst->a, &x, sizeof x);
+    memcpy(&x, &dst->b, sizeof x);
+    memcpy(&y, &src->b, sizeof y);
+    x += y;
+    memcpy(&dst->b, &x, sizeof x);
+    dst->w = n;
+    return 1;
+}
+
 /* add_callers(target's callers of tk, source's callers of sk): the
  * target's stay in place (summed when the source has them too), the
  * source's others follow in the source's order. */
@@ -327,11 +359,16 @@ static int add_callers_here(merger *m, const pstats_stats *src, const pkey *sk, 
         }
     }
     for (uint32_t e = sk->edge_start; e < sk->edge_start + sk->nedges; e++) {
+        const pedge_s *es = &src->edges[e];
+        uint32_t caller = m->map[es->caller];
+        int have = !isnew && m->stamp[caller] == seq;
+        if (have && sum_packed(&s->edges[m->stamp_pos[caller]], es))
+            continue;
         pedge ne;
-        if (import_edge(m, src, &src->edges[e], &ne))
+        if (import_edge(m, src, es, &ne))
             return -1;
-        if (!isnew && m->stamp[ne.caller] == seq) {
-            if (sum_edge(s, &s->edges[m->stamp_pos[ne.caller]], &ne))
+        if (have) {
+            if (sum_edge(s, &s->edges[m->stamp_pos[caller]], &ne))
                 return -1;
             continue;
         }
