@@ -16,6 +16,7 @@ typedef struct merger {
     uint32_t *ecallee; size_t cap_ecallee;
     uint32_t *pair; size_t pair_mask;  /* (callee, caller) -> edge id + 1 */
     uint32_t *map; size_t cap_map;     /* source key id -> t key id */
+    uint32_t *smap; size_t cap_smap;   /* source string id -> t string id + 1 */
     uint32_t *stamp, *stamp_pos; size_t cap_stamp;
     uint32_t *local; size_t cap_local; /* one function's deduplicated callers */
     uint32_t seq;
@@ -61,12 +62,16 @@ static const uint8_t *basename_of(const pstr *p, size_t *len)
 
 static uint32_t import_str(merger *m, const pstats_stats *src, uint32_t id, int strip)
 {
+    if (!strip && m->smap[id]) /* met before in this source */
+        return m->smap[id] - 1;
     const pstr *p = &src->strs[id];
     size_t len = p->len;
     const uint8_t *q = strip ? basename_of(p, &len) : p->p;
     uint32_t r = ps_intern(m->t, q, len, p->is_bytes, 0);
     if (r != UINT32_MAX && p->is_bytes)
         m->t->strs[r].is_bytes = 1;
+    if (!strip && r != UINT32_MAX)
+        m->smap[id] = r + 1;
     return r;
 }
 
@@ -74,8 +79,10 @@ static uint32_t import_str(merger *m, const pstats_stats *src, uint32_t id, int 
 static int map_keys(merger *m, const pstats_stats *src)
 {
     pstats_stats *t = m->t;
-    if (ps_grow(t, (void **)&m->map, &m->cap_map, src->nkeys + 1, sizeof(uint32_t)))
+    if (ps_grow(t, (void **)&m->map, &m->cap_map, src->nkeys + 1, sizeof(uint32_t)) ||
+        ps_grow(t, (void **)&m->smap, &m->cap_smap, src->nstrs + 1, sizeof(uint32_t)))
         return -1;
+    memset(m->smap, 0, (src->nstrs + 1) * sizeof(uint32_t));
     for (size_t i = 0; i < src->nkeys; i++) {
         const pkey *k = &src->keys[i];
         uint32_t file = import_str(m, src, k->file, m->strip), name;
@@ -281,6 +288,7 @@ static void merger_free(merger *m)
     ps_free(t, m->ecallee);
     ps_free(t, m->pair);
     ps_free(t, m->map);
+    ps_free(t, m->smap);
     ps_free(t, m->stamp);
     ps_free(t, m->stamp_pos);
     ps_free(t, m->local);
