@@ -4,6 +4,7 @@
  * with Python's comparison semantics (NaN compares neither less nor
  * greater; ints and floats compare exactly).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +186,74 @@ static int fast_fields(sortctx *c, pstats_stats *s, void **bufs)
     return 0;
 }
 
+/* One numeric key: (value, id) pairs sorted with the comparison inline.
+ * Values are exact as doubles (floats, ints below 2^53), negated for a
+ * descending key; NaN or big ints make it decline (the generic sort then
+ * keeps its own order for values that compare neither way). */
+typedef struct vpair {
+    double v;
+    uint32_t id;
+} vpair;
+
+/* Sorts a[0..n) stably (tmp: room for n); returns a or tmp, whichever
+ * holds the result. */
+static const vpair *vpair_sort(vpair *a, vpair *tmp, size_t n)
+{
+    const size_t run = 16;
+    for (size_t lo = 0; lo < n; lo += run) { /* stable insertion sort of runs */
+        size_t hi = lo + run < n ? lo + run : n;
+        for (size_t i = lo + 1; i < hi; i++) {
+            vpair x = a[i];
+            size_t j = i;
+            for (; j > lo && a[j - 1].v > x.v; j--)
+                a[j] = a[j - 1];
+            a[j] = x;
+        }
+    }
+    for (size_t w = run; w < n; w *= 2) { /* stable merges, left first on ties */
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                tmp[k++] = a[j].v < a[i].v ? a[j++] : a[i++];
+            while (i < mid)
+                tmp[k++] = a[i++];
+            while (j < hi)
+                tmp[k++] = a[j++];
+        }
+        vpair *t = a;
+        a = tmp;
+        tmp = t;
+    }
+    return a;
+}
+
+/* 1: idx holds the order; 0: not a case for pairs; -1: out of memory. */
+static int pair_sort(pstats_stats *s, int field, int dir, uint32_t *idx)
+{
+    size_t n = s->nstats;
+    for (size_t k = 0; k < n; k++) {
+        pnum x = pn_get(s->keys[k].v, s->keys[k].kinds, field);
+        if (x.kind == PN_BIG || (x.kind == PN_FLOAT && isnan(x.u.f)) ||
+            (x.kind == PN_INT && (x.u.i > (INT64_C(1) << 53) || x.u.i < -(INT64_C(1) << 53))))
+            return 0;
+    }
+    vpair *a = ps_malloc(s, (n ? n : 1) * 2 * sizeof *a);
+    if (!a)
+        return -1;
+    for (size_t k = 0; k < n; k++) {
+        pnum x = pn_get(s->keys[k].v, s->keys[k].kinds, field);
+        double v = x.kind == PN_FLOAT ? x.u.f : (double)x.u.i;
+        a[k].v = dir < 0 ? -v : v;
+        a[k].id = (uint32_t)k;
+    }
+    const vpair *sorted = vpair_sort(a, a + n, n);
+    for (size_t k = 0; k < n; k++)
+        idx[k] = sorted[k].id;
+    ps_free(s, a);
+    return 1;
+}
+
 static int nomem(pstats_error *err)
 {
     ps_seterr(err, PSTATS_ENOMEM, NULL, 0, 0, "out of memory");
@@ -256,15 +325,22 @@ int pstats_sort(pstats_stats *s, const char *const *keys, size_t nkeys, pstats_e
     size_t *loff = NULL;
     void *bufs[4] = {NULL, NULL, NULL, NULL};
     int rc = (!idx || !tmp || (need_labels && build_labels(s, &lab, &loff))) ? -1 : 0;
-    if (rc == 0) {
+    int done = 0;
+    if (rc == 0 && c.nf == 1 && c.f[0][0] <= F_CT) {
+        done = pair_sort(s, c.f[0][0], c.f[0][1], idx);
+        rc = done < 0 ? -1 : 0;
+    }
+    if (rc == 0 && !done) {
         c.lab = lab.p;
         c.loff = loff;
         rc = fast_fields(&c, s, bufs);
     }
-    if (rc == 0) {
+    if (rc == 0 && !done) {
         for (size_t i = 0; i < n; i++)
             idx[i] = (uint32_t)i;
         ps_merge_sort(idx, tmp, n, sort_cmp, &c);
+    }
+    if (rc == 0) {
         s->fcn_list = idx;
         idx = NULL;
         memcpy(s->sort_type, type, sizeof type);
