@@ -54,9 +54,6 @@ static inline void w_put(cg_writer *w, const void *s, size_t n)
     w_put_slow(w, s, n);
 }
 
-/* A string literal, its length known at compile time. */
-#define W_LIT(w, lit) w_put((w), (lit), sizeof(lit) - 1)
-
 static inline void w_byte(cg_writer *w, char ch)
 {
     if (w->len == CG_BUFSIZE)
@@ -69,23 +66,52 @@ static void w_str(cg_writer *w, const char *s)
     w_put(w, s, strlen(s));
 }
 
-/* Decimal digits of v, written straight into the buffer. */
+/* Room for k <= CG_BUFSIZE bytes at the buffer's end: write there with a
+ * cursor, then w_done(). */
+static inline char *w_room(cg_writer *w, size_t k)
+{
+    if (CG_BUFSIZE - w->len < k)
+        w_flush(w);
+    return w->buf + w->len;
+}
+
+static inline void w_done(cg_writer *w, char *p)
+{
+    w->len = (size_t)(p - w->buf);
+}
+
+/* The decimal digits of v at p (at most 20 bytes); returns their end. */
+static inline char *put_u64(char *p, uint64_t v)
+{
+    static const char pairs[] = "0001020304050607080910111213141516171819"
+                                "2021222324252627282930313233343536373839"
+                                "4041424344454647484950515253545556575859"
+                                "6061626364656667686970717273747576777879"
+                                "8081828384858687888990919293949596979899";
+    size_t n = 1;
+    for (uint64_t t = v; t >= 10 && n < 20; t /= 10)
+        n++;
+    char *end = p + n, *q = end;
+    while (v >= 100) {
+        size_t r = (size_t)(v % 100) * 2;
+        v /= 100;
+        q -= 2;
+        q[0] = pairs[r];
+        q[1] = pairs[r + 1];
+    }
+    if (v >= 10) {
+        q -= 2;
+        q[0] = pairs[v * 2];
+        q[1] = pairs[v * 2 + 1];
+    } else {
+        *--q = (char)('0' + v);
+    }
+    return end;
+}
+
 static inline void w_u64(cg_writer *w, uint64_t v)
 {
-    if (CG_BUFSIZE - w->len < 20)
-        w_flush(w);
-    if (v < 10) {
-        w->buf[w->len++] = (char)('0' + v);
-        return;
-    }
-    char tmp[20];
-    size_t k = sizeof tmp;
-    do {
-        tmp[--k] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    memcpy(w->buf + w->len, tmp + k, sizeof tmp - k);
-    w->len += sizeof tmp - k;
+    w_done(w, put_u64(w_room(w, 20), v));
 }
 
 /* ------------------------------------------------------------- numbers */
@@ -113,19 +139,32 @@ typedef struct cg_ctx {
     int oom;
 } cg_ctx;
 
-/* "=(N)", then " name" the first time in this part, and the newline. */
-static void w_ref_tail(cg_ctx *c, uint32_t idx, uint8_t *defined, const char *name,
-                       size_t len)
+/* "fl=(N)", "cfn=(N)", ...: key, "=(", idx + 1, ")" at p (40 bytes). */
+static inline char *put_ref(char *p, const char *key, size_t klen, uint32_t idx)
 {
-    W_LIT(&c->w, "=(");
-    w_u64(&c->w, (uint64_t)idx + 1);
-    w_byte(&c->w, ')');
+    memcpy(p, key, klen);
+    p += klen;
+    *p++ = '=';
+    *p++ = '(';
+    p = put_u64(p, (uint64_t)idx + 1);
+    *p++ = ')';
+    return p;
+}
+
+/* A reference line, with " name" the first time in this part. */
+static void w_ref(cg_ctx *c, const char *key, size_t klen, uint32_t idx, uint8_t *defined,
+                  const char *name, size_t len)
+{
+    char *p = put_ref(w_room(&c->w, 40), key, klen, idx);
     if (name) {
         defined[idx] = 1;
-        w_byte(&c->w, ' ');
+        *p++ = ' ';
+        w_done(&c->w, p);
         w_put(&c->w, name, len);
+        p = w_room(&c->w, 1);
     }
-    w_byte(&c->w, '\n');
+    *p++ = '\n';
+    w_done(&c->w, p);
 }
 
 /* "fl=(N)" or "cfl=(N)", with the name the first time in this part. */
@@ -135,11 +174,7 @@ static void w_file_ref(cg_ctx *c, int called, uint32_t idx)
     const char *name = NULL;
     if (!c->fl_defined[idx])
         name = pstats_cg_strtab_str(&c->nm.files, idx, &len);
-    if (called)
-        W_LIT(&c->w, "cfl");
-    else
-        W_LIT(&c->w, "fl");
-    w_ref_tail(c, idx, c->fl_defined, name, len);
+    w_ref(c, called ? "cfl" : "fl", called ? 3 : 2, idx, c->fl_defined, name, len);
 }
 
 /* "fn=(N)" or "cfn=(N)" likewise; function g is label g + 1, the pseudo 0. */
@@ -152,11 +187,7 @@ static void w_label_ref(cg_ctx *c, int called, uint32_t g)
             c->oom = 1;
         name = c->label.p ? c->label.p : "";
     }
-    if (called)
-        W_LIT(&c->w, "cfn");
-    else
-        W_LIT(&c->w, "fn");
-    w_ref_tail(c, idx, c->fn_defined, name, c->label.len);
+    w_ref(c, called ? "cfn" : "fn", called ? 3 : 2, idx, c->fn_defined, name, c->label.len);
 }
 
 static void w_func_ref(cg_ctx *c, int called, uint32_t g)
@@ -165,29 +196,48 @@ static void w_func_ref(cg_ctx *c, int called, uint32_t g)
     w_label_ref(c, called, g);
 }
 
-/* "<line> <cost>[ <calls>]" */
-static void w_cost(cg_ctx *c, int64_t line, uint64_t cost, uint64_t calls)
+/* "<line> <cost>[ <calls>]" at p (63 bytes). */
+static inline char *put_cost(const cg_ctx *c, char *p, int64_t line, uint64_t cost,
+                             uint64_t calls)
 {
-    w_u64(&c->w, clamp_count(line));
-    w_byte(&c->w, ' ');
-    w_u64(&c->w, cost);
+    p = put_u64(p, clamp_count(line));
+    *p++ = ' ';
+    p = put_u64(p, cost);
     if (c->call_events) {
-        w_byte(&c->w, ' ');
-        w_u64(&c->w, calls);
+        *p++ = ' ';
+        p = put_u64(p, calls);
     }
-    w_byte(&c->w, '\n');
+    *p++ = '\n';
+    return p;
 }
 
+static void w_cost(cg_ctx *c, int64_t line, uint64_t cost, uint64_t calls)
+{
+    w_done(&c->w, put_cost(c, w_room(&c->w, 64), line, cost, calls));
+}
+
+/* A call: the callee's references, "calls=<count> <target line>" and the
+ * cost line. */
 static void w_call(cg_ctx *c, uint32_t g, uint64_t count, int64_t target_line,
                    int64_t line, uint64_t cost)
 {
-    w_func_ref(c, 1, g);
-    W_LIT(&c->w, "calls=");
-    w_u64(&c->w, count);
-    w_byte(&c->w, ' ');
-    w_u64(&c->w, clamp_count(target_line));
-    w_byte(&c->w, '\n');
-    w_cost(c, line, cost, 0);
+    uint32_t fid = c->nm.func_file[g], lid = g == c->nm.pseudo ? 0 : g + 1;
+    if (!c->fl_defined[fid] || !c->fn_defined[lid]) {
+        w_func_ref(c, 1, g);
+    } else { /* both names known: one reservation for the references */
+        char *p = put_ref(w_room(&c->w, 82), "cfl", 3, fid);
+        *p++ = '\n';
+        p = put_ref(p, "cfn", 3, lid);
+        *p++ = '\n';
+        w_done(&c->w, p);
+    }
+    char *p = w_room(&c->w, 48 + 64);
+    memcpy(p, "calls=", 6);
+    p = put_u64(p + 6, count);
+    *p++ = ' ';
+    p = put_u64(p, clamp_count(target_line));
+    *p++ = '\n';
+    w_done(&c->w, put_cost(c, p, line, cost, 0));
 }
 
 /* One function's block; *pseudo_used set when it calls the pseudo. */
