@@ -13,7 +13,7 @@
 #include "pstats_internal.h"
 
 #define MAX_REPLAY 64
-#define RELEASE_STEP ((size_t)4 << 20)
+#define RELEASE_STEP ((size_t)1 << 20)
 enum { SEEN_PY2 = 1, SEEN_V4 = 2, SEEN_REF = 4 };
 enum { TAG_STR = 1u << 30, TAG_KEY = 2u << 30, TAG_CODE = 3u << 30, TAG_MASK = 3u << 30 };
 

@@ -111,7 +111,6 @@ static int map_file(pstats_stats *t, const char *path, time_t *mtime, input_byte
         void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (p != MAP_FAILED) {
             close(fd);
-            (void)madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
             in->data = p;
             in->len = (size_t)st.st_size;
             in->is_mmap = 1;
