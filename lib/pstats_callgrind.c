@@ -88,9 +88,22 @@ static inline char *put_u64(char *p, uint64_t v)
                                 "4041424344454647484950515253545556575859"
                                 "6061626364656667686970717273747576777879"
                                 "8081828384858687888990919293949596979899";
-    size_t n = 1;
-    for (uint64_t t = v; t >= 10 && n < 20; t /= 10)
-        n++;
+    static const uint64_t pow10[20] = {
+        UINT64_C(1), UINT64_C(10), UINT64_C(100), UINT64_C(1000), UINT64_C(10000),
+        UINT64_C(100000), UINT64_C(1000000), UINT64_C(10000000), UINT64_C(100000000),
+        UINT64_C(1000000000), UINT64_C(10000000000), UINT64_C(100000000000),
+        UINT64_C(1000000000000), UINT64_C(10000000000000), UINT64_C(100000000000000),
+        UINT64_C(1000000000000000), UINT64_C(10000000000000000),
+        UINT64_C(100000000000000000), UINT64_C(1000000000000000000),
+        UINT64_C(10000000000000000000)};
+    if (v < 10) {
+        *p = (char)('0' + v);
+        return p + 1;
+    }
+    /* digits: log10 from the bit length (x 1233 / 4096), then one compare */
+    size_t bits = 64 - (size_t)__builtin_clzll(v);
+    size_t n = (bits * 1233) >> 12;
+    n += v >= pow10[n];
     char *end = p + n, *q = end;
     while (v >= 100) {
         size_t r = (size_t)(v % 100) * 2;
