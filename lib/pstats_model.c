@@ -54,11 +54,12 @@ void ps_shrink(pstats_stats *s, void **arr, size_t *cap, size_t n, size_t elsize
     }
 }
 
-void *ps_arena(pstats_stats *s, size_t n)
+/* n bytes from the arena, at a multiple of `align` (a power of 2). */
+static void *arena_take(pstats_stats *s, size_t n, size_t align)
 {
-    n = (n + 7) & ~(size_t)7;
     pchunk *c = s->arena;
-    if (!c || c->cap - c->used < n) {
+    size_t at = c ? (c->used + align - 1) & ~(align - 1) : 0;
+    if (!c || at > c->cap || c->cap - at < n) {
         size_t cap = n > 65536 ? n : 65536;
         c = ps_malloc(s, sizeof(pchunk) + cap);
         if (!c)
@@ -67,11 +68,13 @@ void *ps_arena(pstats_stats *s, size_t n)
         c->used = 0;
         c->cap = cap;
         s->arena = c;
+        at = 0;
     }
-    void *p = (char *)(c + 1) + c->used;
-    c->used += n;
-    return p;
+    c->used = at + n;
+    return (char *)(c + 1) + at;
 }
+
+void *ps_arena(pstats_stats *s, size_t n) { return arena_take(s, n, 8); }
 
 pstats_stats *pstats_new(const pymarshal_allocator *alloc)
 {
@@ -235,7 +238,7 @@ uint32_t ps_intern(pstats_stats *s, const uint8_t *p, size_t len, int is_bytes, 
         return UINT32_MAX;
     const uint8_t *q = p;
     if (!keep) {
-        uint8_t *c = ps_arena(s, len + 1);
+        uint8_t *c = arena_take(s, len + 1, 1); /* bytes: no alignment */
         if (!c)
             return UINT32_MAX;
         if (len)
