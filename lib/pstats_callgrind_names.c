@@ -109,8 +109,15 @@ int pstats_cg_bytes_put_name(const pymarshal_allocator *a, cg_bytes *b, const ch
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
     while (i < n) {
         size_t run = i;
+        for (; run + 8 <= n; run += 8) { /* eight printable ASCII bytes at a time */
+            uint64_t x;
+            memcpy(&x, u + run, 8);
+            if ((x | ((x - 0x20 * ones) & ~x)) & highs) /* a byte >= 0x80 or < 0x20 */
+                break;
+        }
         while (run < n && u[run] >= 0x20 && u[run] < 0x80)
             run++;
         if (run > i && pstats_cg_bytes_put(a, b, s + i, run - i) != 0)
