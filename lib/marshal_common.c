@@ -70,12 +70,8 @@ void pm_set_error(pymarshal_error *e, pymarshal_errcode code, size_t offset,
     e->offset = offset;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        n = 0;
-    if ((size_t)n < sizeof e->msg)
-        snprintf(e->msg + n, sizeof e->msg - (size_t)n, " at offset %zu", offset);
 }
 
 const char *pymarshal_errcode_name(pymarshal_errcode code)

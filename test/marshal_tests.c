@@ -79,7 +79,8 @@ START_TEST(test_byte_cases)
     ck_assert_int_eq(tokens(c->data, c->len, NULL), got);
     if (!doc) {
         ck_assert_uint_le(err.offset, c->len);
-        ck_assert_msg(strstr(err.msg, "offset") != NULL, "%s: %s", c->name, err.msg);
+        ck_assert_msg(err.msg[0] != '\0' && !strstr(err.msg, "at offset"), "%s: %s", c->name,
+                      err.msg); /* the offset is a field, not repeated in the text */
     }
     /* Agree with the reference Python unless a deviation is documented. */
     if (c->py_ok >= 0 && !c->deviation[0])
@@ -102,7 +103,7 @@ START_TEST(test_error_messages)
     ck_assert_ptr_null(pymarshal_load("(\x01\0\0\0?", 6, NULL, &err));
     ck_assert_int_eq(err.code, PYMARSHAL_ETYPE);
     ck_assert_uint_eq(err.offset, 5);
-    ck_assert_str_eq(err.msg, "unknown type code 0x3f at offset 5");
+    ck_assert_str_eq(err.msg, "unknown type code 0x3f");
     ck_assert_ptr_null(pymarshal_load("s\x10\0\0\0abc", 8, NULL, &err));
     ck_assert_int_eq(err.code, PYMARSHAL_ETRUNCATED);
     ck_assert_uint_eq(err.offset, 0);

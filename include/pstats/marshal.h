@@ -54,7 +54,8 @@ typedef enum pymarshal_errcode {
 typedef struct pymarshal_error {
     pymarshal_errcode code;
     size_t offset;  /* byte offset in the input where the problem is */
-    char msg[224];  /* what was found and what was expected, one line */
+    char msg[224];  /* what was found and what was expected, one line (the
+                       offset is in `offset`, not repeated here) */
 } pymarshal_error;
 
 /* A short stable name for a code ("truncated", "bad type", ...). */
