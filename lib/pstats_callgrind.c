@@ -267,7 +267,8 @@ static void write_function(cg_ctx *c, cg_plan *pl, const pstats_stats *s, size_t
         const cg_edge *e = &pl->e[k];
         if (e->count == 0 && e->cost == 0)
             continue; /* a 0-call edge without cost: nothing to show */
-        w_call(c, pstats_cg_global(&c->nm, p, e->callee), e->count ? e->count : 1,
+        uint64_t count = pstats_cg_edge_count(s, f, e);
+        w_call(c, pstats_cg_global(&c->nm, p, e->callee), count ? count : 1,
                s->keys[e->callee].line, fn.line, e->cost);
     }
     if (gap > 0) {

@@ -99,7 +99,7 @@ static void plan_column(cg_plan *pl, const pstats_stats *s, uint32_t g, double s
         cg_edge *out = &pl->e[cursor[e->caller]++];
         double w = edge_weight(e, &callee);
         out->callee = g;
-        out->count = e->nc > 0 ? (uint64_t)e->nc : 0;
+        out->count = e->nc <= 0 ? 0 : e->nc < CG_COUNT_BIG ? (uint32_t)e->nc : CG_COUNT_BIG;
         if (e->caller == g) { /* self-recursion: its recorded time, capped by the row */
             out->cost = pstats_cg_units(w, scale);
             continue;
@@ -203,4 +203,17 @@ void pstats_cg_plan_free(cg_plan *pl, const pymarshal_allocator *a)
     pstats_cg_free(a, pl->off);
     pstats_cg_free(a, pl->e);
     memset(pl, 0, sizeof *pl);
+}
+
+uint64_t pstats_cg_edge_count(const pstats_stats *s, uint32_t caller, const cg_edge *e)
+{
+    if (e->count != CG_COUNT_BIG)
+        return e->count;
+    for (size_t k = 0, n = pstats_ncallers(s, e->callee); k < n; k++) {
+        pstats_edge full;
+        pstats_caller_get(s, e->callee, k, &full);
+        if (full.caller == caller) /* a callee's callers are distinct */
+            return (uint64_t)full.nc;
+    }
+    return CG_COUNT_BIG;
 }

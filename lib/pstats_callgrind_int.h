@@ -107,10 +107,13 @@ int pstats_cg_label(const cg_names *nm, uint32_t g, cg_bytes *b, const pymarshal
 /* Planned call costs of one part (pstats_callgrind_costs.c): every edge
  * in rows by caller (callees in id order). */
 typedef struct cg_edge {
-    uint32_t callee;
-    uint64_t count;           /* calls; 0 when pstats says <= 0 */
     uint64_t cost;            /* units */
+    uint32_t callee;
+    uint32_t count;           /* calls; 0 when pstats says <= 0; CG_COUNT_BIG:
+                               * 2^32 - 1 or more, see pstats_cg_edge_count */
 } cg_edge;
+
+#define CG_COUNT_BIG UINT32_MAX
 
 typedef struct cg_plan {
     size_t *off;              /* row of caller f: e[off[f] .. off[f+1]) */
@@ -129,5 +132,7 @@ int pstats_cg_plan_build(cg_plan *pl, const pstats_stats *s, double scale,
 uint64_t pstats_cg_plan_row(cg_plan *pl, const pstats_stats *s, uint32_t f,
                             const pstats_func *fn, double scale, uint64_t *self);
 void pstats_cg_plan_free(cg_plan *pl, const pymarshal_allocator *a);
+/* The calls of e in caller's row (the model's count when it is big). */
+uint64_t pstats_cg_edge_count(const pstats_stats *s, uint32_t caller, const cg_edge *e);
 
 #endif
