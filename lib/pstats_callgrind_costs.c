@@ -75,7 +75,7 @@ static uint64_t incl_target(const pstats_func *f, double scale, uint64_t *self)
 /* Step 1 for callee g: fills its incoming edges into their callers' rows.
  * ebuf: room for g's callers. */
 static void plan_column(cg_plan *pl, const pstats_stats *s, uint32_t g, double scale,
-                        size_t *cursor, pstats_edge *ebuf)
+                        uint32_t *cursor, pstats_edge *ebuf)
 {
     pstats_func callee;
     pstats_func_get(s, g, &callee);
@@ -117,13 +117,14 @@ int pstats_cg_plan_build(cg_plan *pl, const pstats_stats *s, double scale,
     memset(pl, 0, sizeof *pl);
     size_t nk = pstats_nkeys(s), ne = 0, maxd = 1;
     pl->nkeys = nk;
-    pl->off = pstats_cg_alloc(a, (nk + 1) * sizeof *pl->off);
-    size_t *cursor = pstats_cg_alloc(a, (nk + 1) * sizeof *cursor);
-    if (!pl->off || !cursor) {
-        pstats_cg_free(a, cursor);
+    if (s->nedges >= UINT32_MAX)
         return -1;
-    }
+    pl->off = pstats_cg_alloc(a, (nk + 1) * sizeof *pl->off);
+    if (!pl->off)
+        return -1;
     memset(pl->off, 0, (nk + 1) * sizeof *pl->off);
+    /* off[f + 1]: f's row length; then off[f] the start of f's row, moved
+     * along as the row fills (so off[f] ends where row f + 1 starts) */
     for (uint32_t g = 0; g < s->nstats; g++) { /* only the dict's keys have callers */
         const pkey *k = &s->keys[g];
         maxd = k->nedges > maxd ? k->nedges : maxd;
@@ -135,19 +136,19 @@ int pstats_cg_plan_build(cg_plan *pl, const pstats_stats *s, double scale,
     }
     for (size_t f = 0; f < nk; f++)
         pl->off[f + 1] += pl->off[f];
-    memcpy(cursor, pl->off, nk * sizeof *cursor);
     pl->e = pstats_cg_alloc(a, (ne ? ne : 1) * sizeof *pl->e);
     pstats_edge *ebuf = pstats_cg_alloc(a, maxd * sizeof *ebuf);
     if (!pl->e || !ebuf) {
         pstats_cg_free(a, ebuf);
-        pstats_cg_free(a, cursor);
         return -1;
     }
     pl->n = ne;
     for (uint32_t g = 0; g < nk; g++)
-        plan_column(pl, s, g, scale, cursor, ebuf);
+        plan_column(pl, s, g, scale, pl->off, ebuf);
     pstats_cg_free(a, ebuf);
-    pstats_cg_free(a, cursor);
+    for (size_t f = nk; f > 0; f--)
+        pl->off[f] = pl->off[f - 1];
+    pl->off[0] = 0;
     return 0;
 }
 

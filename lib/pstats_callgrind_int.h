@@ -116,7 +116,7 @@ typedef struct cg_edge {
 #define CG_COUNT_BIG UINT32_MAX
 
 typedef struct cg_plan {
-    size_t *off;              /* row of caller f: e[off[f] .. off[f+1]) */
+    uint32_t *off;            /* row of caller f: e[off[f] .. off[f+1]) */
     cg_edge *e;
     size_t n, nkeys;
 } cg_plan;
