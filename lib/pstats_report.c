@@ -40,23 +40,40 @@ static inline void put(out *o, const void *p, size_t n)
 
 #define PUT_LIT(o, lit) put((o), (lit), sizeof(lit) - 1)
 
-/* Python's str() of a number: ints below 2^63 without printf. */
+/* The decimal text of an int64 at the end of tmp[24]; returns its start. */
+static char *int_text(int64_t i, char *tmp)
+{
+    char *p = tmp + 24;
+    uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (i < 0)
+        *--p = '-';
+    return p;
+}
+
+/* Python's str() of a number (and '%d' of an int): ints of the int64 kind
+ * without printf. */
 static void put_num(out *o, const pstats_stats *s, pnum a)
 {
     if (a.kind != PN_INT) {
         pn_str(s, a, &o->b);
         return;
     }
-    char tmp[24];
-    size_t k = sizeof tmp;
-    uint64_t u = a.u.i < 0 ? (uint64_t)0 - (uint64_t)a.u.i : (uint64_t)a.u.i;
-    do {
-        tmp[--k] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (a.u.i < 0)
-        tmp[--k] = '-';
-    put(o, tmp + k, sizeof tmp - k);
+    char tmp[24], *p = int_text(a.u.i, tmp);
+    put(o, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+static void pad(out *o, size_t n)
+{
+    static const char sp[] = "                                                                ";
+    while (n > 0) {
+        size_t k = n < sizeof sp - 1 ? n : sizeof sp - 1;
+        put(o, sp, k);
+        n -= k;
+    }
 }
 
 static void out_flush(out *o)
@@ -128,7 +145,7 @@ static void put_label(out *o, const pstats_stats *s, uint32_t id, size_t ljust)
     if (ljust && !o->b.oom) {
         size_t w = ps_width(s, o->b.p + before, o->b.len - before);
         if (w < ljust)
-            psb_pad(&o->b, ljust - w);
+            pad(o, ljust - w);
     }
 }
 
@@ -519,6 +536,20 @@ static int rank_cmp(const void *ctx, uint32_t a, uint32_t b)
 
 static void put_count_pair(out *o, const pstats_stats *s, const pedge *e, size_t width)
 {
+    pnum n0 = pn_get(e->v, e->kinds, 0), n1 = pn_get(e->v, e->kinds, 1);
+    if (n0.kind == PN_INT && n1.kind == PN_INT) { /* "%d/%d" without printf */
+        char a[24], b[24], *pa = int_text(n0.u.i, a), *pb = int_text(n1.u.i, b);
+        size_t la = (size_t)(a + sizeof a - pa), lb = (size_t)(b + sizeof b - pb);
+        size_t len = n0.u.i != n1.u.i ? la + 1 + lb : la;
+        if (len < width)
+            pad(o, width - len);
+        put(o, pa, la);
+        if (n0.u.i != n1.u.i) {
+            put(o, "/", 1);
+            put(o, pb, lb);
+        }
+        return;
+    }
     psb t;
     psb_init(&t, o->b.s);
     pnum nc = pn_get(e->v, e->kinds, 0), cc = pn_get(e->v, e->kinds, 1);
@@ -560,30 +591,30 @@ static void call_line(out *o, pstats_stats *s, uint32_t src, size_t width, const
         pe_get(s, &s->edges[edges[order[i]]], &full);
         if (e->kind == PSTATS_EDGE_TUPLE) {
             if (i)
-                psb_pad(&o->b, width + 1);
+                pad(o, width + 1);
             put_count_pair(o, s, e, i ? 9 : 7);
-            psb_puts(&o->b, " ");
+            PUT_LIT(o, " ");
             f8(o, pn_double(s, pn_get(e->v, e->kinds, 2)));
-            psb_puts(&o->b, " ");
+            PUT_LIT(o, " ");
             f8(o, pn_double(s, pn_get(e->v, e->kinds, 3)));
-            psb_puts(&o->b, "  ");
+            PUT_LIT(o, "  ");
             put_label(o, s, key, 0);
         } else {
             if (i)
-                psb_pad(&o->b, width + 3);
+                pad(o, width + 3);
             put_label(o, s, key, 0);
-            psb_puts(&o->b, "(");
+            PUT_LIT(o, "(");
             pnum cnt = pn_get(e->v, e->kinds, 0);
-            pn_str(s, cnt, &o->b);
+            put_num(o, s, cnt);
             if (s->py2 && ((e->kinds & PK_PY2LONG) || cnt.kind == PN_BIG))
-                psb_puts(&o->b, "L"); /* repr() of a Python 2 long */
-            psb_puts(&o->b, ") ");
+                PUT_LIT(o, "L"); /* repr() of a Python 2 long */
+            PUT_LIT(o, ") ");
             /* Python: self.stats[func][3], a KeyError for a function that
              * is only a caller; we print its (absent) cumtime as 0. */
             const pkey *k = &s->keys[key];
             f8(o, key < s->nstats ? pn_double(s, pn_get(k->v, k->kinds, 3)) : 0.0);
         }
-        psb_puts(&o->b, "\n");
+        PUT_LIT(o, "\n");
     }
     out_maybe_flush(o);
 }
