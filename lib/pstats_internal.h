@@ -30,10 +30,9 @@ typedef struct pbig {       /* sign and magnitude, base 2^32 limbs */
 
 /* ----------------------------------------------------------------- model */
 
-typedef struct pstr {
+typedef struct pstr {         /* 16 bytes: str and bytes are one key (Python 2) */
     const uint8_t *p;
     uint32_t len, hash;
-    uint8_t is_bytes;
 } pstr;
 
 typedef struct pcode {        /* a code object used as a key's third item */

@@ -218,8 +218,6 @@ static int get_str(loader *L, const pymarshal_token *t, uint32_t *id)
     *id = ps_intern(L->s, p, len, is_bytes, 0); /* copied: the input may go */
     if (*id == UINT32_MAX)
         return fail_nomem(L);
-    if (is_bytes)
-        L->s->strs[*id].is_bytes = 1;
     if (t->ref_slot >= 0)
         return map_slot(L, t->ref_slot, TAG_STR | (*id + 1));
     return 0;

@@ -67,9 +67,7 @@ static uint32_t import_str(merger *m, const pstats_stats *src, uint32_t id, int 
     const pstr *p = &src->strs[id];
     size_t len = p->len;
     const uint8_t *q = strip ? basename_of(p, &len) : p->p;
-    uint32_t r = ps_intern(m->t, q, len, p->is_bytes, 0);
-    if (r != UINT32_MAX && p->is_bytes)
-        m->t->strs[r].is_bytes = 1;
+    uint32_t r = ps_intern(m->t, q, len, 0, 0);
     if (!strip && r != UINT32_MAX)
         m->smap[id] = r + 1;
     return r;

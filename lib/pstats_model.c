@@ -250,7 +250,6 @@ uint32_t ps_intern(pstats_stats *s, const uint8_t *p, size_t len, int is_bytes, 
     e->p = q;
     e->len = (uint32_t)len;
     e->hash = h;
-    e->is_bytes = 0;
     s->str_slots[i] = (uint64_t)h << 32 | (uint32_t)++s->nstrs;
     return (uint32_t)(s->nstrs - 1);
 }
