@@ -2,7 +2,6 @@
  * print_stats / print_callers / print_callees, byte for byte as Python's
  * pstats prints them (3.x; Python 2.7's layout for Python 2 models).
  */
-#include <float.h>
 #include <math.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -89,18 +88,36 @@ static void out_maybe_flush(out *o)
         out_flush(o);
 }
 
-/* "%8.3f" % x. With a 64-bit long double mantissa, x * 1000 is exact for
- * any double (53 + 10 bits), so rounding it half-even to an integer gives
- * printf's digits without printf; other values take snprintf. */
+/* |x| * 1000 rounded half to even, for |x| < 1e15: x is m * 2^q with an
+ * integer m < 2^53, so 1000 * m < 2^63 and the rounding is integer work. */
+static uint64_t milli_round(double x)
+{
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    int e = (int)((bits >> 52) & 0x7ff);
+    uint64_t m = bits & ((UINT64_C(1) << 52) - 1);
+    int q = e ? e - 1075 : -1074;
+    if (e)
+        m |= UINT64_C(1) << 52;
+    uint64_t t = m * 1000;
+    if (q >= 0)
+        return t << q;   /* < 1e18 */
+    int sh = -q;
+    if (sh >= 64)
+        return 0;        /* below 0.5 (never exactly 0.5: 1000 * m != 2^63) */
+    uint64_t r = t >> sh, rem = t & ((UINT64_C(1) << sh) - 1), half = UINT64_C(1) << (sh - 1);
+    return r + (rem > half || (rem == half && (r & 1)));
+}
+
+/* "%8.3f" % x (C's and Python's: correctly rounded, half to even); values
+ * below 1e15 without printf. */
 void ps_f8(psb *b, double x)
 {
     char tmp[400];
     int n;
-#if LDBL_MANT_DIG >= 64
     if (fabs(x) < 1e15) {
-        long double y = rintl((long double)x * 1000.0L);
+        uint64_t u = milli_round(x);
         int neg = signbit(x) != 0;
-        uint64_t u = (uint64_t)fabsl(y);
         char d[32];
         int k = 0;
         do {
@@ -124,7 +141,6 @@ void ps_f8(psb *b, double x)
         bput(b, tmp, (size_t)(p - tmp));
         return;
     }
-#endif
     n = isnan(x) ? snprintf(tmp, sizeof tmp, "%8s", "nan") : snprintf(tmp, sizeof tmp, "%8.3f", x);
     psb_put(b, tmp, (size_t)n);
 }
