@@ -609,7 +609,7 @@ int ps_load_into(pstats_stats *t, const uint8_t *data, size_t len, int release,
     memset(&o, 0, sizeof o);
     o.alloc = &t->alc;
     pymarshal_error me;
-    if (ps_reserve(t, len / 256, len / 256))
+    if (ps_reserve(t, len / 256, len / 160)) /* cProfile: a key per ~180 bytes */
         return fail_nomem(&L);
     L.stack[0] = pymarshal_reader_new(data, len, &o, &me);
     if (!L.stack[0])
