@@ -58,7 +58,7 @@ static int fail_marshal(loader *L, pymarshal_reader *r)
     if (e->code == PYMARSHAL_ENOMEM)
         return fail_nomem(L);
     ps_seterr(L->err, PSTATS_EMARSHAL, L->name, 1, e->offset,
-              "broken marshal data at byte %zu: %s%s", e->offset, e->msg, writer_guess(L));
+              "broken marshal data: %s%s", e->msg, writer_guess(L));
     return -1;
 }
 
@@ -81,7 +81,7 @@ static int fail_shape(loader *L, const pymarshal_token *t, const char *want)
     char what[64];
     describe(t->kind, what, sizeof what);
     ps_seterr(L->err, PSTATS_EFORMAT, L->name, 1, t->offset,
-              "not a pstats profile: at byte %zu expected %s, found %s", t->offset, want, what);
+              "not a pstats profile: expected %s, found %s", want, what);
     return -1;
 }
 
@@ -125,7 +125,7 @@ static int expand_ref(loader *L, pymarshal_token *t)
     while (t->kind == PYMARSHAL_REF) {
         if (L->top + 1 >= MAX_REPLAY) {
             ps_seterr(L->err, PSTATS_EMARSHAL, L->name, 1, t->offset,
-                      "references nested too deeply at byte %zu", t->offset);
+                      "references nested too deeply");
             return -1;
         }
         pymarshal_error me;
@@ -134,7 +134,7 @@ static int expand_ref(loader *L, pymarshal_token *t)
             if (me.code == PYMARSHAL_ENOMEM)
                 return fail_nomem(L);
             ps_seterr(L->err, PSTATS_EMARSHAL, L->name, 1, t->offset,
-                      "broken marshal data at byte %zu: %s", t->offset, me.msg);
+                      "broken marshal data: %s", me.msg);
             return -1;
         }
         L->stack[++L->top] = r;

@@ -77,7 +77,7 @@ START_TEST(errors_in_memory)
     expect_buffer_error(badkey, sizeof badkey, PSTATS_EFORMAT, "found an int", 1, 1);
     /* an unknown type code inside the dict */
     static const uint8_t badcode[] = {'{', '(', 3, 0, 0, 0, 'Q', 'x', 'x', 'x'};
-    expect_buffer_error(badcode, sizeof badcode, PSTATS_EMARSHAL, "at byte 6", 1, 6);
+    expect_buffer_error(badcode, sizeof badcode, PSTATS_EMARSHAL, "unknown type code 0x51", 1, 6);
     /* a marshalled code object */
     static const uint8_t code[] = {0xe3, 0, 0, 0, 0};
     expect_buffer_error(code, sizeof code, PSTATS_EMARSHAL, "code", 1, 0);

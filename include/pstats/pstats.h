@@ -5,8 +5,9 @@
  * API speaks of functions, calls and edges, not marshal objects.
  *
  * Ownership: every pstats_stats is created by pstats_new and freed by
- * pstats_free. Strings returned by accessors point into the model (or the
- * mapped input it was loaded from) and live as long as the model.
+ * pstats_free. Strings returned by accessors point into the model (which
+ * keeps its own copy of every name; the input is unmapped after loading)
+ * and live as long as the model.
  * Errors are values (pstats_error); the library never prints or exits.
  */
 #ifndef PSTATS_PSTATS_H
@@ -57,7 +58,8 @@ void pstats_free(pstats_stats *s);
 
 /* Load one pstats file into an empty model (like pstats.Stats(path)).
  * The file is mapped, not copied (a pipe or other non-regular file is read
- * into memory); the model keeps the mapping. `path` "-" is not special
+ * into memory); the model copies the names it keeps, releases the pages
+ * already read while loading, and unmaps the file when done. `path` "-" is not special
  * here. On error the model stays empty; err says what the file is when it
  * is not a pstats profile (PSTATS_EFORMAT), or where the marshal data breaks
  * (PSTATS_EMARSHAL, with offset). Bytes after the dict are ignored, as
