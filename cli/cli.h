@@ -49,11 +49,27 @@ void cli_out_abort(cli_out *o);
  * "-" (standard input, read into memory; named "<stdin>"). */
 int cli_load(pstats_stats *s, const char *path, pstats_error *err);
 
+/* The bytes of one input: a regular file mapped privately, anything else
+ * ("-" for standard input, pipes) read into memory. */
+typedef struct cli_input {
+    unsigned char *data; /* NULL for an empty file */
+    size_t len;
+    int mapped;
+} cli_input;
+
+/* 0, or an errno value (the input is then empty). */
+int cli_input_open(const char *path, cli_input *in);
+void cli_input_close(cli_input *in);
+
 /* ------------------------------------------------------------- errors */
 
 /* Prints "PROG: FILE: offset N: message" (FILE and offset when known;
  * `file` is used when err->file is empty) on stderr. */
 void cli_print_error(const char *prog, const char *file, const pstats_error *err);
+/* Prints "PROG: message" and a hint to --help on stderr; returns
+ * CLI_EXIT_USAGE. */
+__attribute__((format(printf, 2, 3)))
+int cli_usage_error(const char *prog, const char *fmt, ...);
 /* The exit code for a library error: 2 for PSTATS_EUSAGE, else 1. */
 int cli_exit_code(const pstats_error *err);
 

@@ -1,13 +1,17 @@
 /*
- * Output sink with atomic replace, stdin loading, error printing.
+ * Output sink with atomic replace, input mapping and stdin loading, error
+ * printing.
  */
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -191,7 +195,8 @@ void cli_out_abort(cli_out *o)
 
 /* -------------------------------------------------------------- input */
 
-static int read_stdin(unsigned char **data, size_t *len)
+/* Reads all of fd into a malloc'd buffer. 0 or an errno value. */
+static int read_fd_all(int fd, unsigned char **data, size_t *len)
 {
     size_t cap = 1 << 16, n = 0;
     unsigned char *buf = malloc(cap);
@@ -207,7 +212,7 @@ static int read_stdin(unsigned char **data, size_t *len)
             buf = nb;
             cap *= 2;
         }
-        ssize_t r = read(STDIN_FILENO, buf + n, cap - n);
+        ssize_t r = read(fd, buf + n, cap - n);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
@@ -224,13 +229,53 @@ static int read_stdin(unsigned char **data, size_t *len)
     return 0;
 }
 
+int cli_input_open(const char *path, cli_input *in)
+{
+    struct stat st;
+    int fd, e = 0;
+    memset(in, 0, sizeof *in);
+    if (strcmp(path, "-") == 0)
+        return read_fd_all(STDIN_FILENO, &in->data, &in->len);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    if (fstat(fd, &st) != 0) {
+        e = errno;
+    } else if (S_ISDIR(st.st_mode)) {
+        e = EISDIR;
+    } else if (S_ISREG(st.st_mode) && st.st_size > 0) {
+        in->len = (size_t)st.st_size;
+        in->data = mmap(NULL, in->len, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (in->data == MAP_FAILED) {
+            in->data = NULL;
+            in->len = 0;
+            e = errno;
+        } else {
+            in->mapped = 1;
+        }
+    } else if (!S_ISREG(st.st_mode)) {
+        e = read_fd_all(fd, &in->data, &in->len);
+    }
+    close(fd);
+    return e;
+}
+
+void cli_input_close(cli_input *in)
+{
+    if (in->mapped)
+        munmap(in->data, in->len);
+    else
+        free(in->data);
+    memset(in, 0, sizeof *in);
+}
+
 int cli_load(pstats_stats *s, const char *path, pstats_error *err)
 {
     if (strcmp(path, "-") != 0)
         return pstats_load_path(s, path, err);
     unsigned char *data = NULL;
     size_t len = 0;
-    int e = read_stdin(&data, &len);
+    int e = read_fd_all(STDIN_FILENO, &data, &len);
     if (e != 0) {
         memset(err, 0, sizeof *err);
         err->code = e == ENOMEM ? PSTATS_ENOMEM : PSTATS_EIO;
@@ -261,6 +306,17 @@ void cli_print_error(const char *prog, const char *file, const pstats_error *err
         fprintf(stderr, "%s: %s: %s\n", prog, f, err->msg);
     else
         fprintf(stderr, "%s: %s\n", prog, err->msg);
+}
+
+int cli_usage_error(const char *prog, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", prog);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
+    return CLI_EXIT_USAGE;
 }
 
 int cli_exit_code(const pstats_error *err)

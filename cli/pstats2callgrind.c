@@ -4,7 +4,6 @@
  * Option parsing and library calls only; formats live in libpstats.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,18 +88,6 @@ static const char usage_text[] =
     "\n"
     "Exit status: 0 success, 1 bad input or output file, 2 bad usage.\n";
 
-__attribute__((format(printf, 1, 2)))
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, PROG ": ");
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\nTry '" PROG " --help' for more information.\n");
-    return CLI_EXIT_USAGE;
-}
-
 static int parse_limit(const char *text, pstats_restriction *r)
 {
     char *end;
@@ -147,7 +134,7 @@ static int apply_option(config *c, cli_parser *p, int id, const char *arg)
         break;
     case OPT_UNIT:
         if (parse_unit(arg, &c->unit) != 0)
-            return usage_error("unknown unit '%s' (ns, us or ms)", arg);
+            return cli_usage_error(PROG, "unknown unit '%s' (ns, us or ms)", arg);
         break;
     case OPT_PARTS: c->parts = 1; break;
     case OPT_STRIP: c->strip_dirs = 1; break;
@@ -158,7 +145,7 @@ static int apply_option(config *c, cli_parser *p, int id, const char *arg)
     case OPT_SORT: c->sort_keys[c->nsort++] = arg; break;
     case OPT_LIMIT:
         if (parse_limit(arg, &c->restr[c->nrestr]) != 0)
-            return usage_error("--limit: '%s' is neither a count nor a fraction", arg);
+            return cli_usage_error(PROG, "--limit: '%s' is neither a count nor a fraction", arg);
         c->nrestr++;
         break;
     case OPT_MATCH:
@@ -172,7 +159,7 @@ static int apply_option(config *c, cli_parser *p, int id, const char *arg)
         else if (strcmp(arg, "pstats") == 0)
             c->format = FORMAT_PSTATS;
         else
-            return usage_error("unknown format '%s' (callgrind or pstats)", arg);
+            return cli_usage_error(PROG, "unknown format '%s' (callgrind or pstats)", arg);
         break;
     case OPT_HELP: fputs(usage_text, stdout); return CLI_EXIT_OK;
     case OPT_VERSION: printf(PROG " %s\n", PSTATS_VERSION_STRING); return CLI_EXIT_OK;
@@ -201,7 +188,7 @@ static int parse_args(config *c, int argc, char **argv)
         if (id == CLI_OPT_END)
             break;
         if (id == CLI_OPT_ERROR)
-            return usage_error("%s", msg);
+            return cli_usage_error(PROG, "%s", msg);
         int rc = apply_option(c, &p, id, arg);
         if (rc >= 0)
             return rc;
@@ -214,24 +201,24 @@ static int check_config(const config *c)
 {
     int reporting = c->nreports > 0;
     if (c->ninputs == 0 && !c->script)
-        return usage_error("%s", "no input file (give FILE, -i FILE, '-' or -r SCRIPT)");
+        return cli_usage_error(PROG, "%s", "no input file (give FILE, -i FILE, '-' or -r SCRIPT)");
     if (c->script && c->ninputs > 0)
-        return usage_error("%s", "-r SCRIPT cannot be combined with input files");
+        return cli_usage_error(PROG, "%s", "-r SCRIPT cannot be combined with input files");
     if (!reporting && (c->nsort || c->nrestr))
-        return usage_error("%s", "--sort, --limit and --match need --stats, --callers or --callees");
+        return cli_usage_error(PROG, "%s", "--sort, --limit and --match need --stats, --callers or --callees");
     if (reporting && (c->format_given || c->kcachegrind || c->parts))
-        return usage_error("%s", "reports cannot be combined with --format, -k or --parts");
+        return cli_usage_error(PROG, "%s", "reports cannot be combined with --format, -k or --parts");
     if (c->format == FORMAT_PSTATS && !c->output)
-        return usage_error("%s", "--format pstats needs -o FILE (or -o -)");
+        return cli_usage_error(PROG, "%s", "--format pstats needs -o FILE (or -o -)");
     if (c->format == FORMAT_PSTATS && (c->kcachegrind || c->parts))
-        return usage_error("%s", "--format pstats cannot be combined with -k or --parts");
+        return cli_usage_error(PROG, "%s", "--format pstats cannot be combined with -k or --parts");
     if (c->kcachegrind && c->output && strcmp(c->output, "-") == 0)
-        return usage_error("%s", "-k needs a file, not -o -");
+        return cli_usage_error(PROG, "%s", "-k needs a file, not -o -");
     size_t nstdin = 0;
     for (size_t i = 0; i < c->ninputs; i++)
         nstdin += strcmp(c->inputs[i], "-") == 0;
     if (nstdin > 1)
-        return usage_error("%s", "standard input ('-') given more than once");
+        return cli_usage_error(PROG, "%s", "standard input ('-') given more than once");
     return -1;
 }
 

@@ -4,14 +4,9 @@
  * libpymarshal only. Option parsing and calls; the library does the work.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "pstats/marshal.h"
@@ -37,90 +32,6 @@ static const char usage_text[] =
     "\n"
     "Exit status: 0 success, 1 bad input file or output failure, 2 bad usage.\n";
 
-/* The input: a private mapping of a file, or standard input in memory. */
-typedef struct input {
-    unsigned char *data;
-    size_t len;
-    int mapped;
-} input;
-
-__attribute__((format(printf, 1, 2)))
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, PROG ": ");
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\nTry '" PROG " --help' for more information.\n");
-    return CLI_EXIT_USAGE;
-}
-
-static int read_all(int fd, input *in)
-{
-    size_t cap = 1 << 16;
-    in->len = 0;
-    in->data = malloc(cap);
-    while (in->data) {
-        ssize_t r;
-        if (in->len == cap) {
-            unsigned char *nd = cap > SIZE_MAX / 2 ? NULL : realloc(in->data, cap * 2);
-            if (!nd)
-                break;
-            in->data = nd;
-            cap *= 2;
-        }
-        r = read(fd, in->data + in->len, cap - in->len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return errno;
-        if (r == 0)
-            return 0;
-        in->len += (size_t)r;
-    }
-    return ENOMEM;
-}
-
-/* 0, or an errno value. Regular files are mapped, anything else read. */
-static int input_open(const char *path, input *in)
-{
-    struct stat st;
-    int fd, e = 0;
-    memset(in, 0, sizeof *in);
-    if (strcmp(path, "-") == 0)
-        return read_all(STDIN_FILENO, in);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno;
-    if (fstat(fd, &st) != 0) {
-        e = errno;
-    } else if (S_ISDIR(st.st_mode)) {
-        e = EISDIR;
-    } else if (S_ISREG(st.st_mode) && st.st_size > 0) {
-        in->len = (size_t)st.st_size;
-        in->data = mmap(NULL, in->len, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (in->data == MAP_FAILED) {
-            in->data = NULL;
-            e = errno;
-        } else {
-            in->mapped = 1;
-        }
-    } else if (!S_ISREG(st.st_mode)) {
-        e = read_all(fd, in);
-    }
-    close(fd);
-    return e;
-}
-
-static void input_close(input *in)
-{
-    if (in->mapped)
-        munmap(in->data, in->len);
-    else
-        free(in->data);
-}
-
 static void print_error(const char *file, const pymarshal_error *err)
 {
     fprintf(stderr, PROG ": %s: offset %zu: %s\n", file, err->offset, err->msg);
@@ -133,17 +44,17 @@ static int dump(const char *path, size_t max_output)
     pymarshal_error err;
     pymarshal_doc *doc;
     cli_out *out;
-    input in;
-    int e = input_open(path, &in), rc = CLI_EXIT_OK;
+    cli_input in;
+    int e = cli_input_open(path, &in), rc = CLI_EXIT_OK;
     if (e != 0) {
         fprintf(stderr, PROG ": %s: %s\n", name, strerror(e));
-        input_close(&in);
+        cli_input_close(&in);
         return CLI_EXIT_INPUT;
     }
     doc = pymarshal_load(in.data ? (const void *)in.data : "", in.len, NULL, &err);
     if (!doc) {
         print_error(name, &err);
-        input_close(&in);
+        cli_input_close(&in);
         return CLI_EXIT_INPUT;
     }
     if (pymarshal_doc_end(doc) < in.len)
@@ -168,7 +79,7 @@ static int dump(const char *path, size_t max_output)
         }
     }
     pymarshal_doc_free(doc);
-    input_close(&in);
+    cli_input_close(&in);
     return rc;
 }
 
@@ -188,17 +99,17 @@ int main(int argc, char **argv)
             errno = 0;
             max_output = (size_t)strtoull(arg, &end, 10);
             if (errno || end == arg || *end || arg[0] == '-' || max_output == 0)
-                return usage_error("--max-output: '%s' is not a positive byte count", arg);
+                return cli_usage_error(PROG, "--max-output: '%s' is not a positive byte count", arg);
             break;
         case CLI_OPT_POSITIONAL:
             if (file)
-                return usage_error("one FILE only (got '%s' and '%s')", file, arg);
+                return cli_usage_error(PROG, "one FILE only (got '%s' and '%s')", file, arg);
             file = arg;
             break;
-        default: return usage_error("%s", msg);
+        default: return cli_usage_error(PROG, "%s", msg);
         }
     }
     if (!file)
-        return usage_error("%s", "no input file (give FILE or '-')");
+        return cli_usage_error(PROG, "%s", "no input file (give FILE or '-')");
     return dump(file, max_output);
 }
