@@ -340,16 +340,33 @@ int pstats_cg_label(const cg_names *nm, uint32_t g, cg_bytes *b, const pymarshal
     return label_build(nm, a, g, nm->tag[g], b);
 }
 
-/* The naming pass: hash tables of global ids (slot = id + 1) whose keys are
- * computed from the model on demand; hash[] holds each id's current hash. */
+/* The naming pass: hash tables of global ids whose keys are computed from
+ * the model on demand; hash[] holds each id's current hash. A slot holds
+ * the id + 1 and the high half of its hash, so that a probe reads one
+ * cache line, not also hash[] (0: empty). */
 typedef struct name_pass {
     cg_names *nm;
     const pymarshal_allocator *a;
     uint64_t *hash;
-    uint32_t *slots;
+    uint64_t *slots;
     size_t mask;
     cg_bytes sc1, sc2;
 } name_pass;
+
+static inline uint64_t slot_make(uint64_t h, uint32_t id)
+{
+    return (h & ~UINT64_C(0xffffffff)) | ((uint64_t)id + 1);
+}
+
+static inline int slot_match(uint64_t slot, uint64_t h)
+{
+    return (slot ^ h) >> 32 == 0;
+}
+
+static inline uint32_t slot_id(uint64_t slot)
+{
+    return (uint32_t)slot - 1;
+}
 
 /* An empty table for up to n ids (at most half full). */
 static int table_init(name_pass *np, size_t n)
@@ -415,9 +432,9 @@ static int collect_funcs(name_pass *np)
             size_t j = (size_t)h & np->mask;
             uint32_t g = UINT32_MAX;
             for (; np->slots[j]; j = (j + 1) & np->mask) {
-                uint32_t r = np->slots[j] - 1;
-                if (np->hash[r] != h)
+                if (!slot_match(np->slots[j], h))
                     continue;
+                uint32_t r = slot_id(np->slots[j]);
                 pieces(nm, r, &fq);
                 if (same_key(&fp, &fq)) {
                     g = r;
@@ -429,7 +446,7 @@ static int collect_funcs(name_pass *np)
                 nm->first[g].part = (uint32_t)p;
                 nm->first[g].id = i;
                 np->hash[g] = h;
-                np->slots[j] = g + 1;
+                np->slots[j] = slot_make(h, g);
             }
             nm->local[p][i] = g;
         }
@@ -492,9 +509,9 @@ static int find_label(name_pass *np, uint32_t g, uint32_t tag, uint64_t h, int *
 {
     size_t j = (size_t)h & np->mask;
     for (; np->slots[j]; j = (j + 1) & np->mask) {
-        uint32_t r = np->slots[j] - 1;
-        if (np->hash[r] != h)
+        if (!slot_match(np->slots[j], h))
             continue;
+        uint32_t r = slot_id(np->slots[j]);
         if (!*built && label_build(np->nm, np->a, g, tag, &np->sc1) != 0)
             return -1;
         *built = 1;
@@ -509,6 +526,16 @@ static int find_label(name_pass *np, uint32_t g, uint32_t tag, uint64_t h, int *
     return 0;
 }
 
+/* The tables are far larger than the caches at scale: the first slot of
+ * a later id's probe is fetched while this one's is looked at. */
+#define CG_AHEAD 16
+
+static inline void prefetch_slot(const name_pass *np, size_t g, size_t n)
+{
+    if (g < n)
+        __builtin_prefetch(&np->slots[np->hash[g] & np->mask]);
+}
+
 /* Pass 3: which short names ("file.py:12(name)") more than one function
  * has; those functions get the whole path (nm->tag[g] = CG_FULL). */
 static int mark_shared_shorts(name_pass *np)
@@ -519,19 +546,20 @@ static int mark_shared_shorts(name_pass *np)
     uint32_t *cnt = pstats_cg_alloc(np->a, (n ? n : 1) * sizeof *cnt);
     int rc = short_of && cnt && table_init(np, n) == 0 ? 0 : -1;
     for (uint32_t g = 0; rc == 0 && g < n; g++) {
+        if (label_build(nm, np->a, g, 0, &np->sc1) != 0)
+            rc = -1;
+        np->hash[g] = XXH3_64bits(np->sc1.p, np->sc1.len);
+    }
+    for (uint32_t g = 0; rc == 0 && g < n; g++) {
         uint32_t rep;
         size_t slot;
-        int built = 1;
-        if (label_build(nm, np->a, g, 0, &np->sc1) != 0) {
-            rc = -1;
-            break;
-        }
-        np->hash[g] = XXH3_64bits(np->sc1.p, np->sc1.len);
+        int built = 0;
+        prefetch_slot(np, g + CG_AHEAD, n);
         int hit = find_label(np, g, 0, np->hash[g], &built, NULL, &rep, &slot);
         if (hit < 0)
             rc = -1;
         else if (hit == 0) {
-            np->slots[slot] = g + 1;
+            np->slots[slot] = slot_make(np->hash[g], g);
             cnt[g] = 0;
             rep = g;
         }
@@ -560,17 +588,19 @@ static int assign_labels(name_pass *np)
     nm->tag[nm->pseudo] = 0;
     np->hash[nm->pseudo] = XXH3_64bits(CG_PSEUDO_NAME, sizeof CG_PSEUDO_NAME - 1);
     find_label(np, nm->pseudo, 0, np->hash[nm->pseudo], &built, nm->tag, &r, &slot);
-    np->slots[slot] = nm->pseudo + 1;
+    np->slots[slot] = slot_make(np->hash[nm->pseudo], nm->pseudo);
+    for (uint32_t g = 0; g < nm->nfuncs; g++) { /* hash[g]: the short name's */
+        if (!(nm->tag[g] & CG_FULL))
+            continue;
+        if (label_build(nm, np->a, g, nm->tag[g], &np->sc1) != 0)
+            return -1;
+        np->hash[g] = XXH3_64bits(np->sc1.p, np->sc1.len);
+    }
     for (uint32_t g = 0; g < nm->nfuncs; g++) {
         uint32_t tag = nm->tag[g];
-        uint64_t h = np->hash[g]; /* the short name's */
+        uint64_t h = np->hash[g];
         built = 0;
-        if (tag & CG_FULL) {
-            if (label_build(nm, np->a, g, tag, &np->sc1) != 0)
-                return -1;
-            built = 1;
-            h = XXH3_64bits(np->sc1.p, np->sc1.len);
-        }
+        prefetch_slot(np, g + CG_AHEAD, nm->nfuncs);
         for (uint32_t k = 2;; k++) {
             int hit = find_label(np, g, tag, h, &built, nm->tag, &r, &slot);
             if (hit < 0)
@@ -584,7 +614,7 @@ static int assign_labels(name_pass *np)
         }
         nm->tag[g] = tag;
         np->hash[g] = h;
-        np->slots[slot] = g + 1;
+        np->slots[slot] = slot_make(h, g);
     }
     return 0;
 }
