@@ -188,16 +188,26 @@ static int fast_fields(sortctx *c, pstats_stats *s, void **bufs)
 
 /* One numeric key: (value, id) pairs sorted with the comparison inline.
  * Values are exact as doubles (floats, ints below 2^53), negated for a
- * descending key; NaN or big ints make it decline (the generic sort then
- * keeps its own order for values that compare neither way). */
+ * descending key, and kept as unsigned integers in the same order (zeros
+ * made one); NaN or big ints make it decline (the generic sort then keeps
+ * its own order for values that compare neither way). */
 typedef struct vpair {
-    double v;
+    uint64_t key;
     uint32_t id;
 } vpair;
 
-/* Sorts a[0..n) stably (tmp: room for n); returns a or tmp, whichever
- * holds the result. */
-static const vpair *vpair_sort(vpair *a, vpair *tmp, size_t n)
+static uint64_t order_key(double v)
+{
+    uint64_t u;
+    if (v == 0)
+        v = 0.0; /* -0.0 == 0.0 */
+    memcpy(&u, &v, sizeof u);
+    return u >> 63 ? ~u : u | (UINT64_C(1) << 63);
+}
+
+/* Stable merge sort of a[0..n) (tmp: room for n); returns a or tmp,
+ * whichever holds the result. */
+static vpair *vpair_merge_sort(vpair *a, vpair *tmp, size_t n)
 {
     const size_t run = 16;
     for (size_t lo = 0; lo < n; lo += run) { /* stable insertion sort of runs */
@@ -205,7 +215,7 @@ static const vpair *vpair_sort(vpair *a, vpair *tmp, size_t n)
         for (size_t i = lo + 1; i < hi; i++) {
             vpair x = a[i];
             size_t j = i;
-            for (; j > lo && a[j - 1].v > x.v; j--)
+            for (; j > lo && a[j - 1].key > x.key; j--)
                 a[j] = a[j - 1];
             a[j] = x;
         }
@@ -215,12 +225,43 @@ static const vpair *vpair_sort(vpair *a, vpair *tmp, size_t n)
             size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
             size_t i = lo, j = mid, k = lo;
             while (i < mid && j < hi)
-                tmp[k++] = a[j].v < a[i].v ? a[j++] : a[i++];
+                tmp[k++] = a[j].key < a[i].key ? a[j++] : a[i++];
             while (i < mid)
                 tmp[k++] = a[i++];
             while (j < hi)
                 tmp[k++] = a[j++];
         }
+        vpair *t = a;
+        a = tmp;
+        tmp = t;
+    }
+    return a;
+}
+
+#define RADIX_BITS 16
+#define RADIX_SIZE ((size_t)1 << RADIX_BITS)
+
+/* Stable LSD radix sort, 16 bits a pass, passes where all keys share the
+ * digit skipped; hist: 4 * RADIX_SIZE counters. Returns a or tmp. */
+static vpair *vpair_radix_sort(vpair *a, vpair *tmp, size_t n, uint32_t *hist)
+{
+    memset(hist, 0, 4 * RADIX_SIZE * sizeof *hist);
+    for (size_t i = 0; i < n; i++)
+        for (int d = 0; d < 4; d++)
+            hist[(size_t)d * RADIX_SIZE + ((a[i].key >> (RADIX_BITS * d)) & (RADIX_SIZE - 1))]++;
+    for (int d = 0; d < 4; d++) {
+        uint32_t *h = hist + (size_t)d * RADIX_SIZE;
+        unsigned sh = (unsigned)(RADIX_BITS * d);
+        if (h[(a[0].key >> sh) & (RADIX_SIZE - 1)] == n)
+            continue;
+        uint32_t sum = 0;
+        for (size_t b = 0; b < RADIX_SIZE; b++) {
+            uint32_t c = h[b];
+            h[b] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            tmp[h[(a[i].key >> sh) & (RADIX_SIZE - 1)]++] = a[i];
         vpair *t = a;
         a = tmp;
         tmp = t;
@@ -238,19 +279,26 @@ static int pair_sort(pstats_stats *s, int field, int dir, uint32_t *idx)
             (x.kind == PN_INT && (x.u.i > (INT64_C(1) << 53) || x.u.i < -(INT64_C(1) << 53))))
             return 0;
     }
+    int radix = n >= RADIX_SIZE; /* below, clearing the counters costs more */
     vpair *a = ps_malloc(s, (n ? n : 1) * 2 * sizeof *a);
-    if (!a)
+    uint32_t *hist = radix ? ps_malloc(s, 4 * RADIX_SIZE * sizeof *hist) : NULL;
+    if (!a || (radix && !hist)) {
+        ps_free(s, a);
+        ps_free(s, hist);
         return -1;
+    }
     for (size_t k = 0; k < n; k++) {
         pnum x = pn_get(s->keys[k].v, s->keys[k].kinds, field);
         double v = x.kind == PN_FLOAT ? x.u.f : (double)x.u.i;
-        a[k].v = dir < 0 ? -v : v;
+        a[k].key = order_key(dir < 0 ? -v : v);
         a[k].id = (uint32_t)k;
     }
-    const vpair *sorted = vpair_sort(a, a + n, n);
+    const vpair *sorted = radix ? vpair_radix_sort(a, a + n, n, hist)
+                                : vpair_merge_sort(a, a + n, n);
     for (size_t k = 0; k < n; k++)
         idx[k] = sorted[k].id;
     ps_free(s, a);
+    ps_free(s, hist);
     return 1;
 }
 
