@@ -1,6 +1,6 @@
 # libpymarshal: unit tests (Check), the round trip judged by real Pythons,
 # and the fuzz corpus replayed as a normal test. The libFuzzer targets are
-# built only with -DPSTATS_FUZZ=ON and clang (see test/fuzz/fuzz.cmake).
+# built only with -DPSTATS_FUZZ=ON and clang (below).
 add_executable(marshal_rt_tool marshal_rt_tool.c)
 target_link_libraries(marshal_rt_tool PRIVATE pymarshal)
 
