@@ -297,7 +297,7 @@ static void write_header(cg_ctx *c, const pstats_stats *const *parts, size_t npa
             w_put(&c->w, b.p, b.len);
         else
             w_str(&c->w, "???");
-        pstats_cg_free(c->a, b.p);
+        pm_free(c->a, b.p);
         w_put(&c->w, "\n", 1);
     }
     w_str(&c->w, "part: 1\npositions: line\nevent: ");
@@ -382,9 +382,9 @@ int pstats_write_callgrind(const pstats_stats *const *parts, size_t nparts,
     c.call_events = opts->call_events != 0;
     if (pstats_cg_names_build(&c.nm, parts, nparts, c.a, err) != 0)
         return -1;
-    c.w.buf = pstats_cg_alloc(c.a, CG_BUFSIZE);
-    c.fn_defined = pstats_cg_alloc(c.a, c.nm.nfuncs + 1);
-    c.fl_defined = pstats_cg_alloc(c.a, c.nm.files.n + 1);
+    c.w.buf = pm_malloc(c.a, CG_BUFSIZE);
+    c.fn_defined = pm_malloc(c.a, c.nm.nfuncs + 1);
+    c.fl_defined = pm_malloc(c.a, c.nm.files.n + 1);
     int rc = c.w.buf && c.fn_defined && c.fl_defined ? 0 : -1;
     if (rc == 0)
         write_header(&c, parts, nparts, opts->cmd, units[opts->unit], unit_names[opts->unit]);
@@ -392,10 +392,10 @@ int pstats_write_callgrind(const pstats_stats *const *parts, size_t nparts,
         rc = write_part(&c, parts[p], p, units[opts->unit]);
     if (rc == 0)
         w_flush(&c.w);
-    pstats_cg_free(c.a, c.w.buf);
-    pstats_cg_free(c.a, c.fn_defined);
-    pstats_cg_free(c.a, c.fl_defined);
-    pstats_cg_free(c.a, c.label.p);
+    pm_free(c.a, c.w.buf);
+    pm_free(c.a, c.fn_defined);
+    pm_free(c.a, c.fl_defined);
+    pm_free(c.a, c.label.p);
     if (c.oom)
         rc = -1;
     pstats_cg_names_free(&c.nm, c.a);

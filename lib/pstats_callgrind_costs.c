@@ -119,7 +119,7 @@ int pstats_cg_plan_build(cg_plan *pl, const pstats_stats *s, double scale,
     pl->nkeys = nk;
     if (s->nedges >= UINT32_MAX)
         return -1;
-    pl->off = pstats_cg_alloc(a, (nk + 1) * sizeof *pl->off);
+    pl->off = pm_malloc(a, (nk + 1) * sizeof *pl->off);
     if (!pl->off)
         return -1;
     memset(pl->off, 0, (nk + 1) * sizeof *pl->off);
@@ -136,16 +136,16 @@ int pstats_cg_plan_build(cg_plan *pl, const pstats_stats *s, double scale,
     }
     for (size_t f = 0; f < nk; f++)
         pl->off[f + 1] += pl->off[f];
-    pl->e = pstats_cg_alloc(a, (ne ? ne : 1) * sizeof *pl->e);
-    pstats_edge *ebuf = pstats_cg_alloc(a, maxd * sizeof *ebuf);
+    pl->e = pm_malloc(a, (ne ? ne : 1) * sizeof *pl->e);
+    pstats_edge *ebuf = pm_malloc(a, maxd * sizeof *ebuf);
     if (!pl->e || !ebuf) {
-        pstats_cg_free(a, ebuf);
+        pm_free(a, ebuf);
         return -1;
     }
     pl->n = ne;
     for (uint32_t g = 0; g < nk; g++)
         plan_column(pl, s, g, scale, pl->off, ebuf);
-    pstats_cg_free(a, ebuf);
+    pm_free(a, ebuf);
     for (size_t f = nk; f > 0; f--)
         pl->off[f] = pl->off[f - 1];
     pl->off[0] = 0;
@@ -201,8 +201,8 @@ uint64_t pstats_cg_plan_row(cg_plan *pl, const pstats_stats *s, uint32_t f,
 
 void pstats_cg_plan_free(cg_plan *pl, const pymarshal_allocator *a)
 {
-    pstats_cg_free(a, pl->off);
-    pstats_cg_free(a, pl->e);
+    pm_free(a, pl->off);
+    pm_free(a, pl->e);
     memset(pl, 0, sizeof *pl);
 }
 

@@ -12,14 +12,9 @@
 
 #include "pstats/pstats.h"
 
-/* Allocation through the caller's hook (NULL: malloc). */
-void *pstats_cg_alloc(const pymarshal_allocator *a, size_t n);
-void *pstats_cg_realloc(const pymarshal_allocator *a, void *p, size_t n);
-void pstats_cg_free(const pymarshal_allocator *a, void *p);
-/* Grows *arr (elements of `size` bytes) to hold at least `need`; -1 on
- * overflow or out of memory (the old array is kept). */
-int pstats_cg_grow(const pymarshal_allocator *a, void **arr, size_t *cap, size_t need,
-            size_t size);
+/* Allocation through the caller's hook (NULL: malloc): libpymarshal's
+ * pm_malloc/pm_realloc/pm_free/pm_reserve, shared by both libraries. */
+#include "marshal_internal.h"
 
 typedef struct cg_bytes {
     char *p;

@@ -18,49 +18,6 @@
 #include "pstats_callgrind_int.h"
 #include "pstats_internal.h"
 
-/* ---------------------------------------------------------- allocation */
-
-void *pstats_cg_alloc(const pymarshal_allocator *a, size_t n)
-{
-    return a ? a->malloc(a->ctx, n) : malloc(n);
-}
-
-void *pstats_cg_realloc(const pymarshal_allocator *a, void *p, size_t n)
-{
-    return a ? a->realloc(a->ctx, p, n) : realloc(p, n);
-}
-
-void pstats_cg_free(const pymarshal_allocator *a, void *p)
-{
-    if (!p)
-        return;
-    if (a)
-        a->free(a->ctx, p);
-    else
-        free(p);
-}
-
-int pstats_cg_grow(const pymarshal_allocator *a, void **arr, size_t *cap, size_t need,
-            size_t size)
-{
-    if (need <= *cap)
-        return 0;
-    size_t ncap = *cap ? *cap : 16;
-    while (ncap < need) {
-        if (ncap > SIZE_MAX / 2)
-            return -1;
-        ncap *= 2;
-    }
-    if (ncap > SIZE_MAX / size)
-        return -1;
-    void *p = pstats_cg_realloc(a, *arr, ncap * size);
-    if (!p)
-        return -1;
-    *arr = p;
-    *cap = ncap;
-    return 0;
-}
-
 /* --------------------------------------------------------------- bytes */
 
 int pstats_cg_bytes_put_grow(const pymarshal_allocator *a, cg_bytes *b, const void *s,
@@ -68,7 +25,7 @@ int pstats_cg_bytes_put_grow(const pymarshal_allocator *a, cg_bytes *b, const vo
 {
     if (n > SIZE_MAX - b->len)
         return -1;
-    if (pstats_cg_grow(a, (void **)&b->p, &b->cap, b->len + n, 1) != 0)
+    if (pm_reserve(a, (void **)&b->p, &b->cap, b->len + n, 1) != 0)
         return -1;
     if (n)
         memcpy(b->p + b->len, s, n);
@@ -169,7 +126,7 @@ static int strtab_rehash(const pymarshal_allocator *a, cg_strtab *t)
     size_t nslots = t->nslots ? t->nslots * 2 : 64;
     if (nslots > SIZE_MAX / sizeof(uint32_t))
         return -1;
-    uint32_t *slots = pstats_cg_alloc(a, nslots * sizeof *slots);
+    uint32_t *slots = pm_malloc(a, nslots * sizeof *slots);
     if (!slots)
         return -1;
     memset(slots, 0, nslots * sizeof *slots);
@@ -179,7 +136,7 @@ static int strtab_rehash(const pymarshal_allocator *a, cg_strtab *t)
             j = (j + 1) & (nslots - 1);
         slots[j] = (uint32_t)(i + 1);
     }
-    pstats_cg_free(a, t->slots);
+    pm_free(a, t->slots);
     t->slots = slots;
     t->nslots = nslots;
     return 0;
@@ -202,7 +159,7 @@ int64_t pstats_cg_strtab_intern(const pymarshal_allocator *a, cg_strtab *t,
         return -1;
     if ((t->n + 1) * 2 > t->nslots && strtab_rehash(a, t) != 0)
         return -1;
-    if (pstats_cg_grow(a, (void **)&t->items, &t->cap, t->n + 1, sizeof *t->items) != 0)
+    if (pm_reserve(a, (void **)&t->items, &t->cap, t->n + 1, sizeof *t->items) != 0)
         return -1;
     size_t off = t->text.len;
     if (pstats_cg_bytes_put(a, &t->text, s, n) != 0)
@@ -228,9 +185,9 @@ const char *pstats_cg_strtab_str(const cg_strtab *t, size_t i, size_t *len)
 
 void pstats_cg_strtab_free(const pymarshal_allocator *a, cg_strtab *t)
 {
-    pstats_cg_free(a, t->text.p);
-    pstats_cg_free(a, t->items);
-    pstats_cg_free(a, t->slots);
+    pm_free(a, t->text.p);
+    pm_free(a, t->items);
+    pm_free(a, t->slots);
     memset(t, 0, sizeof *t);
 }
 
@@ -294,12 +251,12 @@ static int builtin_label(const pymarshal_allocator *a, const fpieces *fp, cg_byt
     }
     /* "~:0(<code object ...>)": the model's own label */
     size_t ln = pstats_func_label(fp->s, fp->id, NULL, 0);
-    char *big = pstats_cg_alloc(a, ln + 1);
+    char *big = pm_malloc(a, ln + 1);
     if (!big)
         return -1;
     pstats_func_label(fp->s, fp->id, big, ln + 1);
     int rc = ln ? pstats_cg_bytes_put_name(a, b, big, ln) : pstats_cg_bytes_put(a, b, "???", 3);
-    pstats_cg_free(a, big);
+    pm_free(a, big);
     return rc;
 }
 
@@ -378,8 +335,8 @@ static int table_init(name_pass *np, size_t n)
             return -1;
         ns *= 2;
     }
-    pstats_cg_free(np->a, np->slots);
-    np->slots = pstats_cg_alloc(np->a, ns * sizeof *np->slots);
+    pm_free(np->a, np->slots);
+    np->slots = pm_malloc(np->a, ns * sizeof *np->slots);
     if (!np->slots)
         return -1;
     memset(np->slots, 0, ns * sizeof *np->slots);
@@ -413,17 +370,17 @@ static int collect_funcs(name_pass *np)
         total += pstats_nkeys(nm->parts[p]); /* callers-only keys too */
     if (total >= UINT32_MAX - 1)
         return -1;
-    nm->local = pstats_cg_alloc(np->a, nm->nparts * sizeof *nm->local);
+    nm->local = pm_malloc(np->a, nm->nparts * sizeof *nm->local);
     if (!nm->local)
         return -1;
     memset(nm->local, 0, nm->nparts * sizeof *nm->local);
-    nm->first = pstats_cg_alloc(np->a, (total + 1) * sizeof *nm->first);
-    np->hash = pstats_cg_alloc(np->a, (total + 1) * sizeof *np->hash);
+    nm->first = pm_malloc(np->a, (total + 1) * sizeof *nm->first);
+    np->hash = pm_malloc(np->a, (total + 1) * sizeof *np->hash);
     if (!nm->first || !np->hash || table_init(np, total) != 0)
         return -1;
     for (size_t p = 0; p < nm->nparts; p++) {
         size_t n = pstats_nkeys(nm->parts[p]);
-        nm->local[p] = pstats_cg_alloc(np->a, (n ? n : 1) * sizeof(uint32_t));
+        nm->local[p] = pm_malloc(np->a, (n ? n : 1) * sizeof(uint32_t));
         if (!nm->local[p])
             return -1;
         for (uint32_t i = 0; i < n; i++) {
@@ -467,8 +424,8 @@ static int assign_files(name_pass *np)
         pieces(nm, g, &fp);
         if (part_of(nm, g) != cur) { /* ids grow part by part */
             cur = part_of(nm, g);
-            pstats_cg_free(np->a, memo);
-            memo = pstats_cg_alloc(np->a, (fp.s->nstrs ? fp.s->nstrs : 1) * sizeof *memo);
+            pm_free(np->a, memo);
+            memo = pm_malloc(np->a, (fp.s->nstrs ? fp.s->nstrs : 1) * sizeof *memo);
             if (!memo)
                 return -1;
             memset(memo, 0xff, fp.s->nstrs * sizeof *memo);
@@ -488,7 +445,7 @@ static int assign_files(name_pass *np)
         }
         nm->func_file[g] = memo[sid];
     }
-    pstats_cg_free(np->a, memo);
+    pm_free(np->a, memo);
     int added;
     int64_t fid = rc ? -1 : pstats_cg_strtab_intern(np->a, &nm->files, "~", 1, &added);
     if (fid < 0)
@@ -543,8 +500,8 @@ static int mark_shared_shorts(name_pass *np)
 {
     cg_names *nm = np->nm;
     size_t n = nm->nfuncs;
-    uint32_t *short_of = pstats_cg_alloc(np->a, (n ? n : 1) * sizeof *short_of);
-    uint32_t *cnt = pstats_cg_alloc(np->a, (n ? n : 1) * sizeof *cnt);
+    uint32_t *short_of = pm_malloc(np->a, (n ? n : 1) * sizeof *short_of);
+    uint32_t *cnt = pm_malloc(np->a, (n ? n : 1) * sizeof *cnt);
     int rc = short_of && cnt && table_init(np, n) == 0 ? 0 : -1;
     for (uint32_t g = 0; rc == 0 && g < n; g++) {
         if (label_build(nm, np->a, g, 0, &np->sc1) != 0)
@@ -571,8 +528,8 @@ static int mark_shared_shorts(name_pass *np)
     }
     for (uint32_t g = 0; rc == 0 && g < n; g++)
         nm->tag[g] = cnt[short_of[g]] > 1 ? CG_FULL : 0;
-    pstats_cg_free(np->a, short_of);
-    pstats_cg_free(np->a, cnt);
+    pm_free(np->a, short_of);
+    pm_free(np->a, cnt);
     return rc;
 }
 
@@ -630,13 +587,13 @@ static int names_build(name_pass *np)
         nm->nfuncs = pstats_nkeys(nm->parts[0]);
         if (nm->nfuncs >= UINT32_MAX - 1)
             return -1;
-        np->hash = pstats_cg_alloc(np->a, (nm->nfuncs + 1) * sizeof *np->hash);
+        np->hash = pm_malloc(np->a, (nm->nfuncs + 1) * sizeof *np->hash);
         if (!np->hash)
             return -1;
     }
     nm->pseudo = (uint32_t)nm->nfuncs;
-    nm->func_file = pstats_cg_alloc(np->a, (nm->nfuncs + 1) * sizeof *nm->func_file);
-    nm->tag = pstats_cg_alloc(np->a, (nm->nfuncs + 1) * sizeof *nm->tag);
+    nm->func_file = pm_malloc(np->a, (nm->nfuncs + 1) * sizeof *nm->func_file);
+    nm->tag = pm_malloc(np->a, (nm->nfuncs + 1) * sizeof *nm->tag);
     if (!nm->func_file || !nm->tag)
         return -1;
     if (assign_files(np) != 0 || mark_shared_shorts(np) != 0)
@@ -655,10 +612,10 @@ int pstats_cg_names_build(cg_names *nm, const pstats_stats *const *parts, size_t
     nm->parts = parts;
     nm->nparts = nparts;
     int rc = names_build(&np);
-    pstats_cg_free(a, np.hash);
-    pstats_cg_free(a, np.slots);
-    pstats_cg_free(a, np.sc1.p);
-    pstats_cg_free(a, np.sc2.p);
+    pm_free(a, np.hash);
+    pm_free(a, np.slots);
+    pm_free(a, np.sc1.p);
+    pm_free(a, np.sc2.p);
     if (rc != 0) {
         pstats_cg_names_free(nm, a);
         memset(err, 0, sizeof *err);
@@ -673,11 +630,11 @@ void pstats_cg_names_free(cg_names *nm, const pymarshal_allocator *a)
 {
     if (nm->local)
         for (size_t p = 0; p < nm->nparts; p++)
-            pstats_cg_free(a, nm->local[p]);
-    pstats_cg_free(a, nm->local);
-    pstats_cg_free(a, nm->first);
-    pstats_cg_free(a, nm->func_file);
-    pstats_cg_free(a, nm->tag);
+            pm_free(a, nm->local[p]);
+    pm_free(a, nm->local);
+    pm_free(a, nm->first);
+    pm_free(a, nm->func_file);
+    pm_free(a, nm->tag);
     pstats_cg_strtab_free(a, &nm->files);
     memset(nm, 0, sizeof *nm);
 }
