@@ -238,6 +238,15 @@ static void models_free(models *ms)
     ms->n = 0;
 }
 
+/* Only --stats reports (no --callers, --callees, no output file). */
+static int stats_only(const config *c)
+{
+    for (size_t i = 0; i < c->nreports; i++)
+        if (c->reports[i] != REPORT_STATS)
+            return 0;
+    return c->nreports > 0;
+}
+
 /* Loads input i into a new model. Returns -1 on success, else an exit code. */
 static int load_one(const config *c, size_t i, pstats_stats **out)
 {
@@ -248,6 +257,8 @@ static int load_one(const config *c, size_t i, pstats_stats **out)
         fprintf(stderr, PROG ": out of memory\n");
         return CLI_EXIT_INPUT;
     }
+    if (stats_only(c)) /* print_stats needs no caller edges: skip them */
+        pstats_set_load_flags(*out, PSTATS_LOAD_NO_EDGES);
     if (cli_load(*out, c->inputs[i], &err) != 0) {
         cli_print_error(PROG, c->inputs[i], &err);
         pstats_free(*out);

@@ -373,6 +373,8 @@ int pstats_write_callgrind(const pstats_stats *const *parts, size_t nparts,
     for (size_t p = 0; p < nparts; p++)
         if (!parts[p])
             return fail(err, PSTATS_EUSAGE, "pstats_write_callgrind: a part is NULL");
+        else if (ps_need_edges(parts[p], "pstats_write_callgrind", err))
+            return -1;
     cg_ctx c;
     memset(&c, 0, sizeof c);
     c.a = opts->alloc;

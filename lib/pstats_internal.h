@@ -119,6 +119,8 @@ struct pstats_stats {
     size_t max_name_len;
     int py2;        /* written by Python 2: strings are bytes, 2.7 layout */
     int sampled;    /* held Python 3.15's ('__sampled__',) marker */
+    unsigned load_flags; /* PSTATS_LOAD_*: a setting of the handle, kept by ps_clear */
+    int no_edges;   /* loaded (or merged with a model loaded) without edges */
 
     uint32_t *fcn_list;  /* sorted stats ids, NULL: not sorted */
     char sort_type[256];
@@ -223,6 +225,8 @@ int ps_build_callees(pstats_stats *s);
 typedef int (*ps_cmp_fn)(const void *ctx, uint32_t a, uint32_t b);
 void ps_merge_sort(uint32_t *a, uint32_t *tmp, size_t n, ps_cmp_fn cmp, const void *ctx);
 
+/* 0 when s has its edges; else PSTATS_EUSAGE in err naming `what`, -1. */
+int ps_need_edges(const pstats_stats *s, const char *what, pstats_error *err);
 void ps_seterr(pstats_error *err, pstats_errcode code, const char *file,
                int has_offset, size_t offset, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));

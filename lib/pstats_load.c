@@ -30,6 +30,7 @@ typedef struct loader {
     uint32_t *last; size_t cap_last;  /* key id -> its latest edge as a caller */
     unsigned seen;  /* SEEN_*: what the codes so far say about the writer */
     int py2_keys;   /* key strings written as Python 2 byte strings */
+    int skip_edges; /* PSTATS_LOAD_NO_EDGES */
     uint8_t *conv; size_t cap_conv;   /* Latin-1 to UTF-8 scratch */
 } loader;
 
@@ -466,6 +467,119 @@ static int parse_callers(loader *L, uint32_t callee)
     return 0;
 }
 
+/* ---------------------------------------------- callers without edges */
+
+static int str_is(loader *L, const pymarshal_token *t, const char *z, size_t n)
+{
+    if (t->kind != PYMARSHAL_STR && t->kind != PYMARSHAL_BYTES)
+        return fail_shape(L, t, "a str");
+    if (t->kind == PYMARSHAL_BYTES || t->code == 's' || t->code == 'R')
+        L->py2_keys = 1;
+    return t->len == n && memcmp(t->data, z, n) == 0; /* ASCII: any text encoding */
+}
+
+/* A caller key checked as parse_key checks it; a tuple that marshal may
+ * name again by reference is interned as usual (replaying it later would
+ * cost more), any other is neither interned nor looked up: 1 when it is
+ * ('jprofile', 0, 'profiler'), 2 for the ('__sampled__',) marker, else 0. */
+static int caller_key(loader *L, pymarshal_token *t)
+{
+    while (t->kind == PYMARSHAL_REF) {
+        uint32_t id = slot_get(L, t->ref_target, TAG_KEY);
+        if (id != UINT32_MAX)
+            return is_jprofile(L->s, id);
+        if (expand_ref(L, t))
+            return -1;
+    }
+    if (t->kind != PYMARSHAL_TUPLE)
+        return fail_shape(L, t, "a (file, line, name) key");
+    if (t->ref_slot >= 0 && t->count == 3) { /* named again later: keep it */
+        uint32_t id;
+        return parse_key(L, t, &id) < 0 ? -1 : is_jprofile(L->s, id);
+    }
+    pymarshal_token tup = *t, it;
+    if (tup.count == 1)
+        return key_marker(L, &tup) < 0 ? -1 : 2;
+    if (tup.count != 3)
+        return fail_shape(L, &tup, "a (file, line, name) key of 3 items");
+    if (next_tok(L, &it))
+        return -1;
+    int top = str_is(L, &it, "jprofile", 8);
+    if (top < 0 || next_tok(L, &it))
+        return -1;
+    if (it.kind != PYMARSHAL_INT)
+        return fail_shape(L, &it, "a line number (int)");
+    top = top && it.i == 0;
+    if (next_tok(L, &it))
+        return -1;
+    for (;;) {
+        if (it.kind == PYMARSHAL_REF) {
+            if (slot_get(L, it.ref_target, TAG_CODE) != UINT32_MAX)
+                return 0;
+            if (expand_ref(L, &it))
+                return -1;
+            continue;
+        }
+        if (it.kind == PYMARSHAL_CODE)
+            return skip_tok(L, &it);
+        int name = str_is(L, &it, "profiler", 8);
+        return name < 0 ? -1 : top && name;
+    }
+}
+
+/* A caller's value, its shape checked but its numbers only read as marshal
+ * data: Python's print_stats never looks at them. */
+static int skip_edge_value(loader *L)
+{
+    pymarshal_token t;
+    if (next_tok(L, &t))
+        return -1;
+    switch (t.kind) {
+    case PYMARSHAL_TUPLE:
+        if (t.count != 4)
+            return fail_shape(L, &t, "a caller's (nc, cc, tt, ct) tuple of 4 items");
+        return skip_tok(L, &t);
+    case PYMARSHAL_REF: case PYMARSHAL_INT: case PYMARSHAL_TRUE: case PYMARSHAL_FALSE:
+    case PYMARSHAL_FLOAT: case PYMARSHAL_BIGINT:
+        return 0;
+    default:
+        return fail_shape(L, &t, "a caller's (nc, cc, tt, ct) tuple or call count");
+    }
+}
+
+/* PSTATS_LOAD_NO_EDGES: a callers dict read and checked, nothing stored
+ * but the top-level flag of its function. */
+static int skip_callers(loader *L, uint32_t callee)
+{
+    pymarshal_token t;
+    if (next_tok(L, &t) || expand_ref(L, &t))
+        return -1;
+    if (t.kind != PYMARSHAL_DICT && t.kind != PYMARSHAL_FROZENDICT)
+        return fail_shape(L, &t, "a callers dict");
+    size_t left = t.kind == PYMARSHAL_FROZENDICT ? t.count : SIZE_MAX;
+    L->s->keys[callee].edge_start = 0;
+    L->s->keys[callee].nedges = 0;
+    for (; left > 0; left--) {
+        if (next_tok(L, &t))
+            return -1;
+        if (t.kind == PYMARSHAL_NULL)
+            break;
+        int rc = caller_key(L, &t);
+        if (rc < 0)
+            return -1;
+        if (rc == 2) {
+            if (next_tok(L, &t) || skip_tok(L, &t))
+                return -1;
+            continue;
+        }
+        if (skip_edge_value(L))
+            return -1;
+        if (rc == 1)
+            L->s->keys[callee].flags |= KF_TOP;
+    }
+    return 0;
+}
+
 static int parse_entry(loader *L, uint32_t id)
 {
     pstats_stats *s = L->s;
@@ -489,7 +603,7 @@ static int parse_entry(loader *L, uint32_t id)
     memcpy(k->v, v, sizeof v);
     k->kinds = kinds;
     k->flags = (uint8_t)((k->flags & ~KF_TOP) | KF_STATS);
-    return parse_callers(L, id);
+    return L->skip_edges ? skip_callers(L, id) : parse_callers(L, id);
 }
 
 /* Every RELEASE_STEP bytes, drop the pages of a file mapping that the
@@ -605,6 +719,8 @@ int ps_load_into(pstats_stats *t, const uint8_t *data, size_t len, int release,
     L.err = err;
     L.name = name;
     L.data = release ? data : NULL;
+    L.skip_edges = (t->load_flags & PSTATS_LOAD_NO_EDGES) != 0;
+    t->no_edges = L.skip_edges;
     pymarshal_options o;
     memset(&o, 0, sizeof o);
     o.alloc = &t->alc;

@@ -558,9 +558,16 @@ int pstats_add(pstats_stats *s, pstats_stats *const *others, size_t n, pstats_er
     memset(err, 0, sizeof *err);
     if (n == 0)
         return 0;
+    int no_edges = s->no_edges; /* a model without edges makes one without */
     for (size_t i = 0; i < n; i++)
-        if (others[i] == s) /* s.add(s): read s while it changes: build anew */
-            return add_rebuild(s, others, n, err);
+        no_edges |= others[i]->no_edges;
+    for (size_t i = 0; i < n; i++)
+        if (others[i] == s) { /* s.add(s): read s while it changes: build anew */
+            int rc = add_rebuild(s, others, n, err);
+            if (rc == 0)
+                s->no_edges = no_edges;
+            return rc;
+        }
     merger m;
     memset(&m, 0, sizeof m);
     m.t = s;
@@ -575,6 +582,7 @@ int pstats_add(pstats_stats *s, pstats_stats *const *others, size_t n, pstats_er
             ps_seterr(err, PSTATS_ENOMEM, NULL, 0, 0, "out of memory");
         return -1;
     }
+    s->no_edges = no_edges;
     return 0;
 }
 

@@ -117,11 +117,15 @@ void pstats_free(pstats_stats *s)
 void ps_replace(pstats_stats *s, pstats_stats *t)
 {
     pymarshal_allocator a = s->alc;
+    unsigned flags = s->load_flags;
+    int no_edges = s->no_edges | t->no_edges; /* t may be rebuilt from s */
     ps_clear(s);
     void (*fr)(void *, void *) = t->alc.free;
     void *ctx = t->alc.ctx;
     *s = *t;
     s->alc = a;
+    s->load_flags = flags;
+    s->no_edges = no_edges;
     fr(ctx, t);
 }
 
@@ -153,8 +157,10 @@ void ps_clear(pstats_stats *s)
         ps_free(s, s->inputs[i].name);
     ps_free(s, s->inputs);
     pymarshal_allocator a = s->alc;
+    unsigned flags = s->load_flags;
     memset(s, 0, sizeof *s);
     s->alc = a;
+    s->load_flags = flags;
     s->total_calls = s->prim_calls = s->total_tt = pn_int(0);
 }
 
@@ -171,6 +177,21 @@ void ps_seterr(pstats_error *err, pstats_errcode code, const char *file,
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
+}
+
+void pstats_set_load_flags(pstats_stats *s, unsigned flags) { s->load_flags = flags; }
+
+int pstats_has_edges(const pstats_stats *s) { return !s->no_edges; }
+
+int ps_need_edges(const pstats_stats *s, const char *what, pstats_error *err)
+{
+    if (!s->no_edges)
+        return 0;
+    if (err)
+        memset(err, 0, sizeof *err);
+    ps_seterr(err, PSTATS_EUSAGE, NULL, 0, 0,
+              "%s: the model was loaded without its call edges (PSTATS_LOAD_NO_EDGES)", what);
+    return -1;
 }
 
 int ps_add_input(pstats_stats *s, const char *name, time_t mtime, int has_mtime)

@@ -40,6 +40,7 @@ int pstats_load_buffer(pstats_stats *s, const void *data, size_t len,
         ps_seterr(err, PSTATS_ENOMEM, name, 0, 0, "out of memory");
         return -1;
     }
+    t->load_flags = s->load_flags;
     if (ps_load_into(t, data, len, 0, name, err) || ps_add_input(t, name, mtime, mtime >= 0)) {
         if (!err->code)
             ps_seterr(err, PSTATS_ENOMEM, name, 0, 0, "out of memory");
@@ -146,6 +147,7 @@ int pstats_load_path(pstats_stats *s, const char *path, pstats_error *err)
         ps_seterr(err, PSTATS_ENOMEM, path, 0, 0, "out of memory");
         return -1;
     }
+    t->load_flags = s->load_flags;
     input_bytes in;
     time_t mtime;
     if (map_file(t, path, &mtime, &in, err)) {

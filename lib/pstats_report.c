@@ -713,11 +713,15 @@ static int print_calls(pstats_stats *s, const pstats_restriction *r, size_t nr,
 int pstats_print_callers(pstats_stats *s, const pstats_restriction *r, size_t nr,
                          pstats_write_fn write, void *ctx, pstats_error *err)
 {
+    if (ps_need_edges(s, "pstats_print_callers", err))
+        return -1;
     return print_calls(s, r, nr, write, ctx, err, 0);
 }
 
 int pstats_print_callees(pstats_stats *s, const pstats_restriction *r, size_t nr,
                          pstats_write_fn write, void *ctx, pstats_error *err)
 {
+    if (ps_need_edges(s, "pstats_print_callees", err))
+        return -1;
     return print_calls(s, r, nr, write, ctx, err, 1);
 }

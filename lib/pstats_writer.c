@@ -110,6 +110,8 @@ int pstats_write_pstats(const pstats_stats *s, pstats_write_fn write, void *ctx,
     c.bytes = s->py2;
     if (err)
         memset(err, 0, sizeof *err);
+    if (ps_need_edges(s, "pstats_write_pstats", err))
+        return -1;
     if (c.refs) {
         c.str_slot = ps_malloc(ms, (s->nstrs ? s->nstrs : 1) * sizeof(int64_t));
         c.key_slot = ps_malloc(ms, (s->nkeys ? s->nkeys : 1) * sizeof(int64_t));

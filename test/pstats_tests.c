@@ -581,6 +581,112 @@ START_TEST(f8_matches_printf)
 }
 END_TEST
 
+/* ------------------------------------------------------ no edges */
+
+static pstats_stats *load_no_edges(const char *path)
+{
+    pstats_stats *s = pstats_new(NULL);
+    pstats_error err;
+    ck_assert_ptr_nonnull(s);
+    pstats_set_load_flags(s, PSTATS_LOAD_NO_EDGES);
+    int rc = pstats_load_path(s, path, &err);
+    ck_assert_msg(rc == 0, "%s: %s", path, err.msg);
+    ck_assert_int_eq(pstats_has_edges(s), 0);
+    return s;
+}
+
+/* PSTATS_LOAD_NO_EDGES: print_stats and the totals as Python's, from a model
+ * without edges; what needs the edges refuses it; merges carry the lack. */
+START_TEST(no_edges_as_python)
+{
+    for (size_t i = 0; i < NELEM(rcases); i++) {
+        const rcase *c = &rcases[i];
+        if (c->view != 0)
+            continue;
+        char path[512];
+        snprintf(path, sizeof path, PSTATS_FIXTURES "/golden/fib-cpython3.11-cprofile.%s.txt",
+                 c->golden);
+        size_t wl, len, nk = 0;
+        char *want = read_file(path, &wl);
+        uint8_t *data = read_file(PROF("fib-cpython3.11-cprofile.prof"), &len);
+        pstats_stats *s = pstats_new(NULL);
+        pstats_set_load_flags(s, PSTATS_LOAD_NO_EDGES);
+        ck_assert_int_eq(pstats_load_buffer(s, data, len,
+                                            "fixtures/profiles/fib-cpython3.11-cprofile.prof",
+                                            1700000000, NULL), 0);
+        free(data);
+        while (nk < 3 && c->keys[nk])
+            nk++;
+        ck_assert_int_eq(pstats_sort(s, c->keys, nk, NULL), 0);
+        sink out = {0};
+        ck_assert_int_eq(pstats_print_stats(s, c->r, c->nr, sink_write, &out, NULL), 0);
+        ck_assert_msg(out.len == wl && memcmp(out.p, want, wl) == 0, "%s", c->golden);
+        free(out.p);
+        free(want);
+        pstats_free(s);
+    }
+    for (size_t i = 0; i < NELEM(totals); i++) {
+        char path[512];
+        snprintf(path, sizeof path, PSTATS_FIXTURES "/profiles/%s", totals[i].file);
+        pstats_stats *s = load_no_edges(path), *f = load(path);
+        ck_assert_uint_eq(pstats_nfuncs(s), totals[i].nfuncs);
+        ck_assert_uint_eq(pstats_nkeys(s), totals[i].nfuncs);
+        ck_assert_str_eq(num_text(s, s->total_calls), totals[i].total_calls);
+        ck_assert_str_eq(num_text(s, s->prim_calls), totals[i].prim_calls);
+        pstats_totals a, b;
+        pstats_get_totals(s, &a);
+        pstats_get_totals(f, &b);
+        ck_assert_uint_eq(a.ntop, b.ntop);
+        ck_assert_uint_eq(pstats_ncallers(s, 0), 0);
+        pstats_free(s);
+        pstats_free(f);
+    }
+}
+END_TEST
+
+START_TEST(no_edges_refused_or_merged)
+{
+    pstats_stats *a = load(PROF("mix-cpython3.11-cprofile.prof"));
+    pstats_stats *b = load_no_edges(PROF("fib-cpython3.11-cprofile.prof"));
+    pstats_stats *c = load(PROF("fib-cpython3.11-cprofile.prof"));
+    pstats_error err;
+    sink out = {0};
+    ck_assert_int_eq(pstats_print_callers(b, NULL, 0, sink_write, &out, &err), -1);
+    ck_assert_int_eq(err.code, PSTATS_EUSAGE);
+    ck_assert_int_eq(pstats_print_callees(b, NULL, 0, sink_write, &out, &err), -1);
+    ck_assert_int_eq(err.code, PSTATS_EUSAGE);
+    ck_assert_int_eq(pstats_write_pstats(b, sink_write, &out, &err), -1);
+    ck_assert_int_eq(err.code, PSTATS_EUSAGE);
+    const pstats_stats *parts[1] = {b};
+    ck_assert_int_eq(pstats_write_callgrind(parts, 1, NULL, sink_write, &out, &err), -1);
+    ck_assert_int_eq(err.code, PSTATS_EUSAGE);
+    ck_assert_uint_eq(out.len, 0);
+    /* the same merge with and without b's edges: same report, no edges */
+    pstats_stats *a2 = load(PROF("mix-cpython3.11-cprofile.prof"));
+    ck_assert_int_eq(pstats_add(a, &b, 1, &err), 0);
+    ck_assert_int_eq(pstats_add(a2, &c, 1, &err), 0);
+    ck_assert_int_eq(pstats_has_edges(a), 0);
+    ck_assert_int_eq(pstats_has_edges(a2), 1);
+    ck_assert_int_eq(pstats_strip_dirs(a, &err), 0);
+    ck_assert_int_eq(pstats_strip_dirs(a2, &err), 0);
+    ck_assert_int_eq(pstats_has_edges(a), 0);
+    const char *keys[] = {"cumulative"};
+    ck_assert_int_eq(pstats_sort(a, keys, 1, NULL), 0);
+    ck_assert_int_eq(pstats_sort(a2, keys, 1, NULL), 0);
+    sink x = {0}, y = {0};
+    ck_assert_int_eq(pstats_print_stats(a, NULL, 0, sink_write, &x, NULL), 0);
+    ck_assert_int_eq(pstats_print_stats(a2, NULL, 0, sink_write, &y, NULL), 0);
+    ck_assert(x.len == y.len && x.len > 0 && memcmp(x.p, y.p, x.len) == 0);
+    ck_assert_int_eq(pstats_print_callers(a, NULL, 0, sink_write, &out, &err), -1);
+    free(x.p);
+    free(y.p);
+    pstats_free(a);
+    pstats_free(a2);
+    pstats_free(b);
+    pstats_free(c);
+}
+END_TEST
+
 static Suite *pstats_suite(void)
 {
     Suite *s = suite_create("pstats");
@@ -604,6 +710,8 @@ static Suite *pstats_suite(void)
     tcase_add_test(t, regex_dialect_as_python);
     tcase_add_test(t, numbers_as_python);
     tcase_add_test(t, f8_matches_printf);
+    tcase_add_test(t, no_edges_as_python);
+    tcase_add_test(t, no_edges_refused_or_merged);
     suite_add_tcase(s, t);
     return s;
 }

@@ -72,6 +72,24 @@ int pstats_load_path(pstats_stats *s, const char *path, pstats_error *err);
 int pstats_load_buffer(pstats_stats *s, const void *data, size_t len,
                        const char *name, time_t mtime, pstats_error *err);
 
+/* Options of the next pstats_load_* on s (a bitmask; 0 by default; kept
+ * until changed). PSTATS_LOAD_NO_EDGES: the callers dicts are read and
+ * checked as usual but not stored, except that a caller
+ * ('jprofile', 0, 'profiler') still marks its function top-level; keys that
+ * appear only as callers get no id (pstats_nkeys() == pstats_nfuncs()).
+ * Enough for pstats_print_stats, pstats_get_totals, sort, strip_dirs and
+ * merges; loads faster and uses less memory. Such a model has no edges
+ * (pstats_has_edges 0; pstats_ncallers/ncallees return 0), and
+ * pstats_print_callers, pstats_print_callees, pstats_write_pstats and
+ * pstats_write_callgrind refuse it with PSTATS_EUSAGE rather than write a
+ * profile without calls. pstats_add and pstats_strip_dirs work: a model
+ * merged with one that has no edges has no edges. */
+#define PSTATS_LOAD_NO_EDGES 1u
+void pstats_set_load_flags(pstats_stats *s, unsigned flags);
+/* 0 when s was loaded with PSTATS_LOAD_NO_EDGES (or merged with such a
+ * model), else 1. */
+int pstats_has_edges(const pstats_stats *s);
+
 /* Merge others into s as Python's Stats.add(*others) does: walking them in
  * reverse order (which decides the order of new keys and of header lines).
  * pstats.Stats(a, b, c) == load a, then pstats_add(s, {b, c}, 2). Callers
