@@ -116,7 +116,7 @@ struct pstats_stats {
     pinput *inputs; size_t ninputs, cap_inputs;
 
     pnum total_calls, prim_calls, total_tt;
-    size_t max_name_len;
+    size_t max_name_len;  /* PS_WIDTH_UNKNOWN until a report needs it */
     int py2;        /* written by Python 2: strings are bytes, 2.7 layout */
     int sampled;    /* held Python 3.15's ('__sampled__',) marker */
     unsigned load_flags; /* PSTATS_LOAD_*: a setting of the handle, kept by ps_clear */
@@ -231,7 +231,12 @@ void ps_seterr(pstats_error *err, pstats_errcode code, const char *file,
                int has_offset, size_t offset, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 int ps_add_input(pstats_stats *s, const char *name, time_t mtime, int has_mtime);
-/* Recompute max_name_len, totals (dict order) and top-level flags. */
+/* Recompute max_name_len: Python's widest label over the dict's keys. A
+ * load leaves it PS_WIDTH_UNKNOWN (merges keep the maximum, so unknown
+ * stays unknown); the reports compute it when they need it, which gives
+ * Python's running maximum, since the keys only ever grow (strip_dirs
+ * recomputes, as Python does). */
+#define PS_WIDTH_UNKNOWN SIZE_MAX
 void ps_compute_max_name(pstats_stats *s);
 /* Compare two strings as Python compares str (code points) or bytes. */
 int ps_strcmp(const pstats_stats *s, uint32_t a, uint32_t b);

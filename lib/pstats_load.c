@@ -752,6 +752,6 @@ int ps_load_into(pstats_stats *t, const uint8_t *data, size_t len, int release,
         ps_seterr(err, PSTATS_ENOMEM, name, 0, 0, "out of memory");
         return -1;
     }
-    ps_compute_max_name(t);
+    t->max_name_len = PS_WIDTH_UNKNOWN; /* only callers/callees need it */
     return 0;
 }

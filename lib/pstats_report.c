@@ -377,6 +377,8 @@ static int print_list(pstats_stats *s, const pstats_restriction *r, size_t nr, o
     psb_free(&msg.b);
     if (n == 0 || !need_width)
         return 0;
+    if (n >= s->nstats && s->max_name_len == PS_WIDTH_UNKNOWN)
+        ps_compute_max_name(s);
     size_t w = s->max_name_len;
     if (n < s->nstats) {
         w = 0;
