@@ -190,8 +190,15 @@ static int64_t sat(const pstats_stats *s, pnum n, int *big)
     *big = 0;
     if (n.kind == PN_INT)
         return n.u.i;
-    if (n.kind == PN_FLOAT)
-        return (int64_t)n.u.f;
+    if (n.kind == PN_FLOAT) { /* a float count: truncated, saturated, NaN as 0 */
+        double f = n.u.f;
+        if (f != f)
+            return 0;
+        if (f > -9223372036854775808.0 && f < 9223372036854775808.0)
+            return (int64_t)f;
+        *big = 1;
+        return f < 0 ? INT64_MIN : INT64_MAX;
+    }
     *big = 1;
     return s->bigs[n.u.big].neg ? INT64_MIN : INT64_MAX;
 }

@@ -1,10 +1,11 @@
 # libpstats under hostile input: the fuzz target's entry point replayed over
-# the real profiles and bad inputs of fixtures/ (every build), and the
+# its findings (test/fuzz/pstats_corpus/), the real profiles and bad inputs
+# of fixtures/ (every build), and the
 # libFuzzer target itself with -DPSTATS_FUZZ=ON and clang.
 add_executable(pstats_fuzz_replay fuzz/regression_driver.c fuzz/fuzz_pstats_load.c)
 target_link_libraries(pstats_fuzz_replay PRIVATE pstats)
 add_test(NAME pstats_fuzz_corpus
-         COMMAND pstats_fuzz_replay ${PROJECT_SOURCE_DIR}/fixtures/profiles
+         COMMAND pstats_fuzz_replay ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/pstats_corpus ${PROJECT_SOURCE_DIR}/fixtures/profiles
                  ${PROJECT_SOURCE_DIR}/fixtures/bad ${PROJECT_SOURCE_DIR}/fixtures/fibonacci.prof)
 
 if(PSTATS_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
