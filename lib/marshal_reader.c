@@ -609,6 +609,60 @@ static int raw_field(pymarshal_reader *r, pymarshal_token *tok)
     return 1;
 }
 
+/* The token path of the commonest items of a tuple, list or dict: 'i', 'g'
+ * and 'r' to a scalar without FLAG_REF, whole in the input. Makes the token
+ * exactly as read_object would, and returns 1; returns 0 having consumed
+ * nothing for everything else, which takes the generic path (so every check
+ * and every error stays there). The caller checked the depth. */
+static inline int next_fast(pymarshal_reader *r, pymarshal_token *tok, pm_frame *top)
+{
+    size_t off = r->pos;
+    if (r->len - off < 9)
+        return 0;
+    const uint8_t *p = r->data + off;
+    switch (p[0]) {
+    case 'i':
+        tok_init(tok, off, 'i');
+        tok->kind = PYMARSHAL_INT;
+        tok->i = pm_i32(p + 1);
+        break;
+    case 'g':
+        tok_init(tok, off, 'g');
+        tok->kind = PYMARSHAL_FLOAT;
+        tok->f = bin_double(p + 1);
+        break;
+    case 'r': {
+        int32_t idx = pm_i32(p + 1);
+        const pm_slots *t = r->slots;
+        size_t known = r->mode == PM_MODE_REPLAY && (uint64_t)r->vslot < t->n
+                           ? (size_t)r->vslot : t->n;
+        if (idx < 0 || (size_t)idx >= known)
+            return 0;
+        uint64_t e = t->e[idx];
+        if (!(e & PM_SLOT_FILLED) || !is_scalar(PM_SLOT_KIND(e)))
+            return 0;
+        tok_init(tok, off, 'r');
+        tok->via_ref = 'r';
+        tok->ref_target = idx;
+        if (!ref_scalar_fast(r, tok, PM_SLOT_OFFSET(e), PM_SLOT_KIND(e)))
+            return 0;
+        break;
+    }
+    default:
+        return 0;
+    }
+    r->pos = off + (p[0] == 'g' ? 9 : 5);
+    if (top->kind == PYMARSHAL_DICT)
+        top->want_value ^= 1;
+    else if (top->remaining > 1) {
+        top->remaining--;
+        r->promised--;
+    } else {
+        item_done(r);
+    }
+    return 1;
+}
+
 int pymarshal_reader_next(pymarshal_reader *r, pymarshal_token *tok)
 {
     if (r->failed)
@@ -629,6 +683,8 @@ int pymarshal_reader_next(pymarshal_reader *r, pymarshal_token *tok)
         return pm_fail(r, PYMARSHAL_EDEPTH, r->pos,
                        "nesting deeper than %u levels (recursion limit exceeded)",
                        r->max_depth);
+    if (top && top->kind != PYMARSHAL_CODE && next_fast(r, tok, top))
+        return 1;
     if (read_object(r, tok) < 0)
         return -1;
     top = sp ? &r->stack[sp - 1] : NULL; /* a push may have moved the stack */
