@@ -69,7 +69,7 @@ const char *ps_sniff(const uint8_t *p, size_t len)
     if (len == 0)
         return "an empty file";
     if (len >= 16 && p[2] == '\r' && p[3] == '\n' &&
-        ((p[16] & 0x7f) == 'c' || (p[12] & 0x7f) == 'c' || (p[8] & 0x7f) == 'c'))
+        ((len > 16 && (p[16] & 0x7f) == 'c') || (p[12] & 0x7f) == 'c' || (p[8] & 0x7f) == 'c'))
         return "a compiled Python file (.pyc): a header, then a marshalled code object";
     if (len >= 2 && p[0] == 0x80 && p[1] >= 2 && p[1] <= 5)
         return "a Python pickle (line_profiler .lprof?), not a pstats file";
