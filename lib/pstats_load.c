@@ -189,7 +189,7 @@ static int get_str(loader *L, const pymarshal_token *t, uint32_t *id)
 {
     if (t->kind != PYMARSHAL_STR && t->kind != PYMARSHAL_BYTES)
         return fail_shape(L, t, "a str");
-    if (t->via_ref && (*id = slot_get(L, t->ref_target, TAG_STR)) != UINT32_MAX)
+    if (t->via_ref == 'r' && (*id = slot_get(L, t->ref_target, TAG_STR)) != UINT32_MAX)
         return 0;
     const uint8_t *p = t->data;
     size_t len = t->len;

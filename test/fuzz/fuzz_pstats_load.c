@@ -107,7 +107,9 @@ static pstats_stats *round_trip(pstats_stats *s)
     FUZZ_ASSERT(pstats_load_buffer(t, a.p, a.len, "rewritten", -1, &err) == 0);
     FUZZ_ASSERT(pstats_write_pstats(t, sink, &b, &err) == 0);
     if (!has_code_keys(s)) {
-        FUZZ_ASSERT(pstats_nkeys(t) == pstats_nkeys(s));
+        /* Functions, not keys: a hostile file can name a caller-only key
+         * that ends up with no edge, and the writer drops such a key. */
+        FUZZ_ASSERT(pstats_nfuncs(t) == pstats_nfuncs(s));
         FUZZ_ASSERT(a.len == b.len && memcmp(a.p, b.p, a.len) == 0);
     }
     free(a.p);
