@@ -11,13 +11,7 @@
 #include "pstats/pstats.h"
 #include "pstats_internal.h"
 
-#define PROF(name) PSTATS_FIXTURES "/profiles/" name
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-typedef struct sink { char *p; size_t len, cap; } sink;
-int sink_write(void *ctx, const void *buf, size_t len);
-void *read_file(const char *path, size_t *len);
-Suite *pstats_robust_suite(void);
+#include "pstats_test_util.h"
 
 static void expect_error(const char *path, pstats_errcode code, const char *needle)
 {

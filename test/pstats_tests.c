@@ -16,16 +16,9 @@
 
 #include "pstats_expect.inc"
 
-#define PROF(name) PSTATS_FIXTURES "/profiles/" name
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#include "pstats_test_util.h"
 
 /* ------------------------------------------------------------ helpers */
-
-typedef struct sink { char *p; size_t len, cap; } sink;
-
-int sink_write(void *ctx, const void *buf, size_t len);
-void *read_file(const char *path, size_t *len);
-Suite *pstats_robust_suite(void);
 
 int sink_write(void *ctx, const void *buf, size_t len)
 {

@@ -19,16 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_assert.h"
 #include "pstats/marshal.h"
-
-#define FUZZ_ASSERT(cond)                                                              \
-    do {                                                                               \
-        if (!(cond)) {                                                                 \
-            fprintf(stderr, "%s:%d: FUZZ_ASSERT(%s) failed\n", __FILE__, __LINE__,    \
-                    #cond);                                                            \
-            abort();                                                                   \
-        }                                                                              \
-    } while (0)
 
 #define OUT_CAP ((size_t)4 << 20)
 

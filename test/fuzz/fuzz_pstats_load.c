@@ -18,16 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_assert.h"
 #include "pstats/pstats.h"
-
-#define FUZZ_ASSERT(cond)                                                              \
-    do {                                                                               \
-        if (!(cond)) {                                                                 \
-            fprintf(stderr, "%s:%d: FUZZ_ASSERT(%s) failed\n", __FILE__, __LINE__,    \
-                    #cond);                                                            \
-            abort();                                                                   \
-        }                                                                              \
-    } while (0)
 
 /* Output is kept (for the pstats round trip) up to a cap, then counted. */
 #define KEEP_CAP ((size_t)8 << 20)

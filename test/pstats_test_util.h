@@ -1,0 +1,20 @@
+/*
+ * Helpers shared by the libpstats Check tests (defined in pstats_tests.c).
+ */
+#ifndef PSTATS_TEST_UTIL_H
+#define PSTATS_TEST_UTIL_H
+
+#include <check.h>
+#include <stddef.h>
+
+#define PROF(name) PSTATS_FIXTURES "/profiles/" name
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A growing in-memory output sink (a pstats_write_fn context). */
+typedef struct sink { char *p; size_t len, cap; } sink;
+int sink_write(void *ctx, const void *buf, size_t len);
+/* A malloc'd copy of a file's bytes, or NULL. */
+void *read_file(const char *path, size_t *len);
+Suite *pstats_robust_suite(void);
+
+#endif
