@@ -83,6 +83,8 @@ typedef struct cg_names {
     const pstats_stats *const *parts;
     size_t nparts, nfuncs;
     uint32_t pseudo;
+    int model_alloc;          /* some name is built with a model's allocator
+                               * (a code-object built-in's label) */
 } cg_names;
 
 static inline uint32_t pstats_cg_global(const cg_names *nm, size_t part, uint32_t id)
@@ -129,5 +131,102 @@ uint64_t pstats_cg_plan_row(cg_plan *pl, const pstats_stats *s, uint32_t f,
 void pstats_cg_plan_free(cg_plan *pl, const pymarshal_allocator *a);
 /* The calls of e in caller's row (the model's count when it is big). */
 uint64_t pstats_cg_edge_count(const pstats_stats *s, uint32_t caller, const cg_edge *e);
+
+/* ------------------------------------------------------------ blocks */
+
+/* The decimal digits of v at p (at most 20 bytes); returns their end. */
+static inline char *pstats_cg_put_u64(char *p, uint64_t v)
+{
+    static const char pairs[] = "0001020304050607080910111213141516171819"
+                                "2021222324252627282930313233343536373839"
+                                "4041424344454647484950515253545556575859"
+                                "6061626364656667686970717273747576777879"
+                                "8081828384858687888990919293949596979899";
+    static const uint64_t pow10[20] = {
+        UINT64_C(1), UINT64_C(10), UINT64_C(100), UINT64_C(1000), UINT64_C(10000),
+        UINT64_C(100000), UINT64_C(1000000), UINT64_C(10000000), UINT64_C(100000000),
+        UINT64_C(1000000000), UINT64_C(10000000000), UINT64_C(100000000000),
+        UINT64_C(1000000000000), UINT64_C(10000000000000), UINT64_C(100000000000000),
+        UINT64_C(1000000000000000), UINT64_C(10000000000000000),
+        UINT64_C(100000000000000000), UINT64_C(1000000000000000000),
+        UINT64_C(10000000000000000000)};
+    if (v < 10) {
+        *p = (char)('0' + v);
+        return p + 1;
+    }
+    /* digits: log10 from the bit length (x 1233 / 4096), then one compare */
+    size_t bits = 64 - (size_t)__builtin_clzll(v);
+    size_t n = (bits * 1233) >> 12;
+    n += v >= pow10[n];
+    char *end = p + n, *q = end;
+    while (v >= 100) {
+        size_t r = (size_t)(v % 100) * 2;
+        v /= 100;
+        q -= 2;
+        q[0] = pairs[r];
+        q[1] = pairs[r + 1];
+    }
+    if (v >= 10) {
+        q -= 2;
+        q[0] = pairs[v * 2];
+        q[1] = pairs[v * 2 + 1];
+    } else {
+        *--q = (char)('0' + v);
+    }
+    return end;
+}
+
+/* A part made ready to be formatted in pieces, in any order and in more
+ * than one thread (pstats_callgrind_fmt.c). Name compression makes a
+ * block's text depend on the blocks before it ("fn=(7) name" the first
+ * time, "fn=(7)" after), so a serial pass over the planned rows decides
+ * beforehand which references carry the name: CG_M_FL / CG_M_FN per
+ * function (its "fl=" and "fn=" lines) and, two bits per planned edge, for
+ * the callee's "cfl=" and "cfn=" lines. */
+#define CG_M_FL 1u
+#define CG_M_FN 2u
+#define CG_M_GAP 4u               /* (functions) it calls the pseudo-function */
+
+typedef struct cg_gap {          /* a call of the pseudo-function */
+    uint64_t cost;
+    uint32_t f;
+    uint8_t marks;                /* CG_M_FL | CG_M_FN of its references */
+} cg_gap;
+
+typedef struct cg_part {
+    const pstats_stats *s;
+    const cg_names *nm;
+    size_t p;                     /* the part's index */
+    double scale;
+    int call_events;
+    cg_plan pl;
+    uint8_t *fmarks;              /* per function: CG_M_* */
+    uint8_t *emarks;              /* per planned edge, 2 bits */
+    cg_gap *gaps;                 /* by function */
+    size_t ngaps, cap_gaps;
+    int pseudo_used;
+} cg_part;
+
+/* Plans the part's costs and decides its name marks; fn_defined and
+ * fl_defined (label and file ids: name given already) carry over from part
+ * to part's start (cleared by the caller). -1 when out of memory. */
+int pstats_cg_part_prepare(cg_part *cp, const pstats_stats *s, size_t p, const cg_names *nm,
+                           double scale, int call_events, uint8_t *fn_defined,
+                           uint8_t *fl_defined, const pymarshal_allocator *a);
+/* Appends the blocks of functions from..to-1 to out; label is scratch.
+ * -1 when out of memory. Reads cp only: safe in several threads. */
+int pstats_cg_part_format(const cg_part *cp, uint32_t from, uint32_t to, cg_bytes *out,
+                          cg_bytes *label, const pymarshal_allocator *a);
+/* The pseudo-function's own block, after the part's blocks, when it was
+ * called (fn_defined, fl_defined: as prepare left them). */
+int pstats_cg_part_tail(const cg_part *cp, uint8_t *fn_defined, uint8_t *fl_defined,
+                        cg_bytes *out, cg_bytes *label, const pymarshal_allocator *a);
+void pstats_cg_part_free(cg_part *cp, const pymarshal_allocator *a);
+
+/* Formats all of cp's blocks, in order, through write (in chunks of a few
+ * hundred KB; with a second thread where it helps). 0, -1 when out of
+ * memory, -2 when write failed. */
+int pstats_cg_pipe_run(const cg_part *cp, const pymarshal_allocator *a, pstats_write_fn write,
+                       void *ctx);
 
 #endif

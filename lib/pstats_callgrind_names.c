@@ -430,6 +430,8 @@ static int assign_files(name_pass *np)
                 return -1;
             memset(memo, 0xff, fp.s->nstrs * sizeof *memo);
         }
+        if (fp.k->kkind == PSTATS_KEY_CODE && is_builtin(&fp))
+            nm->model_alloc = 1; /* its label comes from pstats_func_label */
         uint32_t sid = fp.k->file;
         if (memo[sid] == UINT32_MAX) {
             int added;

@@ -1,0 +1,287 @@
+/*
+ * Function blocks of the callgrind output, formatted independently of each
+ * other: pstats_cg_part_prepare() plans a part's call costs and, in one
+ * serial pass over the planned rows, decides which "fl=", "fn=", "cfl=" and
+ * "cfn=" lines carry the name (the first reference in the part); after
+ * that, any range of blocks can be formatted in any thread, and the text is
+ * the same as if the whole part had been written in order.
+ */
+#include <string.h>
+
+#include "pstats_callgrind_int.h"
+#include "pstats_internal.h"
+
+static uint64_t clamp_count(int64_t v)
+{
+    return v > 0 ? (uint64_t)v : 0;
+}
+
+/* 1 the first time idx is referred to (the reference carries the name). */
+static inline unsigned take(uint8_t *defined, uint32_t idx)
+{
+    if (defined[idx])
+        return 0;
+    defined[idx] = 1;
+    return 1;
+}
+
+static inline unsigned edge_marks(const cg_part *cp, size_t k)
+{
+    return (cp->emarks[k >> 2] >> ((k & 3) * 2)) & 3u;
+}
+
+/* A 0-call edge without cost is not written: nothing to show. */
+static inline int edge_shown(const cg_edge *e)
+{
+    return e->count != 0 || e->cost != 0;
+}
+
+static int push_gap(cg_part *cp, uint32_t f, uint64_t cost, unsigned marks,
+                    const pymarshal_allocator *a)
+{
+    if (pm_reserve(a, (void **)&cp->gaps, &cp->cap_gaps, cp->ngaps + 1, sizeof *cp->gaps) != 0)
+        return -1;
+    cg_gap *g = &cp->gaps[cp->ngaps++];
+    g->cost = cost;
+    g->f = f;
+    g->marks = (uint8_t)marks;
+    return 0;
+}
+
+/* Step 2 of the plan for f's row, and the marks of its references. */
+static int prepare_row(cg_part *cp, uint32_t f, uint8_t *fn_defined, uint8_t *fl_defined,
+                       const pymarshal_allocator *a)
+{
+    const cg_names *nm = cp->nm;
+    pstats_func fn;
+    pstats_func_get(cp->s, f, &fn);
+    uint64_t self, gap = pstats_cg_plan_row(&cp->pl, cp->s, f, &fn, cp->scale, &self);
+    uint32_t g = pstats_cg_global(nm, cp->p, f);
+    unsigned m = take(fl_defined, nm->func_file[g]) * CG_M_FL | take(fn_defined, g + 1) * CG_M_FN;
+    for (size_t k = cp->pl.off[f]; k < cp->pl.off[f + 1]; k++) {
+        const cg_edge *e = &cp->pl.e[k];
+        if (!edge_shown(e))
+            continue;
+        uint32_t c = pstats_cg_global(nm, cp->p, e->callee);
+        unsigned em = take(fl_defined, nm->func_file[c]) * CG_M_FL |
+                      take(fn_defined, c + 1) * CG_M_FN;
+        cp->emarks[k >> 2] |= (uint8_t)(em << ((k & 3) * 2));
+    }
+    if (gap > 0) {
+        unsigned gm = take(fl_defined, nm->func_file[nm->pseudo]) * CG_M_FL |
+                      take(fn_defined, 0) * CG_M_FN;
+        if (push_gap(cp, f, gap, gm, a) != 0)
+            return -1;
+        m |= CG_M_GAP;
+        cp->pseudo_used = 1;
+    }
+    cp->fmarks[f] = (uint8_t)m;
+    return 0;
+}
+
+int pstats_cg_part_prepare(cg_part *cp, const pstats_stats *s, size_t p, const cg_names *nm,
+                           double scale, int call_events, uint8_t *fn_defined,
+                           uint8_t *fl_defined, const pymarshal_allocator *a)
+{
+    memset(cp, 0, sizeof *cp);
+    cp->s = s;
+    cp->nm = nm;
+    cp->p = p;
+    cp->scale = scale;
+    cp->call_events = call_events;
+    if (pstats_cg_plan_build(&cp->pl, s, scale, a) != 0)
+        return -1;
+    size_t nk = cp->pl.nkeys, ne = cp->pl.n;
+    cp->fmarks = pm_malloc(a, nk ? nk : 1);
+    cp->emarks = pm_malloc(a, ne / 4 + 1);
+    if (!cp->fmarks || !cp->emarks)
+        return -1;
+    memset(cp->emarks, 0, ne / 4 + 1);
+    for (uint32_t f = 0; f < nk; f++)
+        if (prepare_row(cp, f, fn_defined, fl_defined, a) != 0)
+            return -1;
+    return 0;
+}
+
+void pstats_cg_part_free(cg_part *cp, const pymarshal_allocator *a)
+{
+    pstats_cg_plan_free(&cp->pl, a);
+    pm_free(a, cp->fmarks);
+    pm_free(a, cp->emarks);
+    pm_free(a, cp->gaps);
+    memset(cp, 0, sizeof *cp);
+}
+
+/* ---------------------------------------------------------- formatting */
+
+/* Room for k more bytes at out's end; NULL when out of memory. */
+static inline char *room(cg_bytes *out, size_t k, const pymarshal_allocator *a)
+{
+    if (k > out->cap - out->len &&
+        (k > SIZE_MAX - out->len || pm_reserve(a, (void **)&out->p, &out->cap, out->len + k, 1)))
+        return NULL;
+    return out->p + out->len;
+}
+
+static inline void done(cg_bytes *out, const char *p)
+{
+    out->len = (size_t)(p - out->p);
+}
+
+/* "fl=(N)", "cfn=(N)", ...: key, "=(", idx + 1, ")" at p (26 bytes). */
+static inline char *put_ref(char *p, const char *key, size_t klen, uint32_t idx)
+{
+    memcpy(p, key, klen);
+    p += klen;
+    *p++ = '=';
+    *p++ = '(';
+    p = pstats_cg_put_u64(p, (uint64_t)idx + 1);
+    *p++ = ')';
+    return p;
+}
+
+/* "<line> <cost>[ <calls>]\n" at p (63 bytes). */
+static inline char *put_cost(char *p, int call_events, int64_t line, uint64_t cost,
+                             uint64_t calls)
+{
+    p = pstats_cg_put_u64(p, clamp_count(line));
+    *p++ = ' ';
+    p = pstats_cg_put_u64(p, cost);
+    if (call_events) {
+        *p++ = ' ';
+        p = pstats_cg_put_u64(p, calls);
+    }
+    *p++ = '\n';
+    return p;
+}
+
+/* "fl=(N)[ name]\nfn=(N)[ name]\n" for function g (called: "cfl", "cfn"),
+ * with the names `marks` asks for; g's label is g + 1, the pseudo's 0. */
+static int put_refs(const cg_part *cp, cg_bytes *out, cg_bytes *label, int called, uint32_t g,
+                    unsigned marks, const pymarshal_allocator *a)
+{
+    const cg_names *nm = cp->nm;
+    uint32_t fid = nm->func_file[g], lid = g == nm->pseudo ? 0 : g + 1;
+    size_t flen = 0, llen = 0;
+    const char *fname = NULL;
+    if (marks & CG_M_FL)
+        fname = pstats_cg_strtab_str(&nm->files, fid, &flen);
+    if (marks & CG_M_FN) {
+        if (pstats_cg_label(nm, g, label, a) != 0)
+            return -1;
+        llen = label->len;
+    }
+    char *p = room(out, 60 + flen + llen, a);
+    if (!p)
+        return -1;
+    p = put_ref(p, called ? "cfl" : "fl", called ? 3 : 2, fid);
+    if (fname) {
+        *p++ = ' ';
+        memcpy(p, fname, flen);
+        p += flen;
+    }
+    *p++ = '\n';
+    p = put_ref(p, called ? "cfn" : "fn", called ? 3 : 2, lid);
+    if (marks & CG_M_FN) {
+        *p++ = ' ';
+        if (llen)
+            memcpy(p, label->p, llen);
+        p += llen;
+    }
+    *p++ = '\n';
+    done(out, p);
+    return 0;
+}
+
+/* A call: the callee's references, "calls=<count> <target line>" and the
+ * cost line. */
+static int put_call(const cg_part *cp, cg_bytes *out, cg_bytes *label, uint32_t g,
+                    unsigned marks, uint64_t count, int64_t target_line, int64_t line,
+                    uint64_t cost, const pymarshal_allocator *a)
+{
+    if (put_refs(cp, out, label, 1, g, marks, a) != 0)
+        return -1;
+    char *p = room(out, 48 + 64, a);
+    if (!p)
+        return -1;
+    memcpy(p, "calls=", 6);
+    p = pstats_cg_put_u64(p + 6, count);
+    *p++ = ' ';
+    p = pstats_cg_put_u64(p, clamp_count(target_line));
+    *p++ = '\n';
+    done(out, put_cost(p, cp->call_events, line, cost, 0));
+    return 0;
+}
+
+/* Function f's block; *gap: the next pseudo-call of the part. */
+static int format_block(const cg_part *cp, uint32_t f, const cg_gap **gap, cg_bytes *out,
+                        cg_bytes *label, const pymarshal_allocator *a)
+{
+    const pstats_stats *s = cp->s;
+    pstats_func fn;
+    pstats_func_get(s, f, &fn);
+    unsigned m = cp->fmarks[f];
+    char *p = room(out, 1, a);
+    if (!p)
+        return -1;
+    *p = '\n';
+    out->len++;
+    if (put_refs(cp, out, label, 0, pstats_cg_global(cp->nm, cp->p, f), m, a) != 0 ||
+        !(p = room(out, 64, a)))
+        return -1;
+    /* self cost: as pstats_cg_plan_row gives it */
+    done(out, put_cost(p, cp->call_events, fn.line, pstats_cg_units(fn.tt, cp->scale),
+                       clamp_count(fn.nc)));
+    for (size_t k = cp->pl.off[f]; k < cp->pl.off[f + 1]; k++) {
+        const cg_edge *e = &cp->pl.e[k];
+        if (!edge_shown(e))
+            continue;
+        uint64_t count = pstats_cg_edge_count(s, f, e);
+        if (put_call(cp, out, label, pstats_cg_global(cp->nm, cp->p, e->callee),
+                     edge_marks(cp, k), count ? count : 1, s->keys[e->callee].line, fn.line,
+                     e->cost, a) != 0)
+            return -1;
+    }
+    if (m & CG_M_GAP) {
+        const cg_gap *g = (*gap)++;
+        return put_call(cp, out, label, cp->nm->pseudo, g->marks, 1, 0, fn.line, g->cost, a);
+    }
+    return 0;
+}
+
+int pstats_cg_part_format(const cg_part *cp, uint32_t from, uint32_t to, cg_bytes *out,
+                          cg_bytes *label, const pymarshal_allocator *a)
+{
+    size_t lo = 0, hi = cp->ngaps; /* the first pseudo-call at or after `from` */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cp->gaps[mid].f < from)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    const cg_gap *gap = cp->gaps + lo;
+    for (uint32_t f = from; f < to; f++)
+        if (format_block(cp, f, &gap, out, label, a) != 0)
+            return -1;
+    return 0;
+}
+
+int pstats_cg_part_tail(const cg_part *cp, uint8_t *fn_defined, uint8_t *fl_defined,
+                        cg_bytes *out, cg_bytes *label, const pymarshal_allocator *a)
+{
+    if (!cp->pseudo_used)
+        return 0;
+    const cg_names *nm = cp->nm;
+    unsigned m = take(fl_defined, nm->func_file[nm->pseudo]) * CG_M_FL |
+                 take(fn_defined, 0) * CG_M_FN;
+    char *p = room(out, 1, a);
+    if (!p)
+        return -1;
+    *p = '\n';
+    out->len++;
+    if (put_refs(cp, out, label, 0, nm->pseudo, m, a) != 0 || !(p = room(out, 64, a)))
+        return -1;
+    done(out, put_cost(p, cp->call_events, 0, 0, 0));
+    return 0;
+}

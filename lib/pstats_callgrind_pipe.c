@@ -1,0 +1,221 @@
+/*
+ * The formatting pipeline of the callgrind writer: a part's function blocks
+ * are cut into chunks of a few hundred KB of text, which the calling thread
+ * and one helper thread format into a small ring of buffers; the calling
+ * thread alone writes them, in order, through the caller's write function.
+ * Formatting is most of the writer's time and the machine that matters has
+ * two cores; the blocks can be formatted in any order once
+ * pstats_cg_part_prepare() has decided where names go.
+ *
+ * Memory stays bounded: at most CG_SLOTS chunks exist at once. A failure
+ * (out of memory in either thread, or the sink) stops both threads; the
+ * caller reports it and nothing after the failed chunk is written.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "pstats_callgrind_int.h"
+#include "pstats_internal.h"
+
+#define CG_SLOTS 4
+/* A chunk holds about this many functions plus planned calls (each about
+ * 50 bytes of text): ~200 KB, small enough for the caches' sake, large
+ * enough that the lock is taken rarely. */
+#define CG_CHUNK 4096
+
+enum { SLOT_FREE, SLOT_BUSY, SLOT_READY };
+
+typedef struct cg_slot {
+    cg_bytes buf;
+    int state;
+} cg_slot;
+
+/* The caller's allocator, called under a lock: it need not be thread-safe. */
+typedef struct locked_alloc {
+    const pymarshal_allocator *a;
+    pthread_mutex_t mu;
+} locked_alloc;
+
+typedef struct cg_pipe {
+    const cg_part *cp;
+    const pymarshal_allocator *a; /* what the formatters allocate with */
+    pstats_write_fn write;
+    void *ctx;
+    pthread_mutex_t mu;           /* guards everything below */
+    pthread_cond_t cv;            /* a chunk was claimed, finished or written */
+    cg_slot slot[CG_SLOTS];       /* chunk c lives in slot c % CG_SLOTS */
+    uint32_t next, nfuncs;        /* the first function not yet claimed */
+    size_t claimed, written;      /* chunks */
+    int err;                      /* 0, -1 out of memory, -2 write failed */
+} cg_pipe;
+
+static void *lk_malloc(void *ctx, size_t n)
+{
+    locked_alloc *l = ctx;
+    pthread_mutex_lock(&l->mu);
+    void *p = pm_malloc(l->a, n);
+    pthread_mutex_unlock(&l->mu);
+    return p;
+}
+
+static void *lk_realloc(void *ctx, void *p, size_t n)
+{
+    locked_alloc *l = ctx;
+    pthread_mutex_lock(&l->mu);
+    void *q = pm_realloc(l->a, p, n);
+    pthread_mutex_unlock(&l->mu);
+    return q;
+}
+
+static void lk_free(void *ctx, void *p)
+{
+    locked_alloc *l = ctx;
+    pthread_mutex_lock(&l->mu);
+    pm_free(l->a, p);
+    pthread_mutex_unlock(&l->mu);
+}
+
+/* The end of the chunk that starts at `from`: the first f where functions
+ * plus planned calls since `from` reach CG_CHUNK (off[f] + f grows with f). */
+static uint32_t chunk_end(const cg_part *cp, uint32_t from, uint32_t n)
+{
+    const uint32_t *off = cp->pl.off;
+    uint64_t goal = (uint64_t)off[from] + from + CG_CHUNK;
+    uint32_t lo = from + 1, hi = n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if ((uint64_t)off[mid] + mid >= goal)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+/* With the lock held: claims and formats one chunk (the lock released
+ * meanwhile); 0 when there is none to claim now. */
+static int work_one(cg_pipe *pp, cg_bytes *label)
+{
+    if (pp->err || pp->next >= pp->nfuncs || pp->claimed >= pp->written + CG_SLOTS)
+        return 0;
+    cg_slot *sl = &pp->slot[pp->claimed % CG_SLOTS];
+    uint32_t from = pp->next, to = chunk_end(pp->cp, from, pp->nfuncs);
+    pp->next = to;
+    pp->claimed++;
+    sl->state = SLOT_BUSY;
+    pthread_mutex_unlock(&pp->mu);
+    int rc = pstats_cg_part_format(pp->cp, from, to, &sl->buf, label, pp->a);
+    pthread_mutex_lock(&pp->mu);
+    if (rc != 0)
+        pp->err = -1;
+    sl->state = SLOT_READY;
+    pthread_cond_broadcast(&pp->cv);
+    return 1;
+}
+
+/* The calling thread: writes the chunks in order, formats when it can. */
+static void run_main(cg_pipe *pp, cg_bytes *label)
+{
+    pthread_mutex_lock(&pp->mu);
+    while (!pp->err) {
+        cg_slot *sl = &pp->slot[pp->written % CG_SLOTS];
+        if (pp->written < pp->claimed && sl->state == SLOT_READY) {
+            pthread_mutex_unlock(&pp->mu);
+            int rc = sl->buf.len ? pp->write(pp->ctx, sl->buf.p, sl->buf.len) : 0;
+            pthread_mutex_lock(&pp->mu);
+            sl->buf.len = 0;
+            sl->state = SLOT_FREE;
+            pp->written++;
+            if (rc != 0)
+                pp->err = -2;
+            pthread_cond_broadcast(&pp->cv);
+            continue;
+        }
+        if (pp->written == pp->claimed && pp->next >= pp->nfuncs)
+            break; /* all written */
+        if (!work_one(pp, label))
+            pthread_cond_wait(&pp->cv, &pp->mu);
+    }
+    pthread_mutex_unlock(&pp->mu);
+}
+
+typedef struct worker_arg {
+    cg_pipe *pp;
+    cg_bytes label;
+} worker_arg;
+
+/* The helper thread: formats chunks while there are any. */
+static void *run_worker(void *arg)
+{
+    worker_arg *wa = arg;
+    cg_pipe *pp = wa->pp;
+    pthread_mutex_lock(&pp->mu);
+    while (!pp->err && pp->next < pp->nfuncs)
+        if (!work_one(pp, &wa->label))
+            pthread_cond_wait(&pp->cv, &pp->mu);
+    pthread_mutex_unlock(&pp->mu);
+    return NULL;
+}
+
+/* A helper thread pays off from a few chunks up, and only when every name
+ * is built with the writer's allocator (a model's own may not be
+ * thread-safe, and is not ours to wrap). */
+static int want_helper(const cg_part *cp)
+{
+    size_t n = cp->pl.nkeys;
+    return !cp->nm->model_alloc && (uint64_t)cp->pl.off[n] + n >= 4 * (uint64_t)CG_CHUNK;
+}
+
+int pstats_cg_pipe_run(const cg_part *cp, const pymarshal_allocator *a, pstats_write_fn write,
+                       void *ctx)
+{
+    cg_pipe pp;
+    memset(&pp, 0, sizeof pp);
+    pp.cp = cp;
+    pp.a = a;
+    pp.write = write;
+    pp.ctx = ctx;
+    pp.nfuncs = (uint32_t)cp->pl.nkeys;
+    if (pthread_mutex_init(&pp.mu, NULL) != 0)
+        return -1;
+    if (pthread_cond_init(&pp.cv, NULL) != 0) {
+        pthread_mutex_destroy(&pp.mu);
+        return -1;
+    }
+    locked_alloc la;
+    pymarshal_allocator lka = {lk_malloc, lk_realloc, lk_free, &la};
+    la.a = a;
+    worker_arg wa;
+    memset(&wa, 0, sizeof wa);
+    wa.pp = &pp;
+    pthread_t th;
+    int helper = want_helper(cp);
+    if (helper && a) { /* both threads allocate: through one lock */
+        helper = pthread_mutex_init(&la.mu, NULL) == 0;
+        pp.a = helper ? &lka : a;
+    }
+    if (helper && pthread_create(&th, NULL, run_worker, &wa) != 0) {
+        if (a)
+            pthread_mutex_destroy(&la.mu);
+        pp.a = a;
+        helper = 0; /* no thread: the calling thread does it all */
+    }
+    cg_bytes label = {NULL, 0, 0};
+    run_main(&pp, &label);
+    if (helper) {
+        pthread_mutex_lock(&pp.mu);
+        if (pp.err) /* wake the helper if it waits for room */
+            pthread_cond_broadcast(&pp.cv);
+        pthread_mutex_unlock(&pp.mu);
+        pthread_join(th, NULL);
+        if (a)
+            pthread_mutex_destroy(&la.mu);
+    }
+    for (size_t i = 0; i < CG_SLOTS; i++)
+        pm_free(a, pp.slot[i].buf.p);
+    pm_free(a, label.p);
+    pm_free(a, wa.label.p);
+    pthread_cond_destroy(&pp.cv);
+    pthread_mutex_destroy(&pp.mu);
+    return pp.err;
+}
