@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "pstats/pstats.h"
 
@@ -148,9 +149,37 @@ void ps_replace(pstats_stats *s, pstats_stats *t); /* s := t; t's handle freed *
 /* Strings: intern bytes (copied into the arena unless `keep` says they
  * already live as long as the model). UINT32_MAX on allocation failure. */
 uint32_t ps_intern(pstats_stats *s, const uint8_t *p, size_t len, int is_bytes, int keep);
+/* The same with the hash of the bytes already computed (ps_str_hash). */
+uint32_t ps_intern_h(pstats_stats *s, const uint8_t *p, size_t len, int is_bytes, int keep,
+                     uint32_t h);
+uint32_t ps_str_hash(const uint8_t *p, size_t len);
 /* Keys: find or add (file, line, name, kind); *isnew tells. */
 uint32_t ps_key(pstats_stats *s, uint32_t file, int64_t line, uint32_t name,
                 uint8_t kkind, int *isnew);
+/* The same with its hash computed: ps_key_hash of the file string's hash,
+ * the line, and the name string's hash (a CODE key: its pcode index). */
+uint32_t ps_key_h(pstats_stats *s, uint32_t file, int64_t line, uint32_t name,
+                  uint8_t kkind, uint32_t h, int *isnew);
+static inline uint32_t ps_key_hash(uint32_t fh, int64_t line, uint32_t nh, uint8_t kkind)
+{
+    uint64_t x = ((uint64_t)fh << 32 | nh) ^ (uint64_t)line * 0x9E3779B97F4A7C15ull ^ kkind;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    return (uint32_t)(x ^ x >> 33);
+}
+/* Start loading the hash slot that a lookup of hash h will read first. */
+static inline void ps_prefetch_str(const pstats_stats *s, uint32_t h)
+{
+    if (s->str_slots)
+        __builtin_prefetch(&s->str_slots[h & s->str_mask]);
+}
+static inline void ps_prefetch_key(const pstats_stats *s, uint32_t h)
+{
+    if (s->key_slots)
+        __builtin_prefetch(&s->key_slots[h & s->key_mask]);
+}
 uint32_t ps_code(pstats_stats *s, uint32_t name, uint32_t filename, int64_t firstlineno,
                  uint64_t offset);
 int ps_rehash_keys(pstats_stats *s);
@@ -245,6 +274,35 @@ int ps_strcmp(const pstats_stats *s, uint32_t a, uint32_t b);
  * may drop as it goes; they re-fault from the file if read again). */
 int ps_load_into(pstats_stats *t, const uint8_t *data, size_t len, int release,
                  const char *name, pstats_error *err);
+/* The same, choosing the path: try_fast 0 reads with the general loader
+ * only (tests compare the two paths with it). */
+int ps_load_with(pstats_stats *t, const uint8_t *data, size_t len, int release,
+                 const char *name, pstats_error *err, int try_fast);
+/* The loader's fast path (pstats_load_fast.c): 0 when it loaded the data
+ * (ps_load_with finishes the model from *out, whose order it frees), 1 when
+ * the data has a shape it leaves to the general loader (t must then be
+ * cleared), -1 out of memory. */
+typedef struct ps_loaded {
+    uint32_t *order;   /* the dict's key ids in dict order */
+    size_t norder;
+    int py2_keys;      /* key strings were Python 2 byte strings */
+} ps_loaded;
+int ps_load_fast(pstats_stats *t, const uint8_t *data, size_t len, int release,
+                 ps_loaded *out);
+/* Drop the pages of a read-only file mapping behind `pos`, every 1 MB of
+ * progress (*released: where the last drop ended). Best effort. */
+void ps_release_behind(const uint8_t *data, size_t pos, size_t *released);
+/* Is key id ('jprofile', 0, 'profiler'), the caller cProfile gives the
+ * functions it was started in? */
+static inline int ps_is_jprofile(const pstats_stats *s, uint32_t id)
+{
+    const pkey *k = &s->keys[id];
+    if (k->line != 0 || k->kkind != PSTATS_KEY_FUNC)
+        return 0;
+    const pstr *f = &s->strs[k->file], *n = &s->strs[k->name];
+    return f->len == 8 && memcmp(f->p, "jprofile", 8) == 0 && n->len == 8 &&
+           memcmp(n->p, "profiler", 8) == 0;
+}
 /* Describe a non-pstats input by its first bytes; NULL when unknown. */
 const char *ps_sniff(const uint8_t *p, size_t len);
 

@@ -372,16 +372,6 @@ static int parse_key(loader *L, pymarshal_token *t, uint32_t *id)
     return 0;
 }
 
-static int is_jprofile(const pstats_stats *s, uint32_t id)
-{
-    const pkey *k = &s->keys[id];
-    if (k->line != 0 || k->kkind != PSTATS_KEY_FUNC)
-        return 0;
-    const pstr *f = &s->strs[k->file], *n = &s->strs[k->name];
-    return f->len == 8 && memcmp(f->p, "jprofile", 8) == 0 && n->len == 8 &&
-           memcmp(n->p, "profiler", 8) == 0;
-}
-
 /* One caller entry's value: a 4-tuple (nc, cc, tt, ct) or a count. */
 static int parse_edge_value(loader *L, pedge *e)
 {
@@ -449,7 +439,7 @@ static int parse_callers(loader *L, uint32_t callee)
         e.caller = caller;
         if (parse_edge_value(L, &e))
             return -1;
-        if (is_jprofile(s, caller))
+        if (ps_is_jprofile(s, caller))
             s->keys[callee].flags |= KF_TOP;
         uint32_t prev = L->last[caller];
         if (prev != UINT32_MAX && prev >= start) { /* repeated key: Python keeps the last value */
@@ -487,7 +477,7 @@ static int caller_key(loader *L, pymarshal_token *t)
     while (t->kind == PYMARSHAL_REF) {
         uint32_t id = slot_get(L, t->ref_target, TAG_KEY);
         if (id != UINT32_MAX)
-            return is_jprofile(L->s, id);
+            return ps_is_jprofile(L->s, id);
         if (expand_ref(L, t))
             return -1;
     }
@@ -495,7 +485,7 @@ static int caller_key(loader *L, pymarshal_token *t)
         return fail_shape(L, t, "a (file, line, name) key");
     if (t->ref_slot >= 0 && t->count == 3) { /* named again later: keep it */
         uint32_t id;
-        return parse_key(L, t, &id) < 0 ? -1 : is_jprofile(L->s, id);
+        return parse_key(L, t, &id) < 0 ? -1 : ps_is_jprofile(L->s, id);
     }
     pymarshal_token tup = *t, it;
     if (tup.count == 1)
@@ -611,16 +601,15 @@ static int parse_entry(loader *L, uint32_t id)
  * again since (references to earlier objects re-fault them from the page
  * cache, unchanged: the mapping is private and read-only) go too, which is
  * why the range always starts at 0. Best effort: errors are ignored. */
-static void release_behind(loader *L)
+void ps_release_behind(const uint8_t *data, size_t pos, size_t *released)
 {
-    size_t pos = pymarshal_reader_offset(L->stack[0]);
-    if (!L->data || pos - L->released < RELEASE_STEP)
+    if (pos - *released < RELEASE_STEP)
         return;
     long page = sysconf(_SC_PAGESIZE);
     size_t end = page > 0 ? pos & ~((size_t)page - 1) : 0;
     if (end)
-        (void)madvise((void *)(uintptr_t)L->data, end, MADV_DONTNEED);
-    L->released = pos;
+        (void)madvise((void *)(uintptr_t)data, end, MADV_DONTNEED);
+    *released = pos;
 }
 
 static int parse_profile(loader *L)
@@ -657,7 +646,8 @@ static int parse_profile(loader *L)
         }
         if (parse_entry(L, id))
             return -1;
-        release_behind(L);
+        if (L->data)
+            ps_release_behind(L->data, pymarshal_reader_offset(L->stack[0]), &L->released);
     }
     return 0;
 }
@@ -696,23 +686,12 @@ static void loader_free(loader *L)
     ps_free(t, L->conv);
     L->slots = L->last = NULL;
     L->conv = NULL;
-    /* lookups are over: the tables are rebuilt if ever needed again */
-    ps_free(t, t->str_slots);
-    ps_free(t, t->key_slots);
-    t->str_slots = NULL;
-    t->key_slots = NULL;
-    t->str_mask = t->key_mask = 0;
 }
 
-/* Load data into the fresh model t. */
-int ps_load_into(pstats_stats *t, const uint8_t *data, size_t len, int release,
-                 const char *name, pstats_error *err)
+/* The general loader: every shape, every error. 0, or -1 with err set. */
+static int load_general(pstats_stats *t, const uint8_t *data, size_t len, int release,
+                        const char *name, pstats_error *err, ps_loaded *out)
 {
-    const char *what = ps_sniff(data, len);
-    if (what) {
-        ps_seterr(err, PSTATS_EFORMAT, name, 1, 0, "not a pstats profile: %s", what);
-        return -1;
-    }
     loader L;
     memset(&L, 0, sizeof L);
     L.s = t;
@@ -720,30 +699,70 @@ int ps_load_into(pstats_stats *t, const uint8_t *data, size_t len, int release,
     L.name = name;
     L.data = release ? data : NULL;
     L.skip_edges = (t->load_flags & PSTATS_LOAD_NO_EDGES) != 0;
-    t->no_edges = L.skip_edges;
     pymarshal_options o;
     memset(&o, 0, sizeof o);
     o.alloc = &t->alc;
     pymarshal_error me;
-    if (ps_reserve(t, len / 256, len / 160)) /* cProfile: a key per ~180 bytes */
-        return fail_nomem(&L);
     L.stack[0] = pymarshal_reader_new(data, len, &o, &me);
-    if (!L.stack[0])
-        return fail_nomem(&L);
-    int rc = parse_profile(&L);
+    int rc = L.stack[0] ? parse_profile(&L) : fail_nomem(&L);
+    loader_free(&L);
+    out->order = L.order;
+    out->norder = L.norder;
+    out->py2_keys = L.py2_keys;
+    return rc;
+}
+
+/* Lookups are over: the hash tables are rebuilt if ever needed again. */
+static void drop_tables(pstats_stats *t)
+{
+    ps_free(t, t->str_slots);
+    ps_free(t, t->key_slots);
+    t->str_slots = NULL;
+    t->key_slots = NULL;
+    t->str_mask = t->key_mask = 0;
+}
+
+int ps_load_with(pstats_stats *t, const uint8_t *data, size_t len, int release,
+                 const char *name, pstats_error *err, int try_fast)
+{
+    const char *what = ps_sniff(data, len);
+    if (what) {
+        ps_seterr(err, PSTATS_EFORMAT, name, 1, 0, "not a pstats profile: %s", what);
+        return -1;
+    }
+    ps_loaded got = {NULL, 0, 0};
+    int rc = 1;
+    if (try_fast) {
+        if (ps_reserve(t, len / 256, len / 160)) /* cProfile: a key per ~180 bytes */
+            rc = -1;
+        else
+            rc = ps_load_fast(t, data, len, release, &got);
+        if (rc == 1) { /* a shape for the general loader: start again */
+            ps_free(t, got.order);
+            got.order = NULL;
+            ps_clear(t);
+        }
+    }
+    if (rc == 1 && ps_reserve(t, len / 256, len / 160) == 0)
+        rc = load_general(t, data, len, release, name, err, &got);
+    else if (rc != 0) { /* the fast path's only error */
+        ps_seterr(err, PSTATS_ENOMEM, name, 0, 0, "out of memory");
+        rc = -1;
+    }
+    t->no_edges = (t->load_flags & PSTATS_LOAD_NO_EDGES) != 0;
+    drop_tables(t);
     if (rc == 0) {
-        t->py2 = L.py2_keys;
-        if (L.norder == 0) {
+        t->py2 = got.py2_keys;
+        if (got.norder == 0) {
             ps_seterr(err, PSTATS_EFORMAT, name, 0, 0,
                       "an empty profile: the pstats dict holds no functions "
                       "(Python's pstats refuses it too)");
             rc = -1;
         }
     }
-    loader_free(&L);
     if (rc == 0)
-        rc = ps_finalize(t, L.order, L.norder, NULL, err);
-    ps_free(t, L.order);
+        rc = ps_finalize(t, got.order, got.norder, NULL, err);
+    ps_free(t, got.order);
     if (rc)
         return -1;
     ps_shrink(t, (void **)&t->edges, &t->cap_edges, t->nedges, sizeof(pedge_s));
@@ -754,4 +773,10 @@ int ps_load_into(pstats_stats *t, const uint8_t *data, size_t len, int release,
     }
     t->max_name_len = PS_WIDTH_UNKNOWN; /* only callers/callees need it */
     return 0;
+}
+
+int ps_load_into(pstats_stats *t, const uint8_t *data, size_t len, int release,
+                 const char *name, pstats_error *err)
+{
+    return ps_load_with(t, data, len, release, name, err, 1);
 }

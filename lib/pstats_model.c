@@ -237,12 +237,19 @@ static int rehash(pstats_stats *s, uint64_t **slots, size_t *mask, size_t count,
 
 static uint32_t str_hash_of(const pstats_stats *s, uint32_t id) { return s->strs[id].hash; }
 
+uint32_t ps_str_hash(const uint8_t *p, size_t len) { return (uint32_t)XXH3_64bits(p, len); }
+
 uint32_t ps_intern(pstats_stats *s, const uint8_t *p, size_t len, int is_bytes, int keep)
+{
+    return ps_intern_h(s, p, len, is_bytes, keep, ps_str_hash(p, len));
+}
+
+uint32_t ps_intern_h(pstats_stats *s, const uint8_t *p, size_t len, int is_bytes, int keep,
+                     uint32_t h)
 {
     (void)is_bytes; /* Python 2 str and unicode of the same bytes are one key */
     if (len > UINT32_MAX)
         return UINT32_MAX;
-    uint32_t h = (uint32_t)XXH3_64bits(p, len);
     if (!s->str_slots || s->nstrs + 1 > (s->str_mask + 1) / 4 * 3)
         if (rehash(s, &s->str_slots, &s->str_mask, s->nstrs, 0, str_hash_of))
             return UINT32_MAX;
@@ -277,30 +284,34 @@ uint32_t ps_intern(pstats_stats *s, const uint8_t *p, size_t len, int is_bytes, 
 
 /* ---------------------------------------------------------------- keys */
 
-static uint32_t key_hash3(uint32_t file, int64_t line, uint32_t name, uint8_t kkind)
+/* A key's hash comes from its strings' hashes, not their ids, so that the
+ * fast loader can compute it before the strings are interned. */
+static uint32_t key_hash3(const pstats_stats *s, uint32_t file, int64_t line, uint32_t name,
+                          uint8_t kkind)
 {
-    uint8_t b[17];
-    memcpy(b, &file, 4);
-    memcpy(b + 4, &line, 8);
-    memcpy(b + 12, &name, 4);
-    b[16] = kkind;
-    return (uint32_t)XXH3_64bits(b, sizeof b);
+    uint32_t nh = kkind == PSTATS_KEY_FUNC ? s->strs[name].hash : name;
+    return ps_key_hash(s->strs[file].hash, line, nh, kkind);
 }
 
 static uint32_t key_hash_of(const pstats_stats *s, uint32_t id)
 {
     const pkey *k = &s->keys[id];
-    return key_hash3(k->file, k->line, k->name, k->kkind);
+    return key_hash3(s, k->file, k->line, k->name, k->kkind);
 }
 
 uint32_t ps_key(pstats_stats *s, uint32_t file, int64_t line, uint32_t name,
                 uint8_t kkind, int *isnew)
 {
+    return ps_key_h(s, file, line, name, kkind, key_hash3(s, file, line, name, kkind), isnew);
+}
+
+uint32_t ps_key_h(pstats_stats *s, uint32_t file, int64_t line, uint32_t name,
+                  uint8_t kkind, uint32_t h, int *isnew)
+{
     *isnew = 0;
     if (!s->key_slots || s->nkeys + 1 > (s->key_mask + 1) / 4 * 3)
         if (rehash(s, &s->key_slots, &s->key_mask, s->nkeys, 0, key_hash_of))
             return UINT32_MAX;
-    uint32_t h = key_hash3(file, line, name, kkind);
     size_t i = h & s->key_mask;
     for (uint64_t v; (v = s->key_slots[i]) != 0; i = (i + 1) & s->key_mask) {
         if ((uint32_t)(v >> 32) != h)
