@@ -39,6 +39,73 @@ uint64_t pstats_cg_units(double seconds, double scale)
     return (uint64_t)(v + 0.5);
 }
 
+/* ------------------------------------------------- lean model access */
+
+/* pstats_func_get and pstats_caller_get clear and fill every field, and
+ * go through the generic number accessors: too slow for once per function
+ * and edge. The common shapes (int and float numbers, packed edges) are
+ * read here directly, with the same results; anything else goes the
+ * general way. */
+static inline int64_t count_of(uint64_t raw, unsigned kind)
+{
+    if (kind == PN_INT)
+        return (int64_t)raw;
+    double f; /* PN_FLOAT: truncated, saturated, NaN as 0, as pstats_func_get */
+    memcpy(&f, &raw, sizeof f);
+    if (f != f)
+        return 0;
+    if (f > -9223372036854775808.0 && f < 9223372036854775808.0)
+        return (int64_t)f;
+    return f < 0 ? INT64_MIN : INT64_MAX;
+}
+
+static inline double time_of(uint64_t raw, unsigned kind)
+{
+    if (kind == PN_INT)
+        return (double)(int64_t)raw;
+    double f;
+    memcpy(&f, &raw, sizeof f);
+    return f;
+}
+
+void pstats_cg_func(const pstats_stats *s, uint32_t id, pstats_func *out)
+{
+    const pkey *k = &s->keys[id];
+    unsigned kinds = k->kinds;
+    for (int i = 0; i < 4; i++)
+        if (((kinds >> (2 * i)) & 3u) > PN_FLOAT) { /* a big int */
+            pstats_func_get(s, id, out);
+            return;
+        }
+    out->line = k->line;
+    out->cc = count_of(k->v[0], kinds & 3u);
+    out->nc = count_of(k->v[1], (kinds >> 2) & 3u);
+    out->tt = time_of(k->v[2], (kinds >> 4) & 3u);
+    out->ct = time_of(k->v[3], (kinds >> 6) & 3u);
+    out->in_stats = id < s->nstats;
+}
+
+void pstats_cg_caller(const pstats_stats *s, uint32_t f, size_t k, pstats_edge *out)
+{
+    const pedge_s *e = &s->edges[s->keys[f].edge_start + k];
+    if (e->w & EW_WIDE) {
+        pstats_caller_get(s, f, k, out);
+        return;
+    }
+    out->caller = e->caller;
+    if (e->w & EW_INT) {
+        out->kind = PSTATS_EDGE_INT;
+        out->nc = e->w & ~EW_INT;
+        out->ct = 0;
+        return;
+    }
+    out->kind = PSTATS_EDGE_TUPLE; /* nc == cc, float times */
+    out->nc = e->w;
+    memcpy(&out->ct, &e->b, sizeof out->ct);
+}
+
+/* ------------------------------------------------------------ planning */
+
 /* Share `k` of `total` (prefix sums before and after), exactly summing to
  * total over all shares. */
 static uint64_t cum_share(uint64_t total, double before, double after, double sum)
@@ -72,19 +139,26 @@ static uint64_t incl_target(const pstats_func *f, double scale, uint64_t *self)
     return c > *self ? c : *self;
 }
 
-/* Step 1 for callee g: fills its incoming edges into their callers' rows.
- * ebuf: room for g's callers. */
+static void set_edge(cg_edge *out, uint32_t callee, const pstats_edge *e, uint64_t cost)
+{
+    out->callee = callee;
+    out->count = e->nc <= 0 ? 0 : e->nc < CG_COUNT_BIG ? (uint32_t)e->nc : CG_COUNT_BIG;
+    out->cost = cost;
+}
+
+/* Step 1 for callee g: fills its incoming edges from callers in [lo, hi)
+ * into their rows. ebuf: room for g's callers. */
 static void plan_column(cg_plan *pl, const pstats_stats *s, uint32_t g, double scale,
-                        uint32_t *cursor, pstats_edge *ebuf)
+                        uint32_t lo, uint32_t hi, pstats_edge *ebuf)
 {
     pstats_func callee;
-    pstats_func_get(s, g, &callee);
+    pstats_cg_func(s, g, &callee);
     uint64_t self, target = incl_target(&callee, scale, &self);
     size_t n = pstats_ncallers(s, g);
     double wsum = 0, nsum = 0;
     for (size_t k = 0; k < n; k++) {
         const pstats_edge *e = &ebuf[k];
-        pstats_caller_get(s, g, k, &ebuf[k]);
+        pstats_cg_caller(s, g, k, &ebuf[k]);
         if (e->caller != g) {
             wsum += edge_weight(e, &callee);
             nsum += e->nc > 0 ? (double)e->nc : 0;
@@ -96,60 +170,106 @@ static void plan_column(cg_plan *pl, const pstats_stats *s, uint32_t g, double s
         const pstats_edge *e = &ebuf[k];
         if (e->caller >= pl->nkeys)
             continue;
-        cg_edge *out = &pl->e[cursor[e->caller]++];
         double w = edge_weight(e, &callee);
-        out->callee = g;
-        out->count = e->nc <= 0 ? 0 : e->nc < CG_COUNT_BIG ? (uint32_t)e->nc : CG_COUNT_BIG;
+        int mine = e->caller >= lo && e->caller < hi;
         if (e->caller == g) { /* self-recursion: its recorded time, capped by the row */
-            out->cost = pstats_cg_units(w, scale);
+            if (mine)
+                set_edge(&pl->e[pl->off[g]++], g, e, pstats_cg_units(w, scale));
             continue;
         }
         double x = by_count ? (e->nc > 0 ? (double)e->nc : 0) : w;
-        out->cost = callee.in_stats ? cum_share(target, prefix, prefix + x, sum)
-                                    : pstats_cg_units(w, scale);
+        if (mine)
+            set_edge(&pl->e[pl->off[e->caller]++], g, e,
+                     callee.in_stats ? cum_share(target, prefix, prefix + x, sum)
+                                     : pstats_cg_units(w, scale));
         prefix += x;
     }
 }
+
+/* The plan is built in two threads, each for the rows of half of the
+ * callers: both read every column (its sums need all of its edges), each
+ * fills only its own rows, so their writes never meet. */
+typedef struct plan_job {
+    cg_plan *pl;
+    const pstats_stats *s;
+    double scale;
+    pstats_edge *ebuf[2];
+    size_t ne[2];
+    int fill;                     /* 0: count the rows, 1: fill them */
+} plan_job;
+
+static int plan_half(void *ctx, int half, size_t from, size_t to, const pymarshal_allocator *a)
+{
+    (void)a;
+    plan_job *j = ctx;
+    const pstats_stats *s = j->s;
+    cg_plan *pl = j->pl;
+    if (j->fill) {
+        for (uint32_t g = 0; g < pl->nkeys; g++)
+            plan_column(pl, s, g, j->scale, (uint32_t)from, (uint32_t)to, j->ebuf[half]);
+        return 0;
+    }
+    /* off[f + 1]: f's row length (only the dict's keys have callers) */
+    size_t ne = 0;
+    for (uint32_t g = 0; g < s->nstats; g++) {
+        const pkey *k = &s->keys[g];
+        for (uint32_t e = k->edge_start; e < k->edge_start + k->nedges; e++) {
+            uint32_t c = s->edges[e].caller;
+            if (c >= from && c < to) {
+                pl->off[c + 1]++;
+                ne++;
+            }
+        }
+    }
+    j->ne[half] = ne;
+    return 0;
+}
+
+/* Two threads pay off from this many functions up. */
+#define CG_PAR_PLAN 16384
 
 int pstats_cg_plan_build(cg_plan *pl, const pstats_stats *s, double scale,
                          const pymarshal_allocator *a)
 {
     memset(pl, 0, sizeof *pl);
-    size_t nk = pstats_nkeys(s), ne = 0, maxd = 1;
+    size_t nk = pstats_nkeys(s), maxd = 1;
     pl->nkeys = nk;
     if (s->nedges >= UINT32_MAX)
         return -1;
+    for (uint32_t g = 0; g < s->nstats; g++)
+        maxd = s->keys[g].nedges > maxd ? s->keys[g].nedges : maxd;
+    plan_job j;
+    memset(&j, 0, sizeof j);
+    j.pl = pl;
+    j.s = s;
+    j.scale = scale;
+    int par = nk >= CG_PAR_PLAN;
     pl->off = pm_malloc(a, (nk + 1) * sizeof *pl->off);
-    if (!pl->off)
-        return -1;
-    memset(pl->off, 0, (nk + 1) * sizeof *pl->off);
-    /* off[f + 1]: f's row length; then off[f] the start of f's row, moved
-     * along as the row fills (so off[f] ends where row f + 1 starts) */
-    for (uint32_t g = 0; g < s->nstats; g++) { /* only the dict's keys have callers */
-        const pkey *k = &s->keys[g];
-        maxd = k->nedges > maxd ? k->nedges : maxd;
-        for (uint32_t e = k->edge_start; e < k->edge_start + k->nedges; e++)
-            if (s->edges[e].caller < nk) {
-                pl->off[s->edges[e].caller + 1]++;
-                ne++;
-            }
+    j.ebuf[0] = pm_malloc(a, maxd * sizeof *j.ebuf[0]);
+    j.ebuf[1] = par ? pm_malloc(a, maxd * sizeof *j.ebuf[1]) : j.ebuf[0];
+    int rc = pl->off && j.ebuf[0] && j.ebuf[1] ? 0 : -1;
+    if (rc == 0) {
+        memset(pl->off, 0, (nk + 1) * sizeof *pl->off);
+        pstats_cg_halves(plan_half, &j, nk, nk / 2, par, NULL);
+        /* then off[f] the start of f's row, moved along as the row fills
+         * (so off[f] ends where row f + 1 starts) */
+        for (size_t f = 0; f < nk; f++)
+            pl->off[f + 1] += pl->off[f];
+        pl->n = j.ne[0] + j.ne[1];
+        pl->e = pm_malloc(a, (pl->n ? pl->n : 1) * sizeof *pl->e);
+        rc = pl->e ? 0 : -1;
     }
-    for (size_t f = 0; f < nk; f++)
-        pl->off[f + 1] += pl->off[f];
-    pl->e = pm_malloc(a, (ne ? ne : 1) * sizeof *pl->e);
-    pstats_edge *ebuf = pm_malloc(a, maxd * sizeof *ebuf);
-    if (!pl->e || !ebuf) {
-        pm_free(a, ebuf);
-        return -1;
+    if (rc == 0) {
+        j.fill = 1;
+        pstats_cg_halves(plan_half, &j, nk, nk / 2, par, NULL);
+        for (size_t f = nk; f > 0; f--)
+            pl->off[f] = pl->off[f - 1];
+        pl->off[0] = 0;
     }
-    pl->n = ne;
-    for (uint32_t g = 0; g < nk; g++)
-        plan_column(pl, s, g, scale, pl->off, ebuf);
-    pm_free(a, ebuf);
-    for (size_t f = nk; f > 0; f--)
-        pl->off[f] = pl->off[f - 1];
-    pl->off[0] = 0;
-    return 0;
+    if (j.ebuf[1] != j.ebuf[0])
+        pm_free(a, j.ebuf[1]);
+    pm_free(a, j.ebuf[0]);
+    return rc;
 }
 
 uint64_t pstats_cg_plan_row(cg_plan *pl, const pstats_stats *s, uint32_t f,

@@ -36,26 +36,41 @@ static inline int edge_shown(const cg_edge *e)
     return e->count != 0 || e->cost != 0;
 }
 
-static int push_gap(cg_part *cp, uint32_t f, uint64_t cost, unsigned marks,
-                    const pymarshal_allocator *a)
+/* Step 2 of the plan, row by row (rows are independent: two threads);
+ * the pseudo-calls found go to gaps[half], in function order. */
+typedef struct rows_job {
+    cg_part *cp;
+    cg_gap *gaps[2];
+    size_t n[2], cap[2];
+} rows_job;
+
+static int plan_rows(void *ctx, int half, size_t from, size_t to, const pymarshal_allocator *a)
 {
-    if (pm_reserve(a, (void **)&cp->gaps, &cp->cap_gaps, cp->ngaps + 1, sizeof *cp->gaps) != 0)
-        return -1;
-    cg_gap *g = &cp->gaps[cp->ngaps++];
-    g->cost = cost;
-    g->f = f;
-    g->marks = (uint8_t)marks;
+    rows_job *j = ctx;
+    cg_part *cp = j->cp;
+    for (size_t f = from; f < to; f++) {
+        pstats_func fn;
+        pstats_cg_func(cp->s, (uint32_t)f, &fn);
+        uint64_t self, gap = pstats_cg_plan_row(&cp->pl, cp->s, (uint32_t)f, &fn, cp->scale,
+                                                &self);
+        if (gap == 0)
+            continue;
+        if (pm_reserve(a, (void **)&j->gaps[half], &j->cap[half], j->n[half] + 1,
+                       sizeof *j->gaps[half]) != 0)
+            return -1;
+        cg_gap *g = &j->gaps[half][j->n[half]++];
+        g->cost = gap;
+        g->f = (uint32_t)f;
+        g->marks = 0;
+    }
     return 0;
 }
 
-/* Step 2 of the plan for f's row, and the marks of its references. */
-static int prepare_row(cg_part *cp, uint32_t f, uint8_t *fn_defined, uint8_t *fl_defined,
-                       const pymarshal_allocator *a)
+/* The marks of f's references (serial: the first reference names). */
+static void mark_row(cg_part *cp, uint32_t f, cg_gap **gap, uint8_t *fn_defined,
+                     uint8_t *fl_defined)
 {
     const cg_names *nm = cp->nm;
-    pstats_func fn;
-    pstats_func_get(cp->s, f, &fn);
-    uint64_t self, gap = pstats_cg_plan_row(&cp->pl, cp->s, f, &fn, cp->scale, &self);
     uint32_t g = pstats_cg_global(nm, cp->p, f);
     unsigned m = take(fl_defined, nm->func_file[g]) * CG_M_FL | take(fn_defined, g + 1) * CG_M_FN;
     for (size_t k = cp->pl.off[f]; k < cp->pl.off[f + 1]; k++) {
@@ -67,16 +82,36 @@ static int prepare_row(cg_part *cp, uint32_t f, uint8_t *fn_defined, uint8_t *fl
                       take(fn_defined, c + 1) * CG_M_FN;
         cp->emarks[k >> 2] |= (uint8_t)(em << ((k & 3) * 2));
     }
-    if (gap > 0) {
-        unsigned gm = take(fl_defined, nm->func_file[nm->pseudo]) * CG_M_FL |
-                      take(fn_defined, 0) * CG_M_FN;
-        if (push_gap(cp, f, gap, gm, a) != 0)
-            return -1;
+    if (*gap < cp->gaps + cp->ngaps && (*gap)->f == f) {
+        (*gap)->marks = (uint8_t)(take(fl_defined, nm->func_file[nm->pseudo]) * CG_M_FL |
+                                  take(fn_defined, 0) * CG_M_FN);
+        ++*gap;
         m |= CG_M_GAP;
         cp->pseudo_used = 1;
     }
     cp->fmarks[f] = (uint8_t)m;
-    return 0;
+}
+
+/* Two threads for the rows from this many functions up. */
+#define CG_PAR_ROWS 16384
+
+static int plan_all_rows(cg_part *cp, const pymarshal_allocator *a)
+{
+    size_t nk = cp->pl.nkeys;
+    rows_job j;
+    memset(&j, 0, sizeof j);
+    j.cp = cp;
+    int rc = pstats_cg_halves(plan_rows, &j, nk, nk / 2, nk >= CG_PAR_ROWS, a);
+    if (rc == 0 && j.n[1] && /* half 1's after half 0's */
+        pm_reserve(a, (void **)&j.gaps[0], &j.cap[0], j.n[0] + j.n[1], sizeof *j.gaps[0]) != 0)
+        rc = -1;
+    if (rc == 0 && j.n[1])
+        memcpy(j.gaps[0] + j.n[0], j.gaps[1], j.n[1] * sizeof *j.gaps[1]);
+    pm_free(a, j.gaps[1]);
+    cp->gaps = j.gaps[0];
+    cp->ngaps = rc == 0 ? j.n[0] + j.n[1] : 0;
+    cp->cap_gaps = j.cap[0];
+    return rc;
 }
 
 int pstats_cg_part_prepare(cg_part *cp, const pstats_stats *s, size_t p, const cg_names *nm,
@@ -94,12 +129,12 @@ int pstats_cg_part_prepare(cg_part *cp, const pstats_stats *s, size_t p, const c
     size_t nk = cp->pl.nkeys, ne = cp->pl.n;
     cp->fmarks = pm_malloc(a, nk ? nk : 1);
     cp->emarks = pm_malloc(a, ne / 4 + 1);
-    if (!cp->fmarks || !cp->emarks)
+    if (!cp->fmarks || !cp->emarks || plan_all_rows(cp, a) != 0)
         return -1;
     memset(cp->emarks, 0, ne / 4 + 1);
+    cg_gap *gap = cp->gaps;
     for (uint32_t f = 0; f < nk; f++)
-        if (prepare_row(cp, f, fn_defined, fl_defined, a) != 0)
-            return -1;
+        mark_row(cp, f, &gap, fn_defined, fl_defined);
     return 0;
 }
 
@@ -219,7 +254,7 @@ static int format_block(const cg_part *cp, uint32_t f, const cg_gap **gap, cg_by
 {
     const pstats_stats *s = cp->s;
     pstats_func fn;
-    pstats_func_get(s, f, &fn);
+    pstats_cg_func(s, f, &fn);
     unsigned m = cp->fmarks[f];
     char *p = room(out, 1, a);
     if (!p)

@@ -118,6 +118,11 @@ typedef struct cg_plan {
     size_t n, nkeys;
 } cg_plan;
 
+/* What the writer needs of pstats_func_get (numbers, line, in_stats) and
+ * pstats_caller_get (caller, kind, nc, ct), read fast; other fields are
+ * not set. f < pstats_ncallers(s, f) for the caller. */
+void pstats_cg_func(const pstats_stats *s, uint32_t id, pstats_func *out);
+void pstats_cg_caller(const pstats_stats *s, uint32_t f, size_t k, pstats_edge *out);
 /* Seconds to whole units, rounded to nearest; negative and NaN give 0. */
 uint64_t pstats_cg_units(double seconds, double scale);
 /* Step 1 (incoming calls share each callee's cumtime) for a whole part. */
@@ -228,5 +233,15 @@ void pstats_cg_part_free(cg_part *cp, const pymarshal_allocator *a);
  * memory, -2 when write failed. */
 int pstats_cg_pipe_run(const cg_part *cp, const pymarshal_allocator *a, pstats_write_fn write,
                        void *ctx);
+
+/* Work on [from, to) of something; half: 0 or 1 (which scratch to use).
+ * -1 on failure. */
+typedef int (*cg_half_fn)(void *ctx, int half, size_t from, size_t to,
+                          const pymarshal_allocator *a);
+/* fn on [0, mid) (half 0) and [mid, n) (half 1): in two threads when
+ * `threads` (a is then called under a lock), else in that order. -1 when
+ * either half failed. */
+int pstats_cg_halves(cg_half_fn fn, void *ctx, size_t n, size_t mid, int threads,
+                     const pymarshal_allocator *a);
 
 #endif

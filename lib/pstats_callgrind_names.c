@@ -496,20 +496,48 @@ static inline void prefetch_slot(const name_pass *np, size_t g, size_t n)
         __builtin_prefetch(&np->slots[np->hash[g] & np->mask]);
 }
 
+/* The hash of each function's short name (label_build with tag 0) in
+ * np->hash: half of them in each of two threads (label_build only reads;
+ * each half has its own scratch). */
+typedef struct short_job {
+    name_pass *np;
+    cg_bytes sc[2];
+} short_job;
+
+static int hash_shorts(void *ctx, int half, size_t from, size_t to,
+                       const pymarshal_allocator *a)
+{
+    short_job *j = ctx;
+    cg_bytes *b = &j->sc[half];
+    for (size_t g = from; g < to; g++) {
+        if (label_build(j->np->nm, a, (uint32_t)g, 0, b) != 0)
+            return -1;
+        j->np->hash[g] = XXH3_64bits(b->p, b->len);
+    }
+    return 0;
+}
+
+/* Building and hashing names is most of the naming pass: two threads from
+ * this many functions up, unless a name needs a model's allocator. */
+#define CG_PAR_NAMES 16384
+
 /* Pass 3: which short names ("file.py:12(name)") more than one function
- * has; those functions get the whole path (nm->tag[g] = CG_FULL). */
+ * has; those functions get the whole path (nm->tag[g] = CG_FULL): the
+ * first one with a name and every later one that finds it taken. */
 static int mark_shared_shorts(name_pass *np)
 {
     cg_names *nm = np->nm;
     size_t n = nm->nfuncs;
-    uint32_t *short_of = pm_malloc(np->a, (n ? n : 1) * sizeof *short_of);
-    uint32_t *cnt = pm_malloc(np->a, (n ? n : 1) * sizeof *cnt);
-    int rc = short_of && cnt && table_init(np, n) == 0 ? 0 : -1;
-    for (uint32_t g = 0; rc == 0 && g < n; g++) {
-        if (label_build(nm, np->a, g, 0, &np->sc1) != 0)
-            rc = -1;
-        np->hash[g] = XXH3_64bits(np->sc1.p, np->sc1.len);
-    }
+    short_job j;
+    memset(&j, 0, sizeof j);
+    j.np = np;
+    if (table_init(np, n) != 0)
+        return -1;
+    int rc = pstats_cg_halves(hash_shorts, &j, n, n / 2,
+                              n >= CG_PAR_NAMES && !nm->model_alloc, np->a);
+    pm_free(np->a, j.sc[0].p);
+    pm_free(np->a, j.sc[1].p);
+    memset(nm->tag, 0, n * sizeof *nm->tag);
     for (uint32_t g = 0; rc == 0 && g < n; g++) {
         uint32_t rep;
         size_t slot;
@@ -518,20 +546,11 @@ static int mark_shared_shorts(name_pass *np)
         int hit = find_label(np, g, 0, np->hash[g], &built, NULL, &rep, &slot);
         if (hit < 0)
             rc = -1;
-        else if (hit == 0) {
+        else if (hit == 0)
             np->slots[slot] = slot_make(np->hash[g], g);
-            cnt[g] = 0;
-            rep = g;
-        }
-        if (rc == 0) {
-            short_of[g] = rep;
-            cnt[rep]++;
-        }
+        else
+            nm->tag[g] = nm->tag[rep] = CG_FULL;
     }
-    for (uint32_t g = 0; rc == 0 && g < n; g++)
-        nm->tag[g] = cnt[short_of[g]] > 1 ? CG_FULL : 0;
-    pm_free(np->a, short_of);
-    pm_free(np->a, cnt);
     return rc;
 }
 

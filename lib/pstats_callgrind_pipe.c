@@ -219,3 +219,49 @@ int pstats_cg_pipe_run(const cg_part *cp, const pymarshal_allocator *a, pstats_w
     pthread_mutex_destroy(&pp.mu);
     return pp.err;
 }
+
+/* ---------------------------------------------------------- two halves */
+
+typedef struct half_arg {
+    cg_half_fn fn;
+    void *ctx;
+    size_t from, to;
+    const pymarshal_allocator *a;
+    int rc;
+} half_arg;
+
+static void *run_half(void *arg)
+{
+    half_arg *h = arg;
+    h->rc = h->fn(h->ctx, 0, h->from, h->to, h->a);
+    return NULL;
+}
+
+int pstats_cg_halves(cg_half_fn fn, void *ctx, size_t n, size_t mid, int threads,
+                     const pymarshal_allocator *a)
+{
+    half_arg h = {fn, ctx, 0, mid, a, 0};
+    locked_alloc la;
+    pymarshal_allocator lka = {lk_malloc, lk_realloc, lk_free, &la};
+    la.a = a;
+    pthread_t th;
+    if (threads && a) { /* both threads allocate: through one lock */
+        threads = pthread_mutex_init(&la.mu, NULL) == 0;
+        h.a = threads ? &lka : a;
+    }
+    if (threads && pthread_create(&th, NULL, run_half, &h) != 0) {
+        if (a)
+            pthread_mutex_destroy(&la.mu);
+        h.a = a;
+        threads = 0;
+    }
+    if (!threads) /* one thread: the halves in order */
+        h.rc = fn(ctx, 0, 0, mid, a);
+    int rc = fn(ctx, 1, mid, n, threads ? h.a : a);
+    if (threads) {
+        pthread_join(th, NULL);
+        if (a)
+            pthread_mutex_destroy(&la.mu);
+    }
+    return h.rc != 0 || rc != 0 ? -1 : 0;
+}
