@@ -624,6 +624,163 @@ START_TEST(write_failure)
 }
 END_TEST
 
+/* ------------------------------------------------- many functions */
+
+/* A growing marshal buffer for models too big for mb. */
+typedef struct gb {
+    unsigned char *p;
+    size_t n, cap;
+} gb;
+
+static void g_put(gb *b, const void *s, size_t n)
+{
+    if (b->n + n > b->cap) {
+        b->cap = (b->n + n) * 2;
+        b->p = realloc(b->p, b->cap);
+        ck_assert_ptr_nonnull(b->p);
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+}
+
+static void g_i32(gb *b, int c, int32_t v)
+{
+    unsigned char t[5] = {(unsigned char)c, (unsigned char)(v & 0xFF),
+                          (unsigned char)((v >> 8) & 0xFF), (unsigned char)((v >> 16) & 0xFF),
+                          (unsigned char)(((uint32_t)v >> 24) & 0xFF)};
+    g_put(b, t, 5);
+}
+
+static void g_float(gb *b, double d)
+{
+    g_put(b, "g", 1);
+    g_put(b, &d, 8); /* little-endian machines only, as the marshal format */
+}
+
+static void g_key(gb *b, int i)
+{
+    char file[64], name[32];
+    /* i and i + 5000 share a short name, in different directories */
+    snprintf(file, sizeof file, "/src/dir%d/mod%d.py", i % 7, i % 1000);
+    snprintf(name, sizeof name, "f%d", i % 5000);
+    g_put(b, ")\x03", 2);
+    g_i32(b, 'u', (int32_t)strlen(file));
+    g_put(b, file, strlen(file));
+    g_i32(b, 'i', i % 50 + 1);
+    g_i32(b, 'u', (int32_t)strlen(name));
+    g_put(b, name, strlen(name));
+}
+
+/* n functions; i is called by i - 1, by 7i mod n and, every 100th, by
+ * itself: enough blocks for the writer's two threads. */
+static pstats_stats *many_functions(int n)
+{
+    gb b = {NULL, 0, 0};
+    g_put(&b, "{", 1);
+    for (int i = 0; i < n; i++) {
+        int callers[3] = {i - 1, (int)((7LL * i) % n), i % 100 == 0 ? i : -1};
+        g_key(&b, i);
+        g_put(&b, ")\x05", 2);
+        g_i32(&b, 'i', 3);
+        g_i32(&b, 'i', 3);
+        g_float(&b, 0.001 * (i % 13));
+        g_float(&b, 0.01 * (i % 17));
+        g_put(&b, "{", 1);
+        for (int k = 0; k < 3; k++) {
+            if (callers[k] < 0 || (k == 1 && (callers[1] == i - 1 || callers[1] == i)))
+                continue;
+            g_key(&b, callers[k]);
+            g_put(&b, ")\x04", 2);
+            g_i32(&b, 'i', 1 + k);
+            g_i32(&b, 'i', 1 + k);
+            g_float(&b, 0.0005 * k);
+            g_float(&b, 0.002 * (i % 5));
+        }
+        g_put(&b, "0", 1);
+    }
+    g_put(&b, "0", 1);
+    pstats_stats *s = pstats_new(NULL);
+    pstats_error err;
+    ck_assert_ptr_nonnull(s);
+    ck_assert_msg(pstats_load_buffer(s, b.p, b.n, "many", -1, &err) == 0, "load: %s", err.msg);
+    free(b.p);
+    return s;
+}
+
+/* Every "fl=(N)", "fn=(N)", "cfl=(N)", "cfn=(N)" of a part: named at its
+ * first use and never again. Returns how many fn= blocks there are. */
+static int check_compression(const char *text, int nnames)
+{
+    unsigned char *seen = calloc(2 * (size_t)nnames + 2, 1);
+    ck_assert_ptr_nonnull(seen);
+    int blocks = 0;
+    for (const char *l = text; *l; l = strchr(l, '\n') + 1) {
+        int is_fn = strncmp(l, "fn=(", 4) == 0 || strncmp(l, "cfn=(", 5) == 0;
+        int is_fl = strncmp(l, "fl=(", 4) == 0 || strncmp(l, "cfl=(", 5) == 0;
+        blocks += strncmp(l, "fn=(", 4) == 0;
+        if (is_fn || is_fl) {
+            const char *open = strchr(l, '(');
+            char *end;
+            long id = strtol(open + 1, &end, 10);
+            ck_assert(id >= 0 && id <= nnames && *end == ')');
+            unsigned char *slot = &seen[2 * (size_t)id + (size_t)is_fn];
+            ck_assert_msg((end[1] == ' ') == !*slot, "%.40s: name given %s", l,
+                          *slot ? "again" : "not at the first use");
+            *slot = 1;
+        }
+        ck_assert_ptr_nonnull(strchr(l, '\n'));
+    }
+    free(seen);
+    return blocks;
+}
+
+/* A model big enough for two threads: the name compression holds across
+ * chunks, the output does not change from run to run, a second part is
+ * written like the first, and allocation and write failures are clean. */
+START_TEST(many_functions_threads)
+{
+    pstats_stats *s = many_functions(30000);
+    char *one = convert(s), *again = convert(s);
+    ck_assert_str_eq(one, again);
+    ck_assert_int_eq(check_compression(one, 30001), 30000);
+    pstats_stats *two[2] = {s, s};
+    char *twice = convert_opts(two, 2, NULL);
+    const char *p2 = strstr(twice, "\npart: 2\n");
+    const char *blocks = strstr(one, "\n\nfl=");
+    ck_assert_ptr_nonnull(p2);
+    ck_assert_ptr_nonnull(blocks);
+    ck_assert_ptr_nonnull(strstr(p2, blocks));
+    for (long n = 0, done = 0; !done; n += 7) {
+        failing f = {n, 0};
+        pymarshal_allocator a = {f_malloc, f_realloc, f_free, &f};
+        pstats_callgrind_options o = {PSTATS_UNIT_NS, NULL, 0, &a};
+        sink out = {NULL, 0, 0, 0};
+        pstats_error err;
+        int rc = pstats_write_callgrind((const pstats_stats *const *)&s, 1, &o, sink_write,
+                                        &out, &err);
+        if (rc == 0) {
+            ck_assert_str_eq(out.p, one);
+            done = 1;
+        } else {
+            ck_assert_int_eq(err.code, PSTATS_ENOMEM);
+        }
+        free(out.p);
+    }
+    for (int k = 1; k <= 6; k++) {
+        sink out = {NULL, 0, 0, k};
+        pstats_error err;
+        ck_assert_int_eq(pstats_write_callgrind((const pstats_stats *const *)&s, 1, NULL,
+                                                sink_write, &out, &err), -1);
+        ck_assert_int_eq(err.code, PSTATS_EIO);
+        free(out.p);
+    }
+    free(one);
+    free(again);
+    free(twice);
+    pstats_free(s);
+}
+END_TEST
+
 static Suite *callgrind_suite(void)
 {
     Suite *su = suite_create("callgrind");
@@ -642,6 +799,7 @@ static Suite *callgrind_suite(void)
     tcase_add_test(tc, call_events);
     tcase_add_test(tc, allocation_failures);
     tcase_add_test(tc, write_failure);
+    tcase_add_test(tc, many_functions_threads);
     suite_add_tcase(su, tc);
     return su;
 }
