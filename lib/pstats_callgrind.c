@@ -70,7 +70,7 @@ static void write_header(cg_ctx *c, const pstats_stats *const *parts, size_t npa
     for (size_t p = 0; p < nparts; p++)
         for (size_t i = 0, n = pstats_nkeys(parts[p]); i < n; i++) {
             pstats_func f;
-            pstats_func_get(parts[p], (uint32_t)i, &f);
+            pstats_cg_func(parts[p], (uint32_t)i, &f);
             sum = sat_add(sum, pstats_cg_units(f.tt, c->scale));
             calls = sat_add(calls, clamp_count(f.nc));
         }

@@ -62,7 +62,9 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     return len;
 }
 
-int pstats_cg_bytes_put_name(const pymarshal_allocator *a, cg_bytes *b, const char *s, size_t n)
+/* s as a callgrind name at dst, which has room for 2n bytes (every
+ * escape or Latin-1 byte takes 2); returns the end. */
+static char *put_name_at(char *dst, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
@@ -77,31 +79,45 @@ int pstats_cg_bytes_put_name(const pymarshal_allocator *a, cg_bytes *b, const ch
         }
         while (run < n && u[run] >= 0x20 && u[run] < 0x80)
             run++;
-        if (run > i && pstats_cg_bytes_put(a, b, s + i, run - i) != 0)
-            return -1;
+        memcpy(dst, s + i, run - i);
+        dst += run - i;
         i = run;
         if (i >= n)
             break;
         unsigned c = u[i];
         size_t len = utf8_seq(u + i, n - i);
-        char esc[4];
         if (c == '\n' || c == '\r' || c == '\0') {
-            esc[0] = '\\';
-            esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : '0';
+            *dst++ = '\\';
+            *dst++ = c == '\n' ? 'n' : c == '\r' ? 'r' : '0';
             len = 1;
-            if (pstats_cg_bytes_put(a, b, esc, 2) != 0)
-                return -1;
         } else if (len == 0) { /* not UTF-8: the byte as Latin-1 */
-            esc[0] = (char)(0xC0 | (c >> 6));
-            esc[1] = (char)(0x80 | (c & 0x3F));
+            *dst++ = (char)(0xC0 | (c >> 6));
+            *dst++ = (char)(0x80 | (c & 0x3F));
             len = 1;
-            if (pstats_cg_bytes_put(a, b, esc, 2) != 0)
-                return -1;
-        } else if (pstats_cg_bytes_put(a, b, s + i, len) != 0) {
-            return -1;
+        } else {
+            memcpy(dst, s + i, len);
+            dst += len;
         }
         i += len;
     }
+    return dst;
+}
+
+/* Room for k more bytes in b; NULL when out of memory. */
+static char *room(const pymarshal_allocator *a, cg_bytes *b, size_t k)
+{
+    if (k > b->cap - b->len &&
+        (k > SIZE_MAX - b->len || pm_reserve(a, (void **)&b->p, &b->cap, b->len + k, 1) != 0))
+        return NULL;
+    return b->p + b->len;
+}
+
+int pstats_cg_bytes_put_name(const pymarshal_allocator *a, cg_bytes *b, const char *s, size_t n)
+{
+    char *p = n > SIZE_MAX / 2 ? NULL : room(a, b, 2 * n);
+    if (!p)
+        return -1;
+    b->len = (size_t)(put_name_at(p, s, n) - b->p);
     return 0;
 }
 
@@ -273,18 +289,31 @@ static int label_build(const cg_names *nm, const pymarshal_allocator *a, uint32_
     int rc;
     if (is_builtin(&fp)) {
         rc = builtin_label(a, &fp, b);
-    } else {
-        size_t flen = fp.file->len;
+    } else { /* "file:line(name)", written in place: the hot case */
+        size_t flen = fp.file->len, nlen = fp.name->len;
         const char *file = (const char *)fp.file->p;
         if (!(tag & CG_FULL))
             file = base_name(file, flen, &flen);
-        rc = pstats_cg_bytes_put_name(a, b, file, flen) | pstats_cg_bytes_put(a, b, ":", 1) |
-             pstats_cg_bytes_put_i64(a, b, fp.k->line) | pstats_cg_bytes_put(a, b, "(", 1);
-        if (fp.name->len == 0)
-            rc |= pstats_cg_bytes_put(a, b, "???", 3);
-        else
-            rc |= pstats_cg_bytes_put_name(a, b, (const char *)fp.name->p, fp.name->len);
-        rc |= pstats_cg_bytes_put(a, b, ")", 1);
+        char *p = flen > SIZE_MAX / 4 || nlen > SIZE_MAX / 4 ? NULL
+                                                             : room(a, b, 2 * (flen + nlen) + 32);
+        if (!p)
+            return -1;
+        p = put_name_at(p, file, flen);
+        *p++ = ':';
+        if (fp.k->line < 0)
+            *p++ = '-';
+        p = pstats_cg_put_u64(p, fp.k->line < 0 ? (uint64_t)0 - (uint64_t)fp.k->line
+                                                : (uint64_t)fp.k->line);
+        *p++ = '(';
+        if (nlen == 0) {
+            memcpy(p, "???", 3);
+            p += 3;
+        } else {
+            p = put_name_at(p, (const char *)fp.name->p, nlen);
+        }
+        *p++ = ')';
+        b->len = (size_t)(p - b->p);
+        rc = 0;
     }
     if ((tag & ~CG_FULL) && rc == 0)
         rc = pstats_cg_bytes_put(a, b, "'", 1) |

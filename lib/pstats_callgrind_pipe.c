@@ -103,9 +103,15 @@ static int work_one(cg_pipe *pp, cg_bytes *label)
     pp->next = to;
     pp->claimed++;
     sl->state = SLOT_BUSY;
+    /* the buffers are formatted as local copies: the slots and the two
+     * threads' scratch share cache lines, which would bounce between the
+     * cores at every byte appended */
+    cg_bytes buf = sl->buf, lab = *label;
     pthread_mutex_unlock(&pp->mu);
-    int rc = pstats_cg_part_format(pp->cp, from, to, &sl->buf, label, pp->a);
+    int rc = pstats_cg_part_format(pp->cp, from, to, &buf, &lab, pp->a);
     pthread_mutex_lock(&pp->mu);
+    sl->buf = buf;
+    *label = lab;
     if (rc != 0)
         pp->err = -1;
     sl->state = SLOT_READY;
