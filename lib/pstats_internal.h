@@ -289,6 +289,25 @@ typedef struct ps_loaded {
 } ps_loaded;
 int ps_load_fast(pstats_stats *t, const uint8_t *data, size_t len, int release,
                  ps_loaded *out);
+/* Two threads (pstats_pipe.c): a producer hands batches of `bytes` bytes
+ * to a consumer thread that runs fn on each, in order. ps_pipe_start: NULL
+ * when no thread could be started (then do the work inline). The producer
+ * fills ps_pipe_first, then ps_pipe_swap hands over n records of it (tag:
+ * any number the consumer makes known through ps_pipe_done_tag when it has
+ * built them) and returns the next buffer to fill; *rc is the consumer's
+ * first error (non-zero: stop). ps_pipe_finish hands over the last n
+ * records (unless produced_ok is 0), waits for the consumer, frees the
+ * pipe and returns the consumer's first error. While the pipe runs, the
+ * model's allocator is called under a lock. */
+/* An internal load flag: use the pipe whatever the input's size (tests). */
+#define PS_LOAD_PIPE_ALWAYS 0x80000000u
+typedef struct ps_pipe ps_pipe;
+typedef int (*ps_pipe_consume)(void *ctx, const void *batch, size_t n);
+ps_pipe *ps_pipe_start(pstats_stats *s, size_t bytes, ps_pipe_consume fn, void *ctx);
+void *ps_pipe_first(ps_pipe *p);
+void *ps_pipe_swap(ps_pipe *p, size_t n, size_t tag, int *rc);
+size_t ps_pipe_done_tag(ps_pipe *p);
+int ps_pipe_finish(ps_pipe *p, size_t n, int produced_ok);
 /* Drop the pages of a read-only file mapping behind `pos`, every 1 MB of
  * progress (*released: where the last drop ended). Best effort. */
 void ps_release_behind(const uint8_t *data, size_t pos, size_t *released);

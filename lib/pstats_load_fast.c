@@ -61,6 +61,7 @@ typedef struct fev {
 
 #define BATCH 2048
 #define PREFETCH 12
+#define PIPE_MIN_BYTES ((size_t)4 << 20) /* smaller files: no thread */
 
 typedef struct fast {
     pstats_stats *s;
@@ -73,7 +74,8 @@ typedef struct fast {
     pnum *nums; size_t nnums, cap_nums;                  /* numbers named by refs */
     socc *occ; size_t nocc, cap_occ;                     /* string occurrences */
     uint8_t *ktop; size_t nkocc, cap_ktop;               /* key occurrences */
-    fev *ev; size_t nev;
+    fev *ev; size_t nev;                                 /* the batch being filled */
+    ps_pipe *pipe;                                       /* the builder's thread */
     /* builder */
     uint32_t *str_of; size_t cap_str_of;                 /* string occurrence -> id */
     uint32_t *key_of; size_t cap_key_of;                 /* key occurrence -> id */
@@ -196,16 +198,19 @@ static void prefetch(const fast *F, const fev *e)
         ps_prefetch_key(F->s, e->h);
 }
 
-/* Build the batch of events into the model, in order. */
-static int flush(fast *F)
+/* Build a batch of events into the model, in order (in the pipe's
+ * thread when there is one). */
+static int build_batch(void *ctx, const void *batch, size_t n)
 {
+    fast *F = ctx;
+    const fev *ev = batch;
     int rc = FAST_DONE;
-    for (size_t i = 0; i < PREFETCH && i < F->nev; i++)
-        prefetch(F, &F->ev[i]);
-    for (size_t i = 0; i < F->nev && rc == FAST_DONE; i++) {
-        if (i + PREFETCH < F->nev)
-            prefetch(F, &F->ev[i + PREFETCH]);
-        const fev *e = &F->ev[i];
+    for (size_t i = 0; i < PREFETCH && i < n; i++)
+        prefetch(F, &ev[i]);
+    for (size_t i = 0; i < n && rc == FAST_DONE; i++) {
+        if (i + PREFETCH < n)
+            prefetch(F, &ev[i + PREFETCH]);
+        const fev *e = &ev[i];
         switch (e->op) {
         case EV_STR: rc = build_str(F, e); break;
         case EV_KEY: rc = build_key(F, e); break;
@@ -214,11 +219,23 @@ static int flush(fast *F)
         default: F->s->keys[F->callee].flags |= KF_TOP; break;
         }
     }
+    return rc;
+}
+
+/* Hand the full batch to the builder: to the pipe's thread, or inline. */
+static int flush(fast *F)
+{
+    int rc;
+    if (F->pipe)
+        F->ev = ps_pipe_swap(F->pipe, F->nev, (size_t)(F->p - F->base), &rc);
+    else
+        rc = build_batch(F, F->ev, F->nev);
     F->nev = 0;
     return rc;
 }
 
-/* A fresh event of kind op at the end of the batch (built first if full). */
+/* A fresh event of kind op at the end of the batch (handed over first if
+ * full). */
 static int emit(fast *F, uint8_t op, fev **out)
 {
     int rc;
@@ -653,10 +670,11 @@ static int read_profile(fast *F)
         uint32_t kocc;
         if ((rc = read_key(F, &kocc, &top)) || (rc = read_entry(F, kocc)))
             return rc;
-        if (F->release)
-            ps_release_behind(F->base, (size_t)(F->p - F->base), &F->released);
+        if (F->release) /* behind what the builder has read */
+            ps_release_behind(F->base, F->pipe ? ps_pipe_done_tag(F->pipe)
+                                               : (size_t)(F->p - F->base), &F->released);
     }
-    return flush(F);
+    return FAST_DONE;
 }
 
 static void fast_free(fast *F)
@@ -667,7 +685,6 @@ static void fast_free(fast *F)
     ps_free(s, F->nums);
     ps_free(s, F->occ);
     ps_free(s, F->ktop);
-    ps_free(s, F->ev);
     ps_free(s, F->str_of);
     ps_free(s, F->key_of);
     ps_free(s, F->last);
@@ -683,8 +700,21 @@ int ps_load_fast(pstats_stats *t, const uint8_t *data, size_t len, int release,
     F.end = data + len;
     F.release = release;
     F.skip_edges = (t->load_flags & PSTATS_LOAD_NO_EDGES) != 0;
-    F.ev = ps_malloc(t, BATCH * sizeof(fev));
-    int rc = F.ev ? read_profile(&F) : FAST_NOMEM;
+    if (len >= PIPE_MIN_BYTES || (t->load_flags & PS_LOAD_PIPE_ALWAYS))
+        F.pipe = ps_pipe_start(t, BATCH * sizeof(fev), build_batch, &F);
+    int rc;
+    if (F.pipe) {
+        F.ev = ps_pipe_first(F.pipe);
+        rc = read_profile(&F);
+        int brc = ps_pipe_finish(F.pipe, F.nev, rc == FAST_DONE);
+        rc = rc ? rc : brc;
+    } else {
+        F.ev = ps_malloc(t, BATCH * sizeof(fev));
+        rc = F.ev ? read_profile(&F) : FAST_NOMEM;
+        if (rc == FAST_DONE)
+            rc = flush(&F);
+        ps_free(t, F.ev);
+    }
     fast_free(&F);
     out->order = F.order;
     out->norder = F.norder;

@@ -8,7 +8,8 @@
  * the same success or the same error (code, offset, message), and the same
  * model: strings in the same order, keys with the same ids and numbers,
  * the same edges, totals and flags. Checked with and without
- * PSTATS_LOAD_NO_EDGES. The same entry point is replayed over the corpus
+ * PSTATS_LOAD_NO_EDGES, and with the fast path's builder in its own thread
+ * (as for inputs of 4 MB and more) and inline. The same entry point is replayed over the corpus
  * and the fixtures by regression_driver.c (ctest: pstats_paths_corpus).
  */
 #include <stdint.h>
@@ -98,5 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     compare(data, size, 0);
     compare(data, size, PSTATS_LOAD_NO_EDGES);
+    compare(data, size, PS_LOAD_PIPE_ALWAYS);
+    compare(data, size, PS_LOAD_PIPE_ALWAYS | PSTATS_LOAD_NO_EDGES);
     return 0;
 }
