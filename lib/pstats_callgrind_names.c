@@ -242,9 +242,26 @@ static int is_builtin(const fpieces *fp)
     return fp->file->len == 1 && fp->file->p[0] == '~' && fp->k->line == 0;
 }
 
+/* Whether one of the eight bytes of x is c (x ^ c*ones has a zero byte). */
+static inline int has_byte(uint64_t x, unsigned char c)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    uint64_t y = x ^ (ones * c);
+    return ((y - ones) & ~y & highs) != 0;
+}
+
+/* After the last '/' or '\\': paths are long, so eight bytes at a time
+ * from the end until a word holds a separator. */
 static const char *base_name(const char *file, size_t len, size_t *blen)
 {
     size_t i = len;
+    while (i >= 8) {
+        uint64_t x;
+        memcpy(&x, file + i - 8, 8);
+        if (has_byte(x, '/') || has_byte(x, '\\'))
+            break;
+        i -= 8;
+    }
     while (i > 0 && file[i - 1] != '/' && file[i - 1] != '\\')
         i--;
     *blen = len - i;
