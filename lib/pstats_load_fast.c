@@ -60,7 +60,7 @@ typedef struct fev {
 } fev;
 
 #define BATCH 2048
-#define PREFETCH 12
+#define PREFETCH 24
 #define PIPE_MIN_BYTES ((size_t)4 << 20) /* smaller files: no thread */
 
 typedef struct fast {
@@ -210,6 +210,8 @@ static int build_batch(void *ctx, const void *batch, size_t n)
     for (size_t i = 0; i < n && rc == FAST_DONE; i++) {
         if (i + PREFETCH < n)
             prefetch(F, &ev[i + PREFETCH]);
+        if (i + 2 * PREFETCH < n)
+            __builtin_prefetch(&ev[i + 2 * PREFETCH]);
         const fev *e = &ev[i];
         switch (e->op) {
         case EV_STR: rc = build_str(F, e); break;
