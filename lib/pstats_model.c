@@ -212,6 +212,19 @@ int ps_add_input(pstats_stats *s, const char *name, time_t mtime, int has_mtime)
 
 /* ------------------------------------------------------------ string table */
 
+/* Lookups in a big hash table touch a random page each: ask for
+ * transparent huge pages over the block's 2 MB-aligned interior, so that
+ * they miss the TLB less (best effort; where THP is "madvise" or
+ * "always"). */
+static void huge_pages(void *p, size_t n)
+{
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+    uintptr_t b = ((uintptr_t)p + n) & ~(huge - 1);
+    if (b > a)
+        (void)madvise((void *)a, b - a, MADV_HUGEPAGE);
+}
+
 static int rehash(pstats_stats *s, uint64_t **slots, size_t *mask, size_t count, size_t want,
                   uint32_t (*hash_of)(const pstats_stats *, uint32_t))
 {
@@ -221,6 +234,7 @@ static int rehash(pstats_stats *s, uint64_t **slots, size_t *mask, size_t count,
     uint64_t *t = ps_malloc(s, n * sizeof(uint64_t));
     if (!t)
         return -1;
+    huge_pages(t, n * sizeof(uint64_t));
     memset(t, 0, n * sizeof(uint64_t));
     for (size_t id = 0; id < count; id++) {
         uint32_t h = hash_of(s, (uint32_t)id);
