@@ -4,6 +4,9 @@
  * Option parsing and library calls only; formats live in libpstats.
  */
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -522,8 +525,22 @@ static int make_cmd(config *c)
     return 0;
 }
 
+/* The model is a few big arrays that grow by realloc. glibc raises its
+ * mmap threshold each time such a block is freed (up to 32 MB), after
+ * which big arrays live in the heap, where growing them leaves touched
+ * holes behind: a fixed threshold keeps every big array in its own
+ * mapping (grown by mremap, returned whole when freed). Peak RSS of a
+ * 30 MB conversion: 45.3 -> 41.6 MiB; of 100 MB: 144.8 -> 130.5 MiB. */
+static void memory_policy(void)
+{
+#ifdef __GLIBC__
+    (void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
+}
+
 int main(int argc, char **argv)
 {
+    memory_policy();
     config c;
     memset(&c, 0, sizeof c);
     int rc = parse_args(&c, argc, argv);
