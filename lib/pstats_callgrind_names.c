@@ -460,7 +460,7 @@ static int collect_funcs(name_pass *np)
 
 /* Pass 2: each function's file id; the file names are escaped and interned
  * once per model string. */
-static int assign_files(name_pass *np)
+static int assign_files(name_pass *np, const pymarshal_allocator *a)
 {
     cg_names *nm = np->nm;
     uint32_t *memo = NULL, cur = UINT32_MAX;
@@ -470,8 +470,8 @@ static int assign_files(name_pass *np)
         pieces(nm, g, &fp);
         if (part_of(nm, g) != cur) { /* ids grow part by part */
             cur = part_of(nm, g);
-            pm_free(np->a, memo);
-            memo = pm_malloc(np->a, (fp.s->nstrs ? fp.s->nstrs : 1) * sizeof *memo);
+            pm_free(a, memo);
+            memo = pm_malloc(a, (fp.s->nstrs ? fp.s->nstrs : 1) * sizeof *memo);
             if (!memo)
                 return -1;
             memset(memo, 0xff, fp.s->nstrs * sizeof *memo);
@@ -483,19 +483,19 @@ static int assign_files(name_pass *np)
             int added;
             np->sc1.len = 0;
             rc = fp.file->len == 0
-                     ? pstats_cg_bytes_put(np->a, &np->sc1, "~", 1)
-                     : pstats_cg_bytes_put_name(np->a, &np->sc1, (const char *)fp.file->p,
+                     ? pstats_cg_bytes_put(a, &np->sc1, "~", 1)
+                     : pstats_cg_bytes_put_name(a, &np->sc1, (const char *)fp.file->p,
                                                 fp.file->len);
-            int64_t fid = rc ? -1 : pstats_cg_strtab_intern(np->a, &nm->files, np->sc1.p,
+            int64_t fid = rc ? -1 : pstats_cg_strtab_intern(a, &nm->files, np->sc1.p,
                                                             np->sc1.len, &added);
             rc = fid < 0 ? -1 : 0;
             memo[sid] = (uint32_t)fid;
         }
         nm->func_file[g] = memo[sid];
     }
-    pm_free(np->a, memo);
+    pm_free(a, memo);
     int added;
-    int64_t fid = rc ? -1 : pstats_cg_strtab_intern(np->a, &nm->files, "~", 1, &added);
+    int64_t fid = rc ? -1 : pstats_cg_strtab_intern(a, &nm->files, "~", 1, &added);
     if (fid < 0)
         return -1;
     nm->func_file[nm->pseudo] = (uint32_t)fid;
@@ -545,17 +545,38 @@ static inline void prefetch_slot(const name_pass *np, size_t g, size_t n)
 /* The hash of each function's short name (label_build with tag 0) in
  * np->hash: half of them in each of two threads (label_build only reads;
  * each half has its own scratch). */
-typedef struct short_job {
+/* A code-object built-in's name comes from pstats_func_label, which
+ * allocates with the model's allocator (not ours to call from two threads). */
+static int model_label(const cg_names *nm, uint32_t g)
+{
+    fpieces fp;
+    pieces(nm, g, &fp);
+    return fp.k->kkind == PSTATS_KEY_CODE && is_builtin(&fp);
+}
+
+/* Passes 2 and 3a in two threads: the helper (half 0) assigns the file ids
+ * (serial by nature) and hashes the short names (label_build with tag 0)
+ * of the first functions into np->hash, the caller hashes the rest; each
+ * half has its own scratch. With two threads, model_label() functions are
+ * left for the caller to hash afterwards (`pending`). */
+typedef struct first_job {
     name_pass *np;
     cg_bytes sc[2];
-} short_job;
+    size_t pending[2];
+    int threads;
+} first_job;
 
-static int hash_shorts(void *ctx, int half, size_t from, size_t to,
-                       const pymarshal_allocator *a)
+static int first_half(void *ctx, int half, size_t from, size_t to, const pymarshal_allocator *a)
 {
-    short_job *j = ctx;
+    first_job *j = ctx;
     cg_bytes *b = &j->sc[half];
+    if (half == 0 && assign_files(j->np, a) != 0)
+        return -1;
     for (size_t g = from; g < to; g++) {
+        if (j->threads && model_label(j->np->nm, (uint32_t)g)) {
+            j->pending[half]++;
+            continue;
+        }
         if (label_build(j->np->nm, a, (uint32_t)g, 0, b) != 0)
             return -1;
         j->np->hash[g] = XXH3_64bits(b->p, b->len);
@@ -564,25 +585,36 @@ static int hash_shorts(void *ctx, int half, size_t from, size_t to,
 }
 
 /* Building and hashing names is most of the naming pass: two threads from
- * this many functions up, unless a name needs a model's allocator. */
+ * this many functions up. */
 #define CG_PAR_NAMES 16384
 
-/* Pass 3: which short names ("file.py:12(name)") more than one function
- * has; those functions get the whole path (nm->tag[g] = CG_FULL): the
+static int files_and_hashes(name_pass *np)
+{
+    size_t n = np->nm->nfuncs;
+    first_job j;
+    memset(&j, 0, sizeof j);
+    j.np = np;
+    j.threads = n >= CG_PAR_NAMES;
+    /* the helper's share is smaller: it assigns the files first */
+    int rc = pstats_cg_halves(first_half, &j, n, n / 5 * 2, j.threads, np->a);
+    for (size_t g = 0; rc == 0 && j.pending[0] + j.pending[1] > 0 && g < n; g++)
+        if (model_label(np->nm, (uint32_t)g)) {
+            rc = label_build(np->nm, np->a, (uint32_t)g, 0, &j.sc[1]);
+            np->hash[g] = XXH3_64bits(j.sc[1].p, j.sc[1].len);
+        }
+    pm_free(np->a, j.sc[0].p);
+    pm_free(np->a, j.sc[1].p);
+    return rc;
+}
+
+/* Pass 3b: which short names ("file.py:12(name)", hashed in np->hash)
+ * more than one function has; those functions get the whole path (nm->tag[g] = CG_FULL): the
  * first one with a name and every later one that finds it taken. */
 static int mark_shared_shorts(name_pass *np)
 {
     cg_names *nm = np->nm;
     size_t n = nm->nfuncs;
-    short_job j;
-    memset(&j, 0, sizeof j);
-    j.np = np;
-    if (table_init(np, n) != 0)
-        return -1;
-    int rc = pstats_cg_halves(hash_shorts, &j, n, n / 2,
-                              n >= CG_PAR_NAMES && !nm->model_alloc, np->a);
-    pm_free(np->a, j.sc[0].p);
-    pm_free(np->a, j.sc[1].p);
+    int rc = table_init(np, n);
     memset(nm->tag, 0, n * sizeof *nm->tag);
     for (uint32_t g = 0; rc == 0 && g < n; g++) {
         uint32_t rep;
@@ -663,7 +695,7 @@ static int names_build(name_pass *np)
     nm->tag = pm_malloc(np->a, (nm->nfuncs + 1) * sizeof *nm->tag);
     if (!nm->func_file || !nm->tag)
         return -1;
-    if (assign_files(np) != 0 || mark_shared_shorts(np) != 0)
+    if (files_and_hashes(np) != 0 || mark_shared_shorts(np) != 0)
         return -1;
     return assign_labels(np);
 }
