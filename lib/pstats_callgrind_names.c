@@ -381,10 +381,13 @@ static int table_init(name_pass *np, size_t n)
             return -1;
         ns *= 2;
     }
-    pm_free(np->a, np->slots);
-    np->slots = pm_malloc(np->a, ns * sizeof *np->slots);
-    if (!np->slots)
-        return -1;
+    if (!np->slots || np->mask + 1 != ns) { /* else the same size again: reused,
+                                              * its pages already mapped */
+        pm_free(np->a, np->slots);
+        np->slots = pm_malloc(np->a, ns * sizeof *np->slots);
+        if (!np->slots)
+            return -1;
+    }
     memset(np->slots, 0, ns * sizeof *np->slots);
     np->mask = ns - 1;
     return 0;
