@@ -1,7 +1,9 @@
 /*
  * Internals of the callgrind writer (pstats_callgrind*.c): growable byte
  * buffers, an interning string table, and the naming pass that gives every
- * function one unique, readable callgrind name across all parts.
+ * function one unique, readable callgrind name across all parts (_names.c);
+ * the call-cost plan (_costs.c); function blocks that can be formatted in
+ * any order (_fmt.c); and the two-thread helpers (_pipe.c).
  */
 #ifndef PSTATS_CALLGRIND_INT_H
 #define PSTATS_CALLGRIND_INT_H
