@@ -146,10 +146,18 @@ static void set_edge(cg_edge *out, uint32_t callee, const pstats_edge *e, uint64
     out->cost = cost;
 }
 
-/* Step 1 for callee g: fills its incoming edges from callers in [lo, hi)
- * into their rows. ebuf: room for g's callers. */
+/* Where the edge from caller c goes: the next free place of c's row from
+ * the front (cursor[c]++) or, for the second half of the callees, from
+ * the back (--cursor[c]). */
+static inline cg_edge *place(cg_plan *pl, uint32_t *cursor, int back, uint32_t c)
+{
+    return &pl->e[back ? --cursor[c] : cursor[c]++];
+}
+
+/* Step 1 for callee g: puts its incoming edges into their callers' rows.
+ * ebuf: room for g's callers. */
 static void plan_column(cg_plan *pl, const pstats_stats *s, uint32_t g, double scale,
-                        uint32_t lo, uint32_t hi, pstats_edge *ebuf)
+                        uint32_t *cursor, int back, pstats_edge *ebuf)
 {
     pstats_func callee;
     pstats_cg_func(s, g, &callee);
@@ -171,31 +179,31 @@ static void plan_column(cg_plan *pl, const pstats_stats *s, uint32_t g, double s
         if (e->caller >= pl->nkeys)
             continue;
         double w = edge_weight(e, &callee);
-        int mine = e->caller >= lo && e->caller < hi;
         if (e->caller == g) { /* self-recursion: its recorded time, capped by the row */
-            if (mine)
-                set_edge(&pl->e[pl->off[g]++], g, e, pstats_cg_units(w, scale));
+            set_edge(place(pl, cursor, back, g), g, e, pstats_cg_units(w, scale));
             continue;
         }
         double x = by_count ? (e->nc > 0 ? (double)e->nc : 0) : w;
-        if (mine)
-            set_edge(&pl->e[pl->off[e->caller]++], g, e,
-                     callee.in_stats ? cum_share(target, prefix, prefix + x, sum)
-                                     : pstats_cg_units(w, scale));
+        set_edge(place(pl, cursor, back, e->caller), g, e,
+                 callee.in_stats ? cum_share(target, prefix, prefix + x, sum)
+                                 : pstats_cg_units(w, scale));
         prefix += x;
     }
 }
 
-/* The plan is built in two threads, each for the rows of half of the
- * callers: both read every column (its sums need all of its edges), each
- * fills only its own rows, so their writes never meet. */
+/* The plan is built in two threads, each for half of the callees (the
+ * columns): in every row, the first half's calls are placed from the front
+ * in callee order, the second half's from the back in reverse callee
+ * order, so the row ends up in callee order and the writes never meet.
+ * Each half first counts its calls per row. */
 typedef struct plan_job {
     cg_plan *pl;
     const pstats_stats *s;
     double scale;
+    uint32_t *cur[2];             /* per row: half 0's and half 1's counts,
+                                   * then their cursors */
     pstats_edge *ebuf[2];
-    size_t ne[2];
-    int fill;                     /* 0: count the rows, 1: fill them */
+    int fill;                     /* 0: count, 1: fill */
 } plan_job;
 
 static int plan_half(void *ctx, int half, size_t from, size_t to, const pymarshal_allocator *a)
@@ -204,71 +212,98 @@ static int plan_half(void *ctx, int half, size_t from, size_t to, const pymarsha
     plan_job *j = ctx;
     const pstats_stats *s = j->s;
     cg_plan *pl = j->pl;
+    uint32_t *cur = j->cur[half];
     if (j->fill) {
-        for (uint32_t g = 0; g < pl->nkeys; g++)
-            plan_column(pl, s, g, j->scale, (uint32_t)from, (uint32_t)to, j->ebuf[half]);
+        if (half == 0)
+            for (size_t g = from; g < to; g++)
+                plan_column(pl, s, (uint32_t)g, j->scale, cur, 0, j->ebuf[0]);
+        else
+            for (size_t g = to; g-- > from;)
+                plan_column(pl, s, (uint32_t)g, j->scale, cur, 1, j->ebuf[1]);
         return 0;
     }
-    /* off[f + 1]: f's row length (only the dict's keys have callers) */
-    size_t ne = 0;
-    for (uint32_t g = 0; g < s->nstats; g++) {
+    for (size_t g = from; g < to && g < s->nstats; g++) { /* only the dict has callers */
         const pkey *k = &s->keys[g];
-        for (uint32_t e = k->edge_start; e < k->edge_start + k->nedges; e++) {
-            uint32_t c = s->edges[e].caller;
-            if (c >= from && c < to) {
-                pl->off[c + 1]++;
-                ne++;
-            }
-        }
+        for (uint32_t e = k->edge_start; e < k->edge_start + k->nedges; e++)
+            if (s->edges[e].caller < pl->nkeys)
+                cur[s->edges[e].caller]++;
     }
-    j->ne[half] = ne;
     return 0;
 }
 
 /* Two threads pay off from this many functions up. */
 #define CG_PAR_PLAN 16384
 
+/* The callee that splits the calls in two halves (edges are stored by
+ * callee, in key order). */
+static size_t plan_split(const pstats_stats *s)
+{
+    size_t lo = 0, hi = s->nstats;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->keys[mid].edge_start < s->nedges / 2)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int plan_alloc(cg_plan *pl, plan_job *j, size_t nk, int par, const pymarshal_allocator *a)
+{
+    size_t maxd = 1;
+    for (uint32_t g = 0; g < j->s->nstats; g++)
+        maxd = j->s->keys[g].nedges > maxd ? j->s->keys[g].nedges : maxd;
+    pl->off = pm_malloc(a, (nk + 1) * sizeof *pl->off);
+    for (int h = 0; h < 2; h++) {
+        j->cur[h] = pm_malloc(a, (nk ? nk : 1) * sizeof *j->cur[h]);
+        j->ebuf[h] = h == 0 || par ? pm_malloc(a, maxd * sizeof *j->ebuf[h]) : j->ebuf[0];
+    }
+    if (!pl->off || !j->cur[0] || !j->cur[1] || !j->ebuf[0] || !j->ebuf[1])
+        return -1;
+    memset(j->cur[0], 0, nk * sizeof *j->cur[0]);
+    memset(j->cur[1], 0, nk * sizeof *j->cur[1]);
+    return 0;
+}
+
 int pstats_cg_plan_build(cg_plan *pl, const pstats_stats *s, double scale,
                          const pymarshal_allocator *a)
 {
     memset(pl, 0, sizeof *pl);
-    size_t nk = pstats_nkeys(s), maxd = 1;
+    size_t nk = pstats_nkeys(s), mid = plan_split(s);
     pl->nkeys = nk;
     if (s->nedges >= UINT32_MAX)
         return -1;
-    for (uint32_t g = 0; g < s->nstats; g++)
-        maxd = s->keys[g].nedges > maxd ? s->keys[g].nedges : maxd;
     plan_job j;
     memset(&j, 0, sizeof j);
     j.pl = pl;
     j.s = s;
     j.scale = scale;
     int par = nk >= CG_PAR_PLAN;
-    pl->off = pm_malloc(a, (nk + 1) * sizeof *pl->off);
-    j.ebuf[0] = pm_malloc(a, maxd * sizeof *j.ebuf[0]);
-    j.ebuf[1] = par ? pm_malloc(a, maxd * sizeof *j.ebuf[1]) : j.ebuf[0];
-    int rc = pl->off && j.ebuf[0] && j.ebuf[1] ? 0 : -1;
+    int rc = plan_alloc(pl, &j, nk, par, a);
     if (rc == 0) {
-        memset(pl->off, 0, (nk + 1) * sizeof *pl->off);
-        pstats_cg_halves(plan_half, &j, nk, nk / 2, par, NULL);
-        /* then off[f] the start of f's row, moved along as the row fills
-         * (so off[f] ends where row f + 1 starts) */
-        for (size_t f = 0; f < nk; f++)
-            pl->off[f + 1] += pl->off[f];
-        pl->n = j.ne[0] + j.ne[1];
+        pstats_cg_halves(plan_half, &j, nk, mid, par, NULL);
+        /* rows from the counts; half 0 fills from a row's start, half 1
+         * back from its end */
+        pl->off[0] = 0;
+        for (size_t f = 0; f < nk; f++) {
+            pl->off[f + 1] = pl->off[f] + j.cur[0][f] + j.cur[1][f];
+            j.cur[0][f] = pl->off[f];
+            j.cur[1][f] = pl->off[f + 1];
+        }
+        pl->n = pl->off[nk];
         pl->e = pm_malloc(a, (pl->n ? pl->n : 1) * sizeof *pl->e);
         rc = pl->e ? 0 : -1;
     }
     if (rc == 0) {
         j.fill = 1;
-        pstats_cg_halves(plan_half, &j, nk, nk / 2, par, NULL);
-        for (size_t f = nk; f > 0; f--)
-            pl->off[f] = pl->off[f - 1];
-        pl->off[0] = 0;
+        pstats_cg_halves(plan_half, &j, nk, mid, par, NULL);
     }
     if (j.ebuf[1] != j.ebuf[0])
         pm_free(a, j.ebuf[1]);
     pm_free(a, j.ebuf[0]);
+    pm_free(a, j.cur[0]);
+    pm_free(a, j.cur[1]);
     return rc;
 }
 
