@@ -63,17 +63,41 @@ static uint64_t clamp_count(int64_t v)
 
 /* -------------------------------------------------------------- output */
 
+/* The summary's totals for one part, half of its functions per thread
+ * (saturating sums of non-negative numbers: the halves add up the same). */
+typedef struct sum_job {
+    const pstats_stats *s;
+    double scale;
+    uint64_t sum[2], calls[2];
+} sum_job;
+
+static int sum_half(void *ctx, int half, size_t from, size_t to, const pymarshal_allocator *a)
+{
+    (void)a;
+    sum_job *j = ctx;
+    for (size_t i = from; i < to; i++) {
+        pstats_func f;
+        pstats_cg_func(j->s, (uint32_t)i, &f);
+        j->sum[half] = sat_add(j->sum[half], pstats_cg_units(f.tt, j->scale));
+        j->calls[half] = sat_add(j->calls[half], clamp_count(f.nc));
+    }
+    return 0;
+}
+
+/* Two threads pay off from this many functions up. */
+#define CG_PAR_SUM 65536
+
 static void write_header(cg_ctx *c, const pstats_stats *const *parts, size_t nparts,
                          const char *cmd, const char *unit, const char *unit_long)
 {
     uint64_t sum = 0, calls = 0;
-    for (size_t p = 0; p < nparts; p++)
-        for (size_t i = 0, n = pstats_nkeys(parts[p]); i < n; i++) {
-            pstats_func f;
-            pstats_cg_func(parts[p], (uint32_t)i, &f);
-            sum = sat_add(sum, pstats_cg_units(f.tt, c->scale));
-            calls = sat_add(calls, clamp_count(f.nc));
-        }
+    for (size_t p = 0; p < nparts; p++) {
+        size_t n = pstats_nkeys(parts[p]);
+        sum_job j = {parts[p], c->scale, {0, 0}, {0, 0}};
+        pstats_cg_halves(sum_half, &j, n, n / 2, n >= CG_PAR_SUM, NULL);
+        sum = sat_add(sum, sat_add(j.sum[0], j.sum[1]));
+        calls = sat_add(calls, sat_add(j.calls[0], j.calls[1]));
+    }
     put_str(c, "# callgrind format\nversion: 1\ncreator: pstats2callgrind "
                PSTATS_VERSION_STRING "\n");
     if (cmd) {
