@@ -155,7 +155,7 @@ static int write_part(cg_ctx *c, const pstats_stats *s, size_t p, const char *un
     }
     if (rc == 0 && !c->failed) {
         cg_bytes label = {NULL, 0, 0};
-        rc = pstats_cg_part_tail(&cp, c->fn_defined, c->fl_defined, &c->out, &label, c->a);
+        rc = pstats_cg_part_tail(&cp, &c->out, &label, c->a);
         pm_free(c->a, label.p);
     }
     pstats_cg_part_free(&cp, c->a);

@@ -27,7 +27,7 @@ static inline unsigned take(uint8_t *defined, uint32_t idx)
 
 static inline unsigned edge_marks(const cg_part *cp, size_t k)
 {
-    return (cp->emarks[k >> 2] >> ((k & 3) * 2)) & 3u;
+    return cp->emarks[k];
 }
 
 /* A 0-call edge without cost is not written: nothing to show. */
@@ -67,10 +67,10 @@ static int plan_rows(void *ctx, int half, size_t from, size_t to, const pymarsha
 }
 
 /* The marks of f's references (serial: the first reference names). */
-static void mark_row(cg_part *cp, uint32_t f, cg_gap **gap, uint8_t *fn_defined,
-                     uint8_t *fl_defined)
+static void mark_row(cg_part *cp, uint32_t f)
 {
     const cg_names *nm = cp->nm;
+    uint8_t *fn_defined = cp->fn_defined, *fl_defined = cp->fl_defined;
     uint32_t g = pstats_cg_global(nm, cp->p, f);
     unsigned m = take(fl_defined, nm->func_file[g]) * CG_M_FL | take(fn_defined, g + 1) * CG_M_FN;
     for (size_t k = cp->pl.off[f]; k < cp->pl.off[f + 1]; k++) {
@@ -78,18 +78,24 @@ static void mark_row(cg_part *cp, uint32_t f, cg_gap **gap, uint8_t *fn_defined,
         if (!edge_shown(e))
             continue;
         uint32_t c = pstats_cg_global(nm, cp->p, e->callee);
-        unsigned em = take(fl_defined, nm->func_file[c]) * CG_M_FL |
-                      take(fn_defined, c + 1) * CG_M_FN;
-        cp->emarks[k >> 2] |= (uint8_t)(em << ((k & 3) * 2));
+        cp->emarks[k] = (uint8_t)(take(fl_defined, nm->func_file[c]) * CG_M_FL |
+                                  take(fn_defined, c + 1) * CG_M_FN);
     }
-    if (*gap < cp->gaps + cp->ngaps && (*gap)->f == f) {
-        (*gap)->marks = (uint8_t)(take(fl_defined, nm->func_file[nm->pseudo]) * CG_M_FL |
-                                  take(fn_defined, 0) * CG_M_FN);
-        ++*gap;
+    cg_gap *gap = cp->gaps + cp->next_gap;
+    if (cp->next_gap < cp->ngaps && gap->f == f) {
+        gap->marks = (uint8_t)(take(fl_defined, nm->func_file[nm->pseudo]) * CG_M_FL |
+                               take(fn_defined, 0) * CG_M_FN);
+        cp->next_gap++;
         m |= CG_M_GAP;
         cp->pseudo_used = 1;
     }
     cp->fmarks[f] = (uint8_t)m;
+}
+
+void pstats_cg_part_mark(cg_part *cp, uint32_t from, uint32_t to)
+{
+    for (uint32_t f = from; f < to; f++)
+        mark_row(cp, f);
 }
 
 /* Two threads for the rows from this many functions up. */
@@ -126,15 +132,13 @@ int pstats_cg_part_prepare(cg_part *cp, const pstats_stats *s, size_t p, const c
     cp->call_events = call_events;
     if (pstats_cg_plan_build(&cp->pl, s, scale, a) != 0)
         return -1;
+    cp->fn_defined = fn_defined;
+    cp->fl_defined = fl_defined;
     size_t nk = cp->pl.nkeys, ne = cp->pl.n;
     cp->fmarks = pm_malloc(a, nk ? nk : 1);
-    cp->emarks = pm_malloc(a, ne / 4 + 1);
+    cp->emarks = pm_malloc(a, ne ? ne : 1); /* every shown edge's is set */
     if (!cp->fmarks || !cp->emarks || plan_all_rows(cp, a) != 0)
         return -1;
-    memset(cp->emarks, 0, ne / 4 + 1);
-    cg_gap *gap = cp->gaps;
-    for (uint32_t f = 0; f < nk; f++)
-        mark_row(cp, f, &gap, fn_defined, fl_defined);
     return 0;
 }
 
@@ -302,14 +306,14 @@ int pstats_cg_part_format(const cg_part *cp, uint32_t from, uint32_t to, cg_byte
     return 0;
 }
 
-int pstats_cg_part_tail(const cg_part *cp, uint8_t *fn_defined, uint8_t *fl_defined,
-                        cg_bytes *out, cg_bytes *label, const pymarshal_allocator *a)
+int pstats_cg_part_tail(cg_part *cp, cg_bytes *out, cg_bytes *label,
+                        const pymarshal_allocator *a)
 {
     if (!cp->pseudo_used)
         return 0;
     const cg_names *nm = cp->nm;
-    unsigned m = take(fl_defined, nm->func_file[nm->pseudo]) * CG_M_FL |
-                 take(fn_defined, 0) * CG_M_FN;
+    unsigned m = take(cp->fl_defined, nm->func_file[nm->pseudo]) * CG_M_FL |
+                 take(cp->fn_defined, 0) * CG_M_FN;
     char *p = room(out, 1, a);
     if (!p)
         return -1;

@@ -188,8 +188,9 @@ static inline char *pstats_cg_put_u64(char *p, uint64_t v)
  * block's text depend on the blocks before it ("fn=(7) name" the first
  * time, "fn=(7)" after), so a serial pass over the planned rows decides
  * beforehand which references carry the name: CG_M_FL / CG_M_FN per
- * function (its "fl=" and "fn=" lines) and, two bits per planned edge, for
- * the callee's "cfl=" and "cfn=" lines. */
+ * function (its "fl=" and "fn=" lines) and, a byte per planned edge, for
+ * the callee's "cfl=" and "cfn=" lines. That pass runs in function order
+ * just ahead of the formatting (pstats_cg_part_mark). */
 #define CG_M_FL 1u
 #define CG_M_FN 2u
 #define CG_M_GAP 4u               /* (functions) it calls the pseudo-function */
@@ -208,32 +209,40 @@ typedef struct cg_part {
     int call_events;
     cg_plan pl;
     uint8_t *fmarks;              /* per function: CG_M_* */
-    uint8_t *emarks;              /* per planned edge, 2 bits */
+    uint8_t *emarks;              /* per planned edge (a byte each, so that
+                                   * marking and formatting neighbouring
+                                   * ranges never write the same byte) */
     cg_gap *gaps;                 /* by function */
     size_t ngaps, cap_gaps;
+    /* the marking pass's own state (one thread) */
+    uint8_t *fn_defined, *fl_defined; /* label and file ids named already */
+    size_t next_gap;
     int pseudo_used;
 } cg_part;
 
-/* Plans the part's costs and decides its name marks; fn_defined and
- * fl_defined (label and file ids: name given already) carry over from part
- * to part's start (cleared by the caller). -1 when out of memory. */
+/* Plans the part's costs; fn_defined and fl_defined (label and file ids
+ * named already, cleared by the caller) are kept for the marking pass.
+ * -1 when out of memory. */
 int pstats_cg_part_prepare(cg_part *cp, const pstats_stats *s, size_t p, const cg_names *nm,
                            double scale, int call_events, uint8_t *fn_defined,
                            uint8_t *fl_defined, const pymarshal_allocator *a);
+/* Decides the marks of functions from..to-1; called for consecutive
+ * ranges from 0, in one thread, each before the range is formatted. */
+void pstats_cg_part_mark(cg_part *cp, uint32_t from, uint32_t to);
 /* Appends the blocks of functions from..to-1 to out; label is scratch.
  * -1 when out of memory. Reads cp only: safe in several threads. */
 int pstats_cg_part_format(const cg_part *cp, uint32_t from, uint32_t to, cg_bytes *out,
                           cg_bytes *label, const pymarshal_allocator *a);
 /* The pseudo-function's own block, after the part's blocks, when it was
- * called (fn_defined, fl_defined: as prepare left them). */
-int pstats_cg_part_tail(const cg_part *cp, uint8_t *fn_defined, uint8_t *fl_defined,
-                        cg_bytes *out, cg_bytes *label, const pymarshal_allocator *a);
+ * called. */
+int pstats_cg_part_tail(cg_part *cp, cg_bytes *out, cg_bytes *label,
+                        const pymarshal_allocator *a);
 void pstats_cg_part_free(cg_part *cp, const pymarshal_allocator *a);
 
-/* Formats all of cp's blocks, in order, through write (in chunks of a few
- * hundred KB; with a second thread where it helps). 0, -1 when out of
- * memory, -2 when write failed. */
-int pstats_cg_pipe_run(const cg_part *cp, const pymarshal_allocator *a, pstats_write_fn write,
+/* Marks and formats all of cp's blocks, in order, through write (in
+ * chunks of a few hundred KB; with a second thread where it helps). 0, -1
+ * when out of memory, -2 when write failed. */
+int pstats_cg_pipe_run(cg_part *cp, const pymarshal_allocator *a, pstats_write_fn write,
                        void *ctx);
 
 /* Work on [from, to) of something; half: 0 or 1 (which scratch to use).

@@ -2,7 +2,8 @@
  * The formatting pipeline of the callgrind writer: a part's function blocks
  * are cut into chunks of a few hundred KB of text, which the calling thread
  * and one helper thread format into a small ring of buffers; the calling
- * thread alone writes them, in order, through the caller's write function.
+ * thread alone marks the chunks (which references carry names) just ahead
+ * of them and writes them, in order, through the caller's write function.
  * Formatting is most of the writer's time and the machine that matters has
  * two cores; the blocks can be formatted in any order once
  * pstats_cg_part_prepare() has decided where names go.
@@ -37,7 +38,7 @@ typedef struct locked_alloc {
 } locked_alloc;
 
 typedef struct cg_pipe {
-    const cg_part *cp;
+    cg_part *cp;
     const pymarshal_allocator *a; /* what the formatters allocate with */
     pstats_write_fn write;
     void *ctx;
@@ -45,6 +46,7 @@ typedef struct cg_pipe {
     pthread_cond_t cv;            /* a chunk was claimed, finished or written */
     cg_slot slot[CG_SLOTS];       /* chunk c lives in slot c % CG_SLOTS */
     uint32_t next, nfuncs;        /* the first function not yet claimed */
+    uint32_t marked;              /* functions 0..marked-1 are marked */
     size_t claimed, written;      /* chunks */
     int err;                      /* 0, -1 out of memory, -2 write failed */
 } cg_pipe;
@@ -96,7 +98,8 @@ static uint32_t chunk_end(const cg_part *cp, uint32_t from, uint32_t n)
  * meanwhile); 0 when there is none to claim now. */
 static int work_one(cg_pipe *pp, cg_bytes *label)
 {
-    if (pp->err || pp->next >= pp->nfuncs || pp->claimed >= pp->written + CG_SLOTS)
+    /* marking goes by the same chunks: `next` < `marked` says this one is */
+    if (pp->err || pp->next >= pp->marked || pp->claimed >= pp->written + CG_SLOTS)
         return 0;
     cg_slot *sl = &pp->slot[pp->claimed % CG_SLOTS];
     uint32_t from = pp->next, to = chunk_end(pp->cp, from, pp->nfuncs);
@@ -137,6 +140,16 @@ static void run_main(cg_pipe *pp, cg_bytes *label)
             pthread_cond_broadcast(&pp->cv);
             continue;
         }
+        if (pp->marked < pp->nfuncs) { /* the next chunk's marks: quick, and
+                                        * formatting waits for them */
+            uint32_t from = pp->marked, to = chunk_end(pp->cp, from, pp->nfuncs);
+            pthread_mutex_unlock(&pp->mu);
+            pstats_cg_part_mark(pp->cp, from, to);
+            pthread_mutex_lock(&pp->mu);
+            pp->marked = to;
+            pthread_cond_broadcast(&pp->cv);
+            continue;
+        }
         if (pp->written == pp->claimed && pp->next >= pp->nfuncs)
             break; /* all written */
         if (!work_one(pp, label))
@@ -172,7 +185,7 @@ static int want_helper(const cg_part *cp)
     return !cp->nm->model_alloc && (uint64_t)cp->pl.off[n] + n >= 4 * (uint64_t)CG_CHUNK;
 }
 
-int pstats_cg_pipe_run(const cg_part *cp, const pymarshal_allocator *a, pstats_write_fn write,
+int pstats_cg_pipe_run(cg_part *cp, const pymarshal_allocator *a, pstats_write_fn write,
                        void *ctx)
 {
     cg_pipe pp;
