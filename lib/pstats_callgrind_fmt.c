@@ -81,8 +81,8 @@ static void mark_row(cg_part *cp, uint32_t f)
         cp->emarks[k] = (uint8_t)(take(fl_defined, nm->func_file[c]) * CG_M_FL |
                                   take(fn_defined, c + 1) * CG_M_FN);
     }
-    cg_gap *gap = cp->gaps + cp->next_gap;
-    if (cp->next_gap < cp->ngaps && gap->f == f) {
+    cg_gap *gap = cp->next_gap < cp->ngaps ? cp->gaps + cp->next_gap : NULL;
+    if (gap && gap->f == f) {
         gap->marks = (uint8_t)(take(fl_defined, nm->func_file[nm->pseudo]) * CG_M_FL |
                                take(fn_defined, 0) * CG_M_FN);
         cp->next_gap++;
