@@ -299,7 +299,7 @@ int pstats_cg_part_format(const cg_part *cp, uint32_t from, uint32_t to, cg_byte
         else
             hi = mid;
     }
-    const cg_gap *gap = cp->gaps + lo;
+    const cg_gap *gap = cp->ngaps ? cp->gaps + lo : NULL; /* read only past a gap mark */
     for (uint32_t f = from; f < to; f++)
         if (format_block(cp, f, &gap, out, label, a) != 0)
             return -1;
