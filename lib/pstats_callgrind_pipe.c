@@ -5,12 +5,16 @@
  * thread alone marks the chunks (which references carry names) just ahead
  * of them and writes them, in order, through the caller's write function.
  * Formatting is most of the writer's time and the machine that matters has
- * two cores; the blocks can be formatted in any order once
- * pstats_cg_part_prepare() has decided where names go.
+ * two cores; a chunk can be formatted in any thread once
+ * pstats_cg_part_mark() has decided where its names go.
  *
  * Memory stays bounded: at most CG_SLOTS chunks exist at once. A failure
  * (out of memory in either thread, or the sink) stops both threads; the
  * caller reports it and nothing after the failed chunk is written.
+ *
+ * Also here: pstats_cg_halves(), which runs the other passes (names, plan,
+ * rows, totals) on two halves of their range, and the lock that makes the
+ * caller's allocator safe to call from both threads.
  */
 #include <pthread.h>
 #include <string.h>
