@@ -8,12 +8,14 @@ add_test(NAME pstats_fuzz_corpus
          COMMAND pstats_fuzz_replay ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/pstats_corpus ${PROJECT_SOURCE_DIR}/fixtures/profiles
                  ${PROJECT_SOURCE_DIR}/fixtures/bad ${PROJECT_SOURCE_DIR}/fixtures/fibonacci.prof)
 
-# The loader's fast path and its general loader agree on every input.
+# The loader's fast path and its general loader agree on every input
+# (fuzz/paths_corpus: fuzz_pstats_paths' corpus, merged to inputs <= 400 bytes).
 add_executable(pstats_paths_replay fuzz/regression_driver.c fuzz/fuzz_pstats_paths.c)
 target_include_directories(pstats_paths_replay PRIVATE ${PROJECT_SOURCE_DIR}/lib)
 target_link_libraries(pstats_paths_replay PRIVATE pstats)
 add_test(NAME pstats_paths_corpus
-         COMMAND pstats_paths_replay ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/pstats_corpus ${PROJECT_SOURCE_DIR}/fixtures/profiles
+         COMMAND pstats_paths_replay ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/paths_corpus
+                 ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/pstats_corpus ${PROJECT_SOURCE_DIR}/fixtures/profiles
                  ${PROJECT_SOURCE_DIR}/fixtures/bad ${PROJECT_SOURCE_DIR}/fixtures/fibonacci.prof)
 
 if(PSTATS_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
