@@ -359,25 +359,33 @@ static int new_occ(fast *F, const uint8_t *at, const sview *v, uint32_t *occ)
     return FAST_DONE;
 }
 
-/* Have the builder intern occurrence occ, once, at this point of the
- * order (where the general loader would intern it). */
-static int need_str(fast *F, uint32_t occ)
+/* Have the builder intern occurrence occ (whose bytes v shows) at this
+ * point of the order: where the general loader would intern it. */
+static int emit_str(fast *F, uint32_t occ, const sview *v)
 {
-    socc *o = &F->occ[occ];
-    if (o->flags & OF_EMITTED)
-        return FAST_DONE;
-    sview v;
     fev *e;
     int rc;
-    if ((rc = view_at(F, F->base + o->off, &v)) || (rc = emit(F, EV_STR, &e)))
+    if (v->len > UINT32_MAX)
+        return FAST_GIVE_UP;
+    if ((rc = emit(F, EV_STR, &e)))
         return rc;
-    o = &F->occ[occ];
+    socc *o = &F->occ[occ];
     o->flags |= OF_EMITTED;
     e->a = occ;
-    e->b = (uint32_t)v.len;
+    e->b = (uint32_t)v->len;
     e->h = o->hash;
-    e->u = (uint64_t)(v.p - F->base);
-    return v.len > UINT32_MAX ? FAST_GIVE_UP : FAST_DONE;
+    e->u = (uint64_t)(v->p - F->base);
+    return FAST_DONE;
+}
+
+/* The same for an occurrence met again through a reference, once. */
+static int need_str(fast *F, uint32_t occ)
+{
+    if (F->occ[occ].flags & OF_EMITTED)
+        return FAST_DONE;
+    sview v;
+    int rc = view_at(F, F->base + F->occ[occ].off, &v);
+    return rc ? rc : emit_str(F, occ, &v);
 }
 
 /* Record a string object just read: its FLAG_REF slot and, for 't', its
@@ -419,7 +427,7 @@ static int read_str(fast *F, int intern, uint32_t *occ, uint32_t *flags)
         return rc;
     *occ = UINT32_MAX;
     if (intern || (first & 0x80) || (first & 0x7f) == 't') {
-        if ((rc = new_occ(F, F->p, &v, occ)) || (intern && (rc = need_str(F, *occ))) ||
+        if ((rc = new_occ(F, F->p, &v, occ)) || (intern && (rc = emit_str(F, *occ, &v))) ||
             (rc = note_str(F, first, word(T_STR, *occ))))
             return rc;
         *flags = F->occ[*occ].flags;
@@ -551,16 +559,24 @@ static int tuple_of(fast *F, size_t n, size_t *slot)
  * occurrence in *kocc (the builder finds or adds the key), and whether it
  * is ('jprofile', 0, 'profiler'), the caller cProfile gives the functions
  * it was started in. */
-static int read_key(fast *F, uint32_t *kocc, int *top)
+static int read_key_tuple(fast *F, uint32_t *kocc, int *top);
+
+static inline int read_key(fast *F, uint32_t *kocc, int *top)
 {
-    if (left(F, 1) && F->p[0] == 'r') {
-        uint32_t *w = ref_at(F);
-        if (!w || tag_of(*w) != T_KEY)
+    if (left(F, 5) && F->p[0] == 'r') { /* a key met before: most callers */
+        int32_t idx = pm_i32(F->p + 1);
+        if (idx < 0 || (size_t)idx >= F->nrefs || tag_of(F->refs[idx]) != T_KEY)
             return FAST_GIVE_UP;
-        *kocc = *w & VAL_MASK;
+        *kocc = F->refs[idx] & VAL_MASK;
         *top = F->ktop[*kocc];
+        F->p += 5;
         return FAST_DONE;
     }
+    return read_key_tuple(F, kocc, top);
+}
+
+static int read_key_tuple(fast *F, uint32_t *kocc, int *top)
+{
     size_t slot;
     uint32_t file, name, ff, nf;
     uint64_t line[1] = {0};
@@ -641,6 +657,14 @@ static int read_edge_value(fast *F, uint64_t v[4], uint8_t *kinds, uint8_t *ekin
     int rc;
     *kinds = 0;
     memset(v, 0, 4 * sizeof *v);
+    if (left(F, 2) && F->p[0] == ')' && F->p[1] == 4) { /* what cProfile writes */
+        F->p += 2;
+        *ekind = PSTATS_EDGE_TUPLE;
+        for (int f = 0; f < 4; f++)
+            if ((rc = read_num(F, v, kinds, f)))
+                return rc;
+        return FAST_DONE;
+    }
     if (left(F, 1) && ((F->p[0] & 0x7f) == ')' || (F->p[0] & 0x7f) == '(')) {
         *ekind = PSTATS_EDGE_TUPLE;
         if ((rc = tuple_of(F, 4, &slot)))
