@@ -52,6 +52,7 @@ typedef struct pkey {
     uint8_t kinds;            /* 2 bits per field of v */
     uint8_t kkind;            /* pstats_key_kind */
     uint8_t flags;            /* KF_* */
+    uint32_t hash;            /* its hash (ps_key_hash): rehashing reads no strings */
 } pkey;
 
 /* An edge with all its numbers: the working form. */
@@ -168,17 +169,6 @@ static inline uint32_t ps_key_hash(uint32_t fh, int64_t line, uint32_t nh, uint8
     x ^= x >> 33;
     x *= 0xc4ceb9fe1a85ec53ull;
     return (uint32_t)(x ^ x >> 33);
-}
-/* Start loading the hash slot that a lookup of hash h will read first. */
-static inline void ps_prefetch_str(const pstats_stats *s, uint32_t h)
-{
-    if (s->str_slots)
-        __builtin_prefetch(&s->str_slots[h & s->str_mask]);
-}
-static inline void ps_prefetch_key(const pstats_stats *s, uint32_t h)
-{
-    if (s->key_slots)
-        __builtin_prefetch(&s->key_slots[h & s->key_mask]);
 }
 uint32_t ps_code(pstats_stats *s, uint32_t name, uint32_t filename, int64_t firstlineno,
                  uint64_t offset);

@@ -14,16 +14,16 @@
  * keys in the same order, the same edges (test/fuzz/fuzz_pstats_paths.c
  * checks that on every input).
  *
- * Two stages, so that the hash lookups overlap instead of waiting for
- * memory one after the other (at 100 MB the string and key tables are far
- * larger than the caches, and each lookup is a cache miss):
- *  - the parser reads the bytes and writes events (a string to intern, a
- *    key to find, an entry, an edge) into a batch. It never needs a model
- *    id: strings and keys are known by their occurrence number, and a key's
- *    hash is computed from its strings' hashes, not their ids;
- *  - the builder turns a batch into the model in the order the general
- *    loader would (so ids are the same), prefetching the hash slot of the
- *    event PREFETCH places ahead.
+ * Two stages, which run on two cores for inputs of PIPE_MIN_BYTES and
+ * more (at 100 MB the string and key tables are far larger than the
+ * caches, and every lookup waits for memory):
+ *  - the parser reads the bytes, interns the strings (the model's string
+ *    table is its alone) and writes events (a key to find, an entry, an
+ *    edge) into a batch. It never needs a key id: keys are known by their
+ *    occurrence number, and a key's hash is computed from its strings'
+ *    hashes;
+ *  - the builder turns a batch into the model's keys and edges in the
+ *    order the general loader would, so that the ids are the same.
  *
  * The reference table holds one 32-bit word per FLAG_REF'd object, in
  * marshal's pre-order: what the object was (a string or key occurrence, a
@@ -42,25 +42,24 @@ enum { FAST_DONE = 0, FAST_GIVE_UP = 1, FAST_NOMEM = -1 };
 enum { T_NONE = 0, T_STR = 1, T_KEY = 2, T_NUM = 3 };
 
 /* What the parser knows of a string occurrence. */
-enum { OF_EMITTED = 1, OF_JPROFILE = 2, OF_PROFILER = 4 };
+enum { OF_INTERNED = 1, OF_JPROFILE = 2, OF_PROFILER = 4 };
 typedef struct socc {
     size_t off;       /* its marshal object in the input */
     uint32_t hash;    /* ps_str_hash of its bytes */
     uint32_t flags;   /* OF_* */
 } socc;
 
-enum { EV_STR, EV_KEY, EV_ENTRY, EV_EDGE, EV_TOP };
+enum { EV_KEY, EV_ENTRY, EV_EDGE, EV_TOP };
 typedef struct fev {
     uint8_t op, kinds, ekind, top;
-    uint32_t a;       /* STR: string occurrence; the others: key occurrence */
-    uint32_t b, c;    /* STR: length; KEY: file and name string occurrences */
-    uint32_t h;       /* STR, KEY: hash */
-    uint64_t u;       /* STR: offset of the bytes; KEY: the line (int64) */
+    uint32_t a;       /* key occurrence */
+    uint32_t b, c;    /* KEY: file and name string ids */
+    uint32_t h;       /* KEY: hash */
+    uint64_t u;       /* KEY: the line (int64) */
     uint64_t v[4];    /* ENTRY, EDGE: numbers */
 } fev;
 
 #define BATCH 2048
-#define PREFETCH 24
 #define PIPE_MIN_BYTES ((size_t)4 << 20) /* smaller files: no thread */
 
 typedef struct fast {
@@ -73,11 +72,11 @@ typedef struct fast {
     uint32_t *interned; size_t ninterned, cap_interned;  /* Python 2's 't' list */
     pnum *nums; size_t nnums, cap_nums;                  /* numbers named by refs */
     socc *occ; size_t nocc, cap_occ;                     /* string occurrences */
+    uint32_t *str_of; size_t cap_str_of;                 /* string occurrence -> id */
     uint8_t *ktop; size_t nkocc, cap_ktop;               /* key occurrences */
     fev *ev; size_t nev;                                 /* the batch being filled */
     ps_pipe *pipe;                                       /* the builder's thread */
     /* builder */
-    uint32_t *str_of; size_t cap_str_of;                 /* string occurrence -> id */
     uint32_t *key_of; size_t cap_key_of;                 /* key occurrence -> id */
     uint32_t *order; size_t norder, cap_order;           /* the dict's keys, in order */
     uint32_t *last; size_t cap_last;                     /* key -> its latest edge */
@@ -161,7 +160,7 @@ static int build_key(fast *F, const fev *e)
 {
     pstats_stats *s = F->s;
     int isnew;
-    uint32_t id = ps_key_h(s, F->str_of[e->b], (int64_t)e->u, F->str_of[e->c],
+    uint32_t id = ps_key_h(s, e->b, (int64_t)e->u, e->c,
                            PSTATS_KEY_FUNC, e->h, &isnew);
     if (id == UINT32_MAX)
         return FAST_NOMEM;
@@ -177,27 +176,6 @@ static int build_key(fast *F, const fev *e)
     return FAST_DONE;
 }
 
-static int build_str(fast *F, const fev *e)
-{
-    pstats_stats *s = F->s;
-    uint32_t id = ps_intern_h(s, F->base + e->u, e->b, 0, 0, e->h); /* copied: the input goes */
-    if (id == UINT32_MAX)
-        return FAST_NOMEM;
-    if (e->a >= F->cap_str_of &&
-        ps_grow(s, (void **)&F->str_of, &F->cap_str_of, (size_t)e->a + 1, sizeof(uint32_t)))
-        return FAST_NOMEM;
-    F->str_of[e->a] = id;
-    return FAST_DONE;
-}
-
-static void prefetch(const fast *F, const fev *e)
-{
-    if (e->op == EV_STR)
-        ps_prefetch_str(F->s, e->h);
-    else if (e->op == EV_KEY)
-        ps_prefetch_key(F->s, e->h);
-}
-
 /* Build a batch of events into the model, in order (in the pipe's
  * thread when there is one). */
 static int build_batch(void *ctx, const void *batch, size_t n)
@@ -205,16 +183,9 @@ static int build_batch(void *ctx, const void *batch, size_t n)
     fast *F = ctx;
     const fev *ev = batch;
     int rc = FAST_DONE;
-    for (size_t i = 0; i < PREFETCH && i < n; i++)
-        prefetch(F, &ev[i]);
     for (size_t i = 0; i < n && rc == FAST_DONE; i++) {
-        if (i + PREFETCH < n)
-            prefetch(F, &ev[i + PREFETCH]);
-        if (i + 2 * PREFETCH < n)
-            __builtin_prefetch(&ev[i + 2 * PREFETCH]);
         const fev *e = &ev[i];
         switch (e->op) {
-        case EV_STR: rc = build_str(F, e); break;
         case EV_KEY: rc = build_key(F, e); break;
         case EV_ENTRY: rc = build_entry(F, e); break;
         case EV_EDGE: rc = store_edge(F, e); break;
@@ -359,33 +330,32 @@ static int new_occ(fast *F, const uint8_t *at, const sview *v, uint32_t *occ)
     return FAST_DONE;
 }
 
-/* Have the builder intern occurrence occ (whose bytes v shows) at this
- * point of the order: where the general loader would intern it. */
-static int emit_str(fast *F, uint32_t occ, const sview *v)
+/* Intern occurrence occ (whose bytes v shows) at this point of the order:
+ * where the general loader would intern it. */
+static int intern_occ(fast *F, uint32_t occ, const sview *v)
 {
-    fev *e;
-    int rc;
     if (v->len > UINT32_MAX)
         return FAST_GIVE_UP;
-    if ((rc = emit(F, EV_STR, &e)))
-        return rc;
+    if (occ >= F->cap_str_of &&
+        ps_grow(F->s, (void **)&F->str_of, &F->cap_str_of, (size_t)occ + 1, sizeof(uint32_t)))
+        return FAST_NOMEM;
     socc *o = &F->occ[occ];
-    o->flags |= OF_EMITTED;
-    e->a = occ;
-    e->b = (uint32_t)v->len;
-    e->h = o->hash;
-    e->u = (uint64_t)(v->p - F->base);
+    uint32_t id = ps_intern_h(F->s, v->p, v->len, 0, 0, o->hash); /* copied: the input goes */
+    if (id == UINT32_MAX)
+        return FAST_NOMEM;
+    o->flags |= OF_INTERNED;
+    F->str_of[occ] = id;
     return FAST_DONE;
 }
 
-/* The same for an occurrence met again through a reference, once. */
+/* The same for an occurrence met again through a reference (once). */
 static int need_str(fast *F, uint32_t occ)
 {
-    if (F->occ[occ].flags & OF_EMITTED)
+    if (F->occ[occ].flags & OF_INTERNED)
         return FAST_DONE;
     sview v;
     int rc = view_at(F, F->base + F->occ[occ].off, &v);
-    return rc ? rc : emit_str(F, occ, &v);
+    return rc ? rc : intern_occ(F, occ, &v);
 }
 
 /* Record a string object just read: its FLAG_REF slot and, for 't', its
@@ -427,7 +397,7 @@ static int read_str(fast *F, int intern, uint32_t *occ, uint32_t *flags)
         return rc;
     *occ = UINT32_MAX;
     if (intern || (first & 0x80) || (first & 0x7f) == 't') {
-        if ((rc = new_occ(F, F->p, &v, occ)) || (intern && (rc = emit_str(F, *occ, &v))) ||
+        if ((rc = new_occ(F, F->p, &v, occ)) || (intern && (rc = intern_occ(F, *occ, &v))) ||
             (rc = note_str(F, first, word(T_STR, *occ))))
             return rc;
         *flags = F->occ[*occ].flags;
@@ -597,8 +567,8 @@ static int read_key_tuple(fast *F, uint32_t *kocc, int *top)
     *top = line[0] == 0 && (ff & OF_JPROFILE) && (nf & OF_PROFILER);
     F->ktop[*kocc] = (uint8_t)*top;
     e->a = *kocc;
-    e->b = file;
-    e->c = name;
+    e->b = F->str_of[file];
+    e->c = F->str_of[name];
     e->u = line[0];
     e->h = ps_key_hash(F->occ[file].hash, (int64_t)line[0], F->occ[name].hash,
                        PSTATS_KEY_FUNC);

@@ -307,11 +307,7 @@ static uint32_t key_hash3(const pstats_stats *s, uint32_t file, int64_t line, ui
     return ps_key_hash(s->strs[file].hash, line, nh, kkind);
 }
 
-static uint32_t key_hash_of(const pstats_stats *s, uint32_t id)
-{
-    const pkey *k = &s->keys[id];
-    return key_hash3(s, k->file, k->line, k->name, k->kkind);
-}
+static uint32_t key_hash_of(const pstats_stats *s, uint32_t id) { return s->keys[id].hash; }
 
 uint32_t ps_key(pstats_stats *s, uint32_t file, int64_t line, uint32_t name,
                 uint8_t kkind, int *isnew)
@@ -343,6 +339,7 @@ uint32_t ps_key_h(pstats_stats *s, uint32_t file, int64_t line, uint32_t name,
     k->line = line;
     k->name = name;
     k->kkind = kkind;
+    k->hash = h;
     s->key_slots[i] = (uint64_t)h << 32 | (uint32_t)++s->nkeys;
     *isnew = 1;
     return (uint32_t)(s->nkeys - 1);

@@ -41,7 +41,7 @@ static void same_keys(const pstats_stats *a, const pstats_stats *b)
         FUZZ_ASSERT(x->file == y->file && x->name == y->name && x->line == y->line);
         FUZZ_ASSERT(memcmp(x->v, y->v, sizeof x->v) == 0 && x->kinds == y->kinds);
         FUZZ_ASSERT(x->edge_start == y->edge_start && x->nedges == y->nedges);
-        FUZZ_ASSERT(x->kkind == y->kkind && x->flags == y->flags);
+        FUZZ_ASSERT(x->kkind == y->kkind && x->flags == y->flags && x->hash == y->hash);
     }
     FUZZ_ASSERT(a->ncodes == b->ncodes);
     for (size_t i = 0; i < a->ncodes; i++)
