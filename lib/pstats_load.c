@@ -658,8 +658,20 @@ static int compute_totals(pstats_stats *s)
 {
     /* Python sums in dict order, starting from the int 0 */
     pnum tc = pn_int(0), pc = pn_int(0), tt = pn_int(0);
+    const uint8_t common = PN_INT | PN_INT << 2 | PN_FLOAT << 4; /* int counts, float tt */
     for (size_t i = 0; i < s->nstats; i++) {
         const pkey *k = &s->keys[i];
+        int64_t a, b;
+        double t;
+        if ((k->kinds & 0x3F) == common && tc.kind == PN_INT && pc.kind == PN_INT &&
+            tt.kind == PN_FLOAT && !__builtin_add_overflow(tc.u.i, (int64_t)k->v[1], &a) &&
+            !__builtin_add_overflow(pc.u.i, (int64_t)k->v[0], &b)) {
+            memcpy(&t, &k->v[2], sizeof t); /* what pn_add does, without its dispatch */
+            tc.u.i = a;
+            pc.u.i = b;
+            tt.u.f += t;
+            continue;
+        }
         if (pn_add(s, tc, pn_get(k->v, k->kinds, 1), &tc) ||
             pn_add(s, pc, pn_get(k->v, k->kinds, 0), &pc) ||
             pn_add(s, tt, pn_get(k->v, k->kinds, 2), &tt))
