@@ -17,13 +17,12 @@
  * Two stages, which run on two cores for inputs of PIPE_MIN_BYTES and
  * more (at 100 MB the string and key tables are far larger than the
  * caches, and every lookup waits for memory):
- *  - the parser reads the bytes, interns the strings (the model's string
- *    table is its alone) and writes events (a key to find, an entry, an
- *    edge) into a batch. It never needs a key id: keys are known by their
- *    occurrence number, and a key's hash is computed from its strings'
- *    hashes;
- *  - the builder turns a batch into the model's keys and edges in the
- *    order the general loader would, so that the ids are the same.
+ *  - the parser reads the bytes and writes events (a string to intern, a
+ *    key to find, an entry, an edge) into a batch. It never needs a model
+ *    id: strings and keys are known by their occurrence number, and a key's
+ *    hash is computed from its strings' hashes;
+ *  - the builder turns a batch into the model in the order the general
+ *    loader would, so that the ids are the same.
  *
  * The reference table holds one 32-bit word per FLAG_REF'd object, in
  * marshal's pre-order: what the object was (a string or key occurrence, a
@@ -49,13 +48,13 @@ typedef struct socc {
     uint32_t flags;   /* OF_* */
 } socc;
 
-enum { EV_KEY, EV_ENTRY, EV_EDGE, EV_TOP };
+enum { EV_STR, EV_KEY, EV_ENTRY, EV_EDGE, EV_TOP };
 typedef struct fev {
     uint8_t op, kinds, ekind, top;
-    uint32_t a;       /* key occurrence */
-    uint32_t b, c;    /* KEY: file and name string ids */
-    uint32_t h;       /* KEY: hash */
-    uint64_t u;       /* KEY: the line (int64) */
+    uint32_t a;       /* STR: string occurrence; the others: key occurrence */
+    uint32_t b, c;    /* STR: length; KEY: file and name string occurrences */
+    uint32_t h;       /* STR, KEY: hash */
+    uint64_t u;       /* STR: offset of the bytes; KEY: the line (int64) */
     uint64_t v[4];    /* ENTRY, EDGE: numbers */
 } fev;
 
@@ -72,11 +71,11 @@ typedef struct fast {
     uint32_t *interned; size_t ninterned, cap_interned;  /* Python 2's 't' list */
     pnum *nums; size_t nnums, cap_nums;                  /* numbers named by refs */
     socc *occ; size_t nocc, cap_occ;                     /* string occurrences */
-    uint32_t *str_of; size_t cap_str_of;                 /* string occurrence -> id */
     uint8_t *ktop; size_t nkocc, cap_ktop;               /* key occurrences */
     fev *ev; size_t nev;                                 /* the batch being filled */
     ps_pipe *pipe;                                       /* the builder's thread */
     /* builder */
+    uint32_t *str_of; size_t cap_str_of;                 /* string occurrence -> id */
     uint32_t *key_of; size_t cap_key_of;                 /* key occurrence -> id */
     uint32_t *order; size_t norder, cap_order;           /* the dict's keys, in order */
     uint32_t *last; size_t cap_last;                     /* key -> its latest edge */
@@ -157,11 +156,24 @@ static int build_entry(fast *F, const fev *e)
     return FAST_DONE;
 }
 
+static int build_str(fast *F, const fev *e)
+{
+    pstats_stats *s = F->s;
+    uint32_t id = ps_intern_h(s, F->base + e->u, e->b, 0, 0, e->h); /* copied: the input goes */
+    if (id == UINT32_MAX)
+        return FAST_NOMEM;
+    if (e->a >= F->cap_str_of &&
+        ps_grow(s, (void **)&F->str_of, &F->cap_str_of, (size_t)e->a + 1, sizeof(uint32_t)))
+        return FAST_NOMEM;
+    F->str_of[e->a] = id;
+    return FAST_DONE;
+}
+
 static int build_key(fast *F, const fev *e)
 {
     pstats_stats *s = F->s;
     int isnew;
-    uint32_t id = ps_key_h(s, e->b, (int64_t)e->u, e->c,
+    uint32_t id = ps_key_h(s, F->str_of[e->b], (int64_t)e->u, F->str_of[e->c],
                            PSTATS_KEY_FUNC, e->h, &isnew);
     if (id == UINT32_MAX)
         return FAST_NOMEM;
@@ -177,22 +189,24 @@ static int build_key(fast *F, const fev *e)
     return FAST_DONE;
 }
 
-/* Build a batch of events into the model, in order (in the pipe's
- * thread when there is one). */
 /* Read, in two tight loops before the batch is built, the hash slots its
- * key lookups will read and the keys those slots name: the loads do not
- * depend on each other, so the processor has many cache misses in flight
- * at once instead of one per lookup (software prefetches, tried first,
- * made no difference on this VM). Returns what it read, to keep it. */
+ * string and key lookups will read and the keys those slots name: the
+ * loads do not depend on each other, so the processor has many cache
+ * misses in flight at once instead of one per lookup (software
+ * prefetches, tried first, made no difference on this VM). Returns what it
+ * read, to keep it. */
 static uint64_t touch_keys(const fast *F, const fev *ev, size_t n)
 {
     const pstats_stats *s = F->s;
     uint64_t acc = 0;
     if (!s->key_slots)
         return 0;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if (ev[i].op == EV_KEY)
             acc += s->key_slots[ev[i].h & s->key_mask];
+        else if (ev[i].op == EV_STR && s->str_slots)
+            acc += s->str_slots[ev[i].h & s->str_mask];
+    }
     for (size_t i = 0; i < n; i++) {
         if (ev[i].op != EV_KEY)
             continue;
@@ -203,6 +217,8 @@ static uint64_t touch_keys(const fast *F, const fev *ev, size_t n)
     return acc;
 }
 
+/* Build a batch of events into the model, in order (in the pipe's
+ * thread when there is one). */
 static int build_batch(void *ctx, const void *batch, size_t n)
 {
     fast *F = ctx;
@@ -212,6 +228,7 @@ static int build_batch(void *ctx, const void *batch, size_t n)
     for (size_t i = 0; i < n && rc == FAST_DONE; i++) {
         const fev *e = &ev[i];
         switch (e->op) {
+        case EV_STR: rc = build_str(F, e); break;
         case EV_KEY: rc = build_key(F, e); break;
         case EV_ENTRY: rc = build_entry(F, e); break;
         case EV_EDGE: rc = store_edge(F, e); break;
@@ -356,21 +373,22 @@ static int new_occ(fast *F, const uint8_t *at, const sview *v, uint32_t *occ)
     return FAST_DONE;
 }
 
-/* Intern occurrence occ (whose bytes v shows) at this point of the order:
- * where the general loader would intern it. */
+/* Have the builder intern occurrence occ (whose bytes v shows) at this
+ * point of the order: where the general loader would intern it. */
 static int intern_occ(fast *F, uint32_t occ, const sview *v)
 {
+    fev *e;
+    int rc;
     if (v->len > UINT32_MAX)
         return FAST_GIVE_UP;
-    if (occ >= F->cap_str_of &&
-        ps_grow(F->s, (void **)&F->str_of, &F->cap_str_of, (size_t)occ + 1, sizeof(uint32_t)))
-        return FAST_NOMEM;
+    if ((rc = emit(F, EV_STR, &e)))
+        return rc;
     socc *o = &F->occ[occ];
-    uint32_t id = ps_intern_h(F->s, v->p, v->len, 0, 0, o->hash); /* copied: the input goes */
-    if (id == UINT32_MAX)
-        return FAST_NOMEM;
     o->flags |= OF_INTERNED;
-    F->str_of[occ] = id;
+    e->a = occ;
+    e->b = (uint32_t)v->len;
+    e->h = o->hash;
+    e->u = (uint64_t)(v->p - F->base);
     return FAST_DONE;
 }
 
@@ -593,8 +611,8 @@ static int read_key_tuple(fast *F, uint32_t *kocc, int *top)
     *top = line[0] == 0 && (ff & OF_JPROFILE) && (nf & OF_PROFILER);
     F->ktop[*kocc] = (uint8_t)*top;
     e->a = *kocc;
-    e->b = F->str_of[file];
-    e->c = F->str_of[name];
+    e->b = file;
+    e->c = name;
     e->u = line[0];
     e->h = ps_key_hash(F->occ[file].hash, (int64_t)line[0], F->occ[name].hash,
                        PSTATS_KEY_FUNC);
@@ -681,22 +699,25 @@ static int read_callers(fast *F)
     if ((rc = dict_start(F)))
         return rc;
     while (!dict_end(F)) {
-        uint32_t kocc = 0;
+        uint32_t kocc;
         uint64_t v[4];
         uint8_t kinds, ekind;
         fev *e;
-        rc = F->skip_edges ? peek_key(F, &top) : read_key(F, &kocc, &top);
-        if (rc || (rc = read_edge_value(F, v, &kinds, &ekind)))
-            return rc;
-        if (F->skip_edges && !top)
+        if (F->skip_edges) {
+            if ((rc = peek_key(F, &top)) || (rc = read_edge_value(F, v, &kinds, &ekind)))
+                return rc;
+            if (top && (rc = emit(F, EV_TOP, &e)))
+                return rc;
             continue;
-        if ((rc = emit(F, F->skip_edges ? EV_TOP : EV_EDGE, &e)))
+        }
+        /* the edge's event after its caller's key events, its numbers
+         * decoded straight into it */
+        if ((rc = read_key(F, &kocc, &top)) || (rc = emit(F, EV_EDGE, &e)))
             return rc;
         e->a = kocc;
         e->top = (uint8_t)top;
-        e->kinds = kinds;
-        e->ekind = ekind;
-        memcpy(e->v, v, sizeof e->v);
+        if ((rc = read_edge_value(F, e->v, &e->kinds, &e->ekind)))
+            return rc;
     }
     return FAST_DONE;
 }
