@@ -312,6 +312,17 @@ static inline int ps_is_jprofile(const pstats_stats *s, uint32_t id)
     return f->len == 8 && memcmp(f->p, "jprofile", 8) == 0 && n->len == 8 &&
            memcmp(n->p, "profiler", 8) == 0;
 }
+/* Keep a value the compiler would otherwise drop, with the loads that made
+ * it (the "touch" loops that read ahead what a later loop will need). */
+static inline void ps_keep(uint64_t v)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    __asm__ volatile("" : : "r"(v));
+#else
+    static volatile uint64_t sink;
+    sink = v;
+#endif
+}
 /* Describe a non-pstats input by its first bytes; NULL when unknown. */
 const char *ps_sniff(const uint8_t *p, size_t len);
 

@@ -80,7 +80,6 @@ typedef struct fast {
     uint32_t *order; size_t norder, cap_order;           /* the dict's keys, in order */
     uint32_t *last; size_t cap_last;                     /* key -> its latest edge */
     uint32_t callee, start;                              /* the entry being built */
-    uint64_t touched;                                    /* see touch_keys */
 } fast;
 
 /* A string object as read: where its bytes are and what code wrote it. */
@@ -224,7 +223,7 @@ static int build_batch(void *ctx, const void *batch, size_t n)
     fast *F = ctx;
     const fev *ev = batch;
     int rc = FAST_DONE;
-    F->touched += touch_keys(F, ev, n);
+    ps_keep(touch_keys(F, ev, n));
     for (size_t i = 0; i < n && rc == FAST_DONE; i++) {
         const fev *e = &ev[i];
         switch (e->op) {
