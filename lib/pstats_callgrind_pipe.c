@@ -35,12 +35,6 @@ typedef struct cg_slot {
     int state;
 } cg_slot;
 
-/* The caller's allocator, called under a lock: it need not be thread-safe. */
-typedef struct locked_alloc {
-    const pymarshal_allocator *a;
-    pthread_mutex_t mu;
-} locked_alloc;
-
 typedef struct cg_pipe {
     cg_part *cp;
     const pymarshal_allocator *a; /* what the formatters allocate with */
@@ -54,32 +48,6 @@ typedef struct cg_pipe {
     size_t claimed, written;      /* chunks */
     int err;                      /* 0, -1 out of memory, -2 write failed */
 } cg_pipe;
-
-static void *lk_malloc(void *ctx, size_t n)
-{
-    locked_alloc *l = ctx;
-    pthread_mutex_lock(&l->mu);
-    void *p = pm_malloc(l->a, n);
-    pthread_mutex_unlock(&l->mu);
-    return p;
-}
-
-static void *lk_realloc(void *ctx, void *p, size_t n)
-{
-    locked_alloc *l = ctx;
-    pthread_mutex_lock(&l->mu);
-    void *q = pm_realloc(l->a, p, n);
-    pthread_mutex_unlock(&l->mu);
-    return q;
-}
-
-static void lk_free(void *ctx, void *p)
-{
-    locked_alloc *l = ctx;
-    pthread_mutex_lock(&l->mu);
-    pm_free(l->a, p);
-    pthread_mutex_unlock(&l->mu);
-}
 
 /* The end of the chunk that starts at `from`: the first f where functions
  * plus planned calls since `from` reach CG_CHUNK (off[f] + f grows with f). */
@@ -205,21 +173,19 @@ int pstats_cg_pipe_run(cg_part *cp, const pymarshal_allocator *a, pstats_write_f
         pthread_mutex_destroy(&pp.mu);
         return -1;
     }
-    locked_alloc la;
-    pymarshal_allocator lka = {lk_malloc, lk_realloc, lk_free, &la};
-    la.a = a;
+    ps_locked_alloc la; /* when both threads allocate: one lock */
     worker_arg wa;
     memset(&wa, 0, sizeof wa);
     wa.pp = &pp;
     pthread_t th;
     int helper = want_helper(cp);
-    if (helper && a) { /* both threads allocate: through one lock */
-        helper = pthread_mutex_init(&la.mu, NULL) == 0;
-        pp.a = helper ? &lka : a;
+    if (helper && a) {
+        helper = ps_locked_alloc_init(&la, a) == 0;
+        pp.a = helper ? &la.view : a;
     }
     if (helper && pthread_create(&th, NULL, run_worker, &wa) != 0) {
         if (a)
-            pthread_mutex_destroy(&la.mu);
+            ps_locked_alloc_destroy(&la);
         pp.a = a;
         helper = 0; /* no thread: the calling thread does it all */
     }
@@ -232,7 +198,7 @@ int pstats_cg_pipe_run(cg_part *cp, const pymarshal_allocator *a, pstats_write_f
         pthread_mutex_unlock(&pp.mu);
         pthread_join(th, NULL);
         if (a)
-            pthread_mutex_destroy(&la.mu);
+            ps_locked_alloc_destroy(&la);
     }
     for (size_t i = 0; i < CG_SLOTS; i++)
         pm_free(a, pp.slot[i].buf.p);
@@ -264,17 +230,15 @@ int pstats_cg_halves(cg_half_fn fn, void *ctx, size_t n, size_t mid, int threads
                      const pymarshal_allocator *a)
 {
     half_arg h = {fn, ctx, 0, mid, a, 0};
-    locked_alloc la;
-    pymarshal_allocator lka = {lk_malloc, lk_realloc, lk_free, &la};
-    la.a = a;
+    ps_locked_alloc la; /* when both threads allocate: one lock */
     pthread_t th;
-    if (threads && a) { /* both threads allocate: through one lock */
-        threads = pthread_mutex_init(&la.mu, NULL) == 0;
-        h.a = threads ? &lka : a;
+    if (threads && a) {
+        threads = ps_locked_alloc_init(&la, a) == 0;
+        h.a = threads ? &la.view : a;
     }
     if (threads && pthread_create(&th, NULL, run_half, &h) != 0) {
         if (a)
-            pthread_mutex_destroy(&la.mu);
+            ps_locked_alloc_destroy(&la);
         h.a = a;
         threads = 0;
     }
@@ -284,7 +248,7 @@ int pstats_cg_halves(cg_half_fn fn, void *ctx, size_t n, size_t mid, int threads
     if (threads) {
         pthread_join(th, NULL);
         if (a)
-            pthread_mutex_destroy(&la.mu);
+            ps_locked_alloc_destroy(&la);
     }
     return h.rc != 0 || rc != 0 ? -1 : 0;
 }

@@ -6,6 +6,7 @@
 #ifndef PSTATS_INTERNAL_H
 #define PSTATS_INTERNAL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -279,6 +280,17 @@ typedef struct ps_loaded {
 } ps_loaded;
 int ps_load_fast(pstats_stats *t, const uint8_t *data, size_t len, int release,
                  ps_loaded *out);
+/* A caller's allocator called under a lock, for work split over two
+ * threads (the allocator need not be thread-safe). ps_locked_alloc_init:
+ * 0, and l->view is the allocator the threads call; a NULL `a` is
+ * malloc. */
+typedef struct ps_locked_alloc {
+    const pymarshal_allocator *a;
+    pthread_mutex_t mu;
+    pymarshal_allocator view;
+} ps_locked_alloc;
+int ps_locked_alloc_init(ps_locked_alloc *l, const pymarshal_allocator *a);
+void ps_locked_alloc_destroy(ps_locked_alloc *l);
 /* Two threads (pstats_pipe.c): a producer hands batches of `bytes` bytes
  * to a consumer thread that runs fn on each, in order. ps_pipe_start: NULL
  * when no thread could be started (then do the work inline). The producer
