@@ -21,17 +21,10 @@ add_test(NAME marshal_fuzz_corpus
          COMMAND marshal_fuzz_replay ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus
                  ${PROJECT_SOURCE_DIR}/fixtures/bad ${PROJECT_SOURCE_DIR}/fixtures/profiles)
 
-# libFuzzer: -DPSTATS_FUZZ=ON with clang. The library sources are compiled
-# into the target so that libFuzzer sees their coverage.
+# libFuzzer: -DPSTATS_FUZZ=ON with clang (pstats_add_fuzzer, test/CMakeLists.txt).
 if(PSTATS_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
   file(GLOB FUZZ_PYMARSHAL_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/lib/marshal_*.c)
-  add_executable(fuzz_marshal_decode fuzz/fuzz_marshal_decode.c ${FUZZ_PYMARSHAL_SOURCES})
-  target_include_directories(fuzz_marshal_decode PRIVATE
-    ${PROJECT_SOURCE_DIR}/include ${PROJECT_BINARY_DIR}/include ${PROJECT_SOURCE_DIR}/lib)
-  target_compile_options(fuzz_marshal_decode PRIVATE -fsanitize=fuzzer,address,undefined
-                         -fno-sanitize-recover=all)
-  target_link_options(fuzz_marshal_decode PRIVATE -fsanitize=fuzzer,address,undefined)
-  target_link_libraries(fuzz_marshal_decode PRIVATE m)
+  pstats_add_fuzzer(fuzz_marshal_decode fuzz/fuzz_marshal_decode.c ${FUZZ_PYMARSHAL_SOURCES})
 elseif(PSTATS_FUZZ)
   message(WARNING "PSTATS_FUZZ needs clang (CC=clang): fuzz targets not built")
 endif()

@@ -19,20 +19,11 @@ add_test(NAME pstats_paths_corpus
                  ${PROJECT_SOURCE_DIR}/fixtures/bad ${PROJECT_SOURCE_DIR}/fixtures/fibonacci.prof)
 
 if(PSTATS_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
+  find_package(Threads REQUIRED)
   file(GLOB FUZZ_ALL_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/lib/marshal_*.c
        ${PROJECT_SOURCE_DIR}/lib/pstats_*.c)
-  add_executable(fuzz_pstats_load fuzz/fuzz_pstats_load.c ${FUZZ_ALL_SOURCES})
-  target_include_directories(fuzz_pstats_load PRIVATE
-    ${PROJECT_SOURCE_DIR}/include ${PROJECT_BINARY_DIR}/include ${PROJECT_SOURCE_DIR}/lib)
-  target_compile_options(fuzz_pstats_load PRIVATE -fsanitize=fuzzer,address,undefined
-                         -fno-sanitize-recover=all)
-  target_link_options(fuzz_pstats_load PRIVATE -fsanitize=fuzzer,address,undefined)
-  target_link_libraries(fuzz_pstats_load PRIVATE PkgConfig::XXHASH PkgConfig::PCRE2 m)
-  add_executable(fuzz_pstats_paths fuzz/fuzz_pstats_paths.c ${FUZZ_ALL_SOURCES})
-  target_include_directories(fuzz_pstats_paths PRIVATE
-    ${PROJECT_SOURCE_DIR}/include ${PROJECT_BINARY_DIR}/include ${PROJECT_SOURCE_DIR}/lib)
-  target_compile_options(fuzz_pstats_paths PRIVATE -fsanitize=fuzzer,address,undefined
-                         -fno-sanitize-recover=all)
-  target_link_options(fuzz_pstats_paths PRIVATE -fsanitize=fuzzer,address,undefined)
-  target_link_libraries(fuzz_pstats_paths PRIVATE PkgConfig::XXHASH PkgConfig::PCRE2 m)
+  foreach(target fuzz_pstats_load fuzz_pstats_paths)
+    pstats_add_fuzzer(${target} fuzz/${target}.c ${FUZZ_ALL_SOURCES})
+    target_link_libraries(${target} PRIVATE PkgConfig::XXHASH PkgConfig::PCRE2 Threads::Threads)
+  endforeach()
 endif()
