@@ -276,29 +276,29 @@ static int add_ref(fast *F, uint32_t w, size_t *at)
     return FAST_DONE;
 }
 
-/* The slot an 'r' at F->p names, consumed; NULL when it does not exist. */
-static uint32_t *ref_at(fast *F)
+/* The word of table[0..n) that the 4-byte index after F->p's code names,
+ * consumed; NULL when there is no such word. */
+static uint32_t *indexed(fast *F, uint32_t *table, size_t n)
 {
     if (!left(F, 5))
         return NULL;
     int32_t idx = pm_i32(F->p + 1);
-    if (idx < 0 || (size_t)idx >= F->nrefs)
+    if (idx < 0 || (size_t)idx >= n)
         return NULL;
     F->p += 5;
-    return &F->refs[idx];
+    return &table[idx];
 }
 
-/* The Python 2 interned-list word an 'R' at F->p names, consumed. */
+/* The slot an 'r' at F->p names. */
+static uint32_t *ref_at(fast *F) { return indexed(F, F->refs, F->nrefs); }
+
+/* The Python 2 interned-list word an 'R' at F->p names. */
 static uint32_t *interned_at(fast *F)
 {
-    if (!left(F, 5))
-        return NULL;
-    int32_t idx = pm_i32(F->p + 1);
-    if (idx < 0 || (size_t)idx >= F->ninterned)
-        return NULL;
-    F->p += 5;
-    F->py2_keys = 1;
-    return &F->interned[idx];
+    uint32_t *w = indexed(F, F->interned, F->ninterned);
+    if (w)
+        F->py2_keys = 1;
+    return w;
 }
 
 /* ------------------------------------------------------------- strings */
