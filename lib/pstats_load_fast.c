@@ -348,9 +348,14 @@ static int view_at(const fast *F, const uint8_t *at, sview *v)
     }
 }
 
-static int view_is(const sview *v, const char *z, size_t n)
+/* OF_JPROFILE or OF_PROFILER when the string is one of the two names of
+ * cProfile's top-level caller ('jprofile', 0, 'profiler'), else 0. */
+static uint32_t top_flags(const sview *v)
 {
-    return v->len == n && memcmp(v->p, z, n) == 0;
+    if (v->len != 8)
+        return 0;
+    return memcmp(v->p, "jprofile", 8) == 0 ? OF_JPROFILE
+           : memcmp(v->p, "profiler", 8) == 0 ? OF_PROFILER : 0;
 }
 
 /* A new string occurrence for the view v of the object at `at`. */
@@ -366,8 +371,7 @@ static int new_occ(fast *F, const uint8_t *at, const sview *v, uint32_t *occ)
     socc *o = &F->occ[F->nocc];
     o->off = (size_t)(at - F->base);
     o->hash = ps_str_hash(v->p, v->len);
-    o->flags = view_is(v, "jprofile", 8) ? OF_JPROFILE
-               : view_is(v, "profiler", 8) ? OF_PROFILER : 0;
+    o->flags = top_flags(v);
     *occ = (uint32_t)F->nocc++;
     return FAST_DONE;
 }
@@ -447,8 +451,7 @@ static int read_str(fast *F, int intern, uint32_t *occ, uint32_t *flags)
     } else {
         if (v.code == 's')
             F->py2_keys = 1;
-        *flags = view_is(&v, "jprofile", 8) ? OF_JPROFILE
-                 : view_is(&v, "profiler", 8) ? OF_PROFILER : 0;
+        *flags = top_flags(&v);
     }
     F->p = v.p + v.len;
     return FAST_DONE;
