@@ -528,7 +528,7 @@ static inline int read_num(fast *F, uint64_t *v, uint8_t *kinds, int f)
             v[f] = (uint64_t)(int64_t)pm_i32(p + 1);
             F->p = p + 5;
             return FAST_DONE;
-        case 'r': {
+        case 'r': { /* ref_at's work, the bounds already known */
             int32_t idx = pm_i32(p + 1);
             if (idx < 0 || (size_t)idx >= F->nrefs || tag_of(F->refs[idx]) != T_NUM)
                 return FAST_GIVE_UP;
@@ -571,6 +571,30 @@ static int tuple_of(fast *F, size_t n, size_t *slot)
 
 /* ---------------------------------------------------------------- keys */
 
+/* The items of a (file, line, name) key tuple, read (the strings interned
+ * or only looked at, as read_str says). */
+typedef struct kfields {
+    size_t slot;              /* the tuple's FLAG_REF slot, or SIZE_MAX */
+    uint32_t file, name;      /* string occurrences */
+    uint64_t line;
+    int top;                  /* ('jprofile', 0, 'profiler')? */
+} kfields;
+
+static int read_key_fields(fast *F, int intern, kfields *k)
+{
+    uint32_t ff, nf;
+    uint8_t kinds = 0;
+    int rc;
+    k->line = 0;
+    if ((rc = tuple_of(F, 3, &k->slot)) || (rc = read_str(F, intern, &k->file, &ff)) ||
+        (rc = read_num(F, &k->line, &kinds, 0)) || (rc = read_str(F, intern, &k->name, &nf)))
+        return rc;
+    if (kinds != PN_INT)
+        return FAST_GIVE_UP;
+    k->top = k->line == 0 && (ff & OF_JPROFILE) && (nf & OF_PROFILER);
+    return FAST_DONE;
+}
+
 /* A (file, line, name) key item, or a reference to one: its key
  * occurrence in *kocc (the builder finds or adds the key), and whether it
  * is ('jprofile', 0, 'profiler'), the caller cProfile gives the functions
@@ -579,7 +603,7 @@ static int read_key_tuple(fast *F, uint32_t *kocc, int *top);
 
 static inline int read_key(fast *F, uint32_t *kocc, int *top)
 {
-    if (left(F, 5) && F->p[0] == 'r') { /* a key met before: most callers */
+    if (left(F, 5) && F->p[0] == 'r') { /* a key met before (most callers): ref_at, inline */
         int32_t idx = pm_i32(F->p + 1);
         if (idx < 0 || (size_t)idx >= F->nrefs || tag_of(F->refs[idx]) != T_KEY)
             return FAST_GIVE_UP;
@@ -593,16 +617,12 @@ static inline int read_key(fast *F, uint32_t *kocc, int *top)
 
 static int read_key_tuple(fast *F, uint32_t *kocc, int *top)
 {
-    size_t slot;
-    uint32_t file, name, ff, nf;
-    uint64_t line[1] = {0};
-    uint8_t kinds = 0;
+    kfields k;
     fev *e;
     int rc;
-    if ((rc = tuple_of(F, 3, &slot)) || (rc = read_str(F, 1, &file, &ff)) ||
-        (rc = read_num(F, line, &kinds, 0)) || (rc = read_str(F, 1, &name, &nf)))
+    if ((rc = read_key_fields(F, 1, &k)))
         return rc;
-    if (kinds != PN_INT || F->nkocc > VAL_MASK)
+    if (F->nkocc > VAL_MASK)
         return FAST_GIVE_UP;
     if (F->nkocc == F->cap_ktop &&
         ps_grow(F->s, (void **)&F->ktop, &F->cap_ktop, F->nkocc + 1, 1))
@@ -610,16 +630,16 @@ static int read_key_tuple(fast *F, uint32_t *kocc, int *top)
     if ((rc = emit(F, EV_KEY, &e)))
         return rc;
     *kocc = (uint32_t)F->nkocc++;
-    *top = line[0] == 0 && (ff & OF_JPROFILE) && (nf & OF_PROFILER);
-    F->ktop[*kocc] = (uint8_t)*top;
+    *top = k.top;
+    F->ktop[*kocc] = (uint8_t)k.top;
     e->a = *kocc;
-    e->b = file;
-    e->c = name;
-    e->u = line[0];
-    e->h = ps_key_hash(F->occ[file].hash, (int64_t)line[0], F->occ[name].hash,
+    e->b = k.file;
+    e->c = k.name;
+    e->u = k.line;
+    e->h = ps_key_hash(F->occ[k.file].hash, (int64_t)k.line, F->occ[k.name].hash,
                        PSTATS_KEY_FUNC);
-    if (slot != SIZE_MAX)
-        F->refs[slot] = word(T_KEY, *kocc);
+    if (k.slot != SIZE_MAX)
+        F->refs[k.slot] = word(T_KEY, *kocc);
     return FAST_DONE;
 }
 
@@ -630,18 +650,11 @@ static int peek_key(fast *F, int *top)
     uint32_t kocc;
     if (left(F, 1) && (F->p[0] == 'r' || F->p[0] == (')' | 0x80) || F->p[0] == ('(' | 0x80)))
         return read_key(F, &kocc, top);
-    size_t slot;
-    uint32_t file, name, ff, nf;
-    uint64_t line[1] = {0};
-    uint8_t kinds = 0;
-    int rc;
-    if ((rc = tuple_of(F, 3, &slot)) || (rc = read_str(F, 0, &file, &ff)) ||
-        (rc = read_num(F, line, &kinds, 0)) || (rc = read_str(F, 0, &name, &nf)))
-        return rc;
-    if (kinds != PN_INT)
-        return FAST_GIVE_UP;
-    *top = line[0] == 0 && (ff & OF_JPROFILE) && (nf & OF_PROFILER);
-    return FAST_DONE;
+    kfields k;
+    int rc = read_key_fields(F, 0, &k);
+    if (rc == FAST_DONE)
+        *top = k.top;
+    return rc;
 }
 
 /* ------------------------------------------------------------ entries */
@@ -675,23 +688,18 @@ static int read_edge_value(fast *F, uint64_t v[4], uint8_t *kinds, uint8_t *ekin
     memset(v, 0, 4 * sizeof *v);
     if (left(F, 2) && F->p[0] == ')' && F->p[1] == 4) { /* what cProfile writes */
         F->p += 2;
-        *ekind = PSTATS_EDGE_TUPLE;
-        for (int f = 0; f < 4; f++)
-            if ((rc = read_num(F, v, kinds, f)))
-                return rc;
-        return FAST_DONE;
-    }
-    if (left(F, 1) && ((F->p[0] & 0x7f) == ')' || (F->p[0] & 0x7f) == '(')) {
-        *ekind = PSTATS_EDGE_TUPLE;
+    } else if (left(F, 1) && ((F->p[0] & 0x7f) == ')' || (F->p[0] & 0x7f) == '(')) {
         if ((rc = tuple_of(F, 4, &slot)))
             return rc;
-        for (int f = 0; f < 4; f++)
-            if ((rc = read_num(F, v, kinds, f)))
-                return rc;
-        return FAST_DONE;
+    } else {
+        *ekind = PSTATS_EDGE_INT;
+        return read_num(F, v, kinds, 0);
     }
-    *ekind = PSTATS_EDGE_INT;
-    return read_num(F, v, kinds, 0);
+    *ekind = PSTATS_EDGE_TUPLE;
+    for (int f = 0; f < 4; f++)
+        if ((rc = read_num(F, v, kinds, f)))
+            return rc;
+    return FAST_DONE;
 }
 
 /* The callers dict of the entry just emitted. */
