@@ -13,10 +13,10 @@
 #define PAR_MIN_KEYS 65536
 
 /* Edges of each stats key (new id i, old id order[i]) in order; start[i]
- * and cnt[i] receive the new ranges. 1 when they already are in order
- * (the loaders' case): then only the callers need renaming. */
+ * and cnt[i] receive the new ranges, *total their sum. 1 when they already
+ * are in order (the loaders' case): then only the callers need renaming. */
 static int ranges(const pstats_stats *s, const uint32_t *order, size_t norder, uint32_t *start,
-                  uint32_t *cnt)
+                  uint32_t *cnt, size_t *total)
 {
     size_t pos = 0;
     int contiguous = 1;
@@ -28,6 +28,7 @@ static int ranges(const pstats_stats *s, const uint32_t *order, size_t norder, u
         cnt[i] = k->nedges;
         pos += k->nedges;
     }
+    *total = pos;
     return contiguous;
 }
 
@@ -37,29 +38,24 @@ static void rename_callers(pedge_s *e, size_t n, const uint32_t *perm)
         e[i].caller = perm[e[i].caller];
 }
 
-/* The edges copied in callee order (old ranges from the keys), callers
+/* The edges copied to their new ranges (old ones from the keys), callers
  * renamed. */
 static int regroup_copy(pstats_stats *s, const uint32_t *order, size_t norder,
-                        const uint32_t *perm, const uint32_t *cnt)
+                        const uint32_t *perm, const uint32_t *start, const uint32_t *cnt,
+                        size_t total)
 {
-    size_t total = 0;
-    for (size_t i = 0; i < norder; i++)
-        total += cnt[i];
     pedge_s *ne = ps_malloc(s, (total ? total : 1) * sizeof(pedge_s));
     if (!ne)
         return -1;
-    size_t pos = 0;
-    for (size_t i = 0; i < norder; i++) {
-        const pkey *k = &s->keys[order[i]];
-        if (k->nedges)
-            memcpy(ne + pos, s->edges + k->edge_start, k->nedges * sizeof(pedge_s));
-        pos += k->nedges;
-    }
-    rename_callers(ne, pos, perm);
+    for (size_t i = 0; i < norder; i++)
+        if (cnt[i])
+            memcpy(ne + start[i], s->edges + s->keys[order[i]].edge_start,
+                   cnt[i] * sizeof(pedge_s));
+    rename_callers(ne, total, perm);
     ps_free(s, s->edges);
     s->edges = ne;
-    s->cap_edges = pos ? pos : 1;
-    s->nedges = pos;
+    s->cap_edges = total ? total : 1;
+    s->nedges = total;
     return 0;
 }
 
@@ -139,27 +135,23 @@ static int reorder(pstats_stats *s, const uint32_t *order, size_t norder,
     if (!seen)
         return -1;
     memset(seen, 0, s->nkeys / 8 + 1);
-    int rc = 0;
+    int rc = 0, keys_done = 0;
+    size_t total;
     if (edge_callee) {
         rc = regroup_sort(s, edge_callee, norder, perm, start, cnt);
-    } else if (!ranges(s, order, norder, start, cnt)) {
-        rc = regroup_copy(s, order, norder, perm, cnt);
+    } else if (!ranges(s, order, norder, start, cnt, &total)) {
+        rc = regroup_copy(s, order, norder, perm, start, cnt, total);
     } else {
-        size_t nedges = 0;
-        for (size_t i = 0; i < norder; i++)
-            nedges += cnt[i];
-        s->nedges = nedges;
         permute_job job = {s, perm, seen};
         pthread_t th;
-        if (s->nkeys >= PAR_MIN_KEYS && pthread_create(&th, NULL, permute_thread, &job) == 0) {
-            rename_callers(s->edges, nedges, perm);
+        keys_done = s->nkeys >= PAR_MIN_KEYS &&
+                    pthread_create(&th, NULL, permute_thread, &job) == 0;
+        s->nedges = total;
+        rename_callers(s->edges, total, perm);
+        if (keys_done)
             pthread_join(th, NULL);
-            ps_free(s, seen);
-            return 0;
-        }
-        rename_callers(s->edges, nedges, perm);
     }
-    if (rc == 0)
+    if (rc == 0 && !keys_done)
         permute_keys(s, perm, seen);
     ps_free(s, seen);
     return rc;
