@@ -409,15 +409,26 @@ static int parse_edge_value(loader *L, pedge *e)
     return 0;
 }
 
-static int parse_callers(loader *L, uint32_t callee)
+/* The callers dict's header: *left its items (a frozendict's count; a
+ * dict: SIZE_MAX, until its NULL). */
+static int open_callers(loader *L, size_t *left)
 {
-    pstats_stats *s = L->s;
     pymarshal_token t;
     if (next_tok(L, &t) || expand_ref(L, &t))
         return -1;
     if (t.kind != PYMARSHAL_DICT && t.kind != PYMARSHAL_FROZENDICT)
         return fail_shape(L, &t, "a callers dict");
-    size_t left = t.kind == PYMARSHAL_FROZENDICT ? t.count : SIZE_MAX;
+    *left = t.kind == PYMARSHAL_FROZENDICT ? t.count : SIZE_MAX;
+    return 0;
+}
+
+static int parse_callers(loader *L, uint32_t callee)
+{
+    pstats_stats *s = L->s;
+    pymarshal_token t;
+    size_t left;
+    if (open_callers(L, &left))
+        return -1;
     uint32_t start = (uint32_t)s->nedges;
     s->keys[callee].edge_start = start;
     s->keys[callee].nedges = 0;
@@ -542,11 +553,9 @@ static int skip_edge_value(loader *L)
 static int skip_callers(loader *L, uint32_t callee)
 {
     pymarshal_token t;
-    if (next_tok(L, &t) || expand_ref(L, &t))
+    size_t left;
+    if (open_callers(L, &left))
         return -1;
-    if (t.kind != PYMARSHAL_DICT && t.kind != PYMARSHAL_FROZENDICT)
-        return fail_shape(L, &t, "a callers dict");
-    size_t left = t.kind == PYMARSHAL_FROZENDICT ? t.count : SIZE_MAX;
     L->s->keys[callee].edge_start = 0;
     L->s->keys[callee].nedges = 0;
     for (; left > 0; left--) {
