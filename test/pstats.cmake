@@ -3,7 +3,7 @@
 file(GLOB PSTATS_TEST_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/pstats_*tests.c)
 add_executable(pstats_tests ${PSTATS_TEST_SOURCES})
 target_link_libraries(pstats_tests PRIVATE pstats PkgConfig::CHECK m)
-target_include_directories(pstats_tests PRIVATE ${PROJECT_SOURCE_DIR}/lib ${CMAKE_CURRENT_SOURCE_DIR})
+target_include_directories(pstats_tests PRIVATE ${PSTATS_PRIVATE_INCLUDES} ${CMAKE_CURRENT_SOURCE_DIR})
 target_compile_definitions(pstats_tests PRIVATE
   PSTATS_FIXTURES="${PROJECT_SOURCE_DIR}/fixtures")
 add_test(NAME pstats_unit COMMAND pstats_tests)

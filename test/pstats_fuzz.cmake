@@ -11,7 +11,7 @@ add_test(NAME pstats_fuzz_corpus
 # The loader's fast path and its general loader agree on every input
 # (fuzz/paths_corpus: fuzz_pstats_paths' corpus, merged to inputs <= 400 bytes).
 add_executable(pstats_paths_replay fuzz/regression_driver.c fuzz/fuzz_pstats_paths.c)
-target_include_directories(pstats_paths_replay PRIVATE ${PROJECT_SOURCE_DIR}/lib)
+target_include_directories(pstats_paths_replay PRIVATE ${PSTATS_PRIVATE_INCLUDES})
 target_link_libraries(pstats_paths_replay PRIVATE pstats)
 add_test(NAME pstats_paths_corpus
          COMMAND pstats_paths_replay ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/paths_corpus
@@ -20,8 +20,8 @@ add_test(NAME pstats_paths_corpus
 
 if(PSTATS_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
   find_package(Threads REQUIRED)
-  file(GLOB FUZZ_ALL_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/lib/marshal_*.c
-       ${PROJECT_SOURCE_DIR}/lib/pstats_*.c)
+  file(GLOB FUZZ_ALL_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/lib/marshal/*.c
+       ${PROJECT_SOURCE_DIR}/lib/pstats/*.c ${PROJECT_SOURCE_DIR}/lib/callgrind/*.c)
   foreach(target fuzz_pstats_load fuzz_pstats_paths)
     pstats_add_fuzzer(${target} fuzz/${target}.c ${FUZZ_ALL_SOURCES})
     target_link_libraries(${target} PRIVATE PkgConfig::XXHASH PkgConfig::PCRE2 Threads::Threads)

@@ -2,8 +2,8 @@
  * libFuzzer target: the loader's two paths build the same model.
  *
  * libpstats reads the common shapes of pstats files with a fast path
- * (lib/pstats_load_fast.c) and leaves everything else to the general
- * loader (lib/pstats_load.c). The property: loading any input with the
+ * (lib/pstats/pstats_load_fast.c) and leaves everything else to the general
+ * loader (lib/pstats/pstats_load.c). The property: loading any input with the
  * fast path allowed gives exactly what the general loader alone gives -
  * the same success or the same error (code, offset, message), and the same
  * model: strings in the same order, keys with the same ids and numbers,

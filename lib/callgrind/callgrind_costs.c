@@ -24,7 +24,7 @@
  */
 #include <string.h>
 
-#include "pstats_callgrind_int.h"
+#include "callgrind_int.h"
 #include "pstats_internal.h"
 
 #define CG_MAX_COST 9000000000000000000.0 /* below 2^63, far above any profile */

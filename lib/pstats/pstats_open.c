@@ -1,6 +1,6 @@
 /*
  * pstats_load_path / pstats_load_buffer: mapping or reading the input, and
- * handing a fresh model to the loader (lib/pstats_load.c); on success the
+ * handing a fresh model to the loader (lib/pstats/pstats_load.c); on success the
  * caller's empty model takes its place. The model copies the strings it
  * keeps, so the input is unmapped (or freed) as soon as it is loaded.
  */

@@ -1,5 +1,5 @@
 /*
- * Internals of the callgrind writer (pstats_callgrind*.c): growable byte
+ * Internals of the callgrind writer (callgrind_*.c): growable byte
  * buffers, an interning string table, and the naming pass that gives every
  * function one unique, readable callgrind name across all parts (_names.c);
  * the call-cost plan (_costs.c); function blocks that can be formatted in
@@ -103,7 +103,7 @@ void pstats_cg_names_free(cg_names *nm, const pymarshal_allocator *a);
  * contents; -1 when out of memory. */
 int pstats_cg_label(const cg_names *nm, uint32_t g, cg_bytes *b, const pymarshal_allocator *a);
 
-/* Planned call costs of one part (pstats_callgrind_costs.c): every edge
+/* Planned call costs of one part (callgrind_costs.c): every edge
  * in rows by caller (callees in id order). */
 typedef struct cg_edge {
     uint64_t cost;            /* units */
@@ -184,7 +184,7 @@ static inline char *pstats_cg_put_u64(char *p, uint64_t v)
 }
 
 /* A part made ready to be formatted in pieces, in any order and in more
- * than one thread (pstats_callgrind_fmt.c). Name compression makes a
+ * than one thread (callgrind_fmt.c). Name compression makes a
  * block's text depend on the blocks before it ("fn=(7) name" the first
  * time, "fn=(7)" after), so a serial pass over the planned rows decides
  * beforehand which references carry the name: CG_M_FL / CG_M_FN per

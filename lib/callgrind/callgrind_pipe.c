@@ -19,7 +19,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "pstats_callgrind_int.h"
+#include "callgrind_int.h"
 #include "pstats_internal.h"
 
 #define CG_SLOTS 4

@@ -1,14 +1,14 @@
 /*
  * The callgrind writer: streams a pstats model (or several, as parts) in
- * callgrind format version 1. Names come from pstats_callgrind_names.c,
- * call costs from pstats_callgrind_costs.c, the function blocks from
- * pstats_callgrind_fmt.c through pstats_callgrind_pipe.c (two threads);
+ * callgrind format version 1. Names come from callgrind_names.c,
+ * call costs from callgrind_costs.c, the function blocks from
+ * callgrind_fmt.c through callgrind_pipe.c (two threads);
  * what the numbers mean is in docs/callgrind.md.
  */
 #include <string.h>
 
 #include "pstats/version.h"
-#include "pstats_callgrind_int.h"
+#include "callgrind_int.h"
 #include "pstats_internal.h"
 
 /* The header and the part lines are small: put in a byte buffer

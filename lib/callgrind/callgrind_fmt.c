@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "pstats_callgrind_int.h"
+#include "callgrind_int.h"
 #include "pstats_internal.h"
 
 static uint64_t clamp_count(int64_t v)

@@ -1,5 +1,5 @@
 /*
- * Private declarations shared by the libpymarshal sources (lib/marshal_*.c).
+ * Private declarations shared by the libpymarshal sources (lib/marshal/*.c).
  * Not installed; nothing outside lib/ includes it.
  */
 #ifndef PSTATS_MARSHAL_INTERNAL_H

@@ -15,7 +15,7 @@
 
 #include <xxhash.h>
 
-#include "pstats_callgrind_int.h"
+#include "callgrind_int.h"
 #include "pstats_internal.h"
 
 /* --------------------------------------------------------------- bytes */
