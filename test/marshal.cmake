@@ -23,7 +23,7 @@ add_test(NAME marshal_fuzz_corpus
 
 # libFuzzer: -DPSTATS_FUZZ=ON with clang (pstats_add_fuzzer, test/CMakeLists.txt).
 if(PSTATS_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
-  file(GLOB FUZZ_PYMARSHAL_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/lib/marshal/*.c)
+  file(GLOB FUZZ_PYMARSHAL_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/lib/common/*.c ${PROJECT_SOURCE_DIR}/lib/marshal/*.c)
   pstats_add_fuzzer(fuzz_marshal_decode fuzz/fuzz_marshal_decode.c ${FUZZ_PYMARSHAL_SOURCES})
 elseif(PSTATS_FUZZ)
   message(WARNING "PSTATS_FUZZ needs clang (CC=clang): fuzz targets not built")

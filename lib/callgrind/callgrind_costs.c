@@ -254,10 +254,10 @@ static int plan_alloc(cg_plan *pl, plan_job *j, size_t nk, int par, const pymars
     size_t maxd = 1;
     for (uint32_t g = 0; g < j->s->nstats; g++)
         maxd = j->s->keys[g].nedges > maxd ? j->s->keys[g].nedges : maxd;
-    pl->off = pm_malloc(a, (nk + 1) * sizeof *pl->off);
+    pl->off = cm_malloc(a, (nk + 1) * sizeof *pl->off);
     for (int h = 0; h < 2; h++) {
-        j->cur[h] = pm_malloc(a, (nk ? nk : 1) * sizeof *j->cur[h]);
-        j->ebuf[h] = h == 0 || par ? pm_malloc(a, maxd * sizeof *j->ebuf[h]) : j->ebuf[0];
+        j->cur[h] = cm_malloc(a, (nk ? nk : 1) * sizeof *j->cur[h]);
+        j->ebuf[h] = h == 0 || par ? cm_malloc(a, maxd * sizeof *j->ebuf[h]) : j->ebuf[0];
     }
     if (!pl->off || !j->cur[0] || !j->cur[1] || !j->ebuf[0] || !j->ebuf[1])
         return -1;
@@ -292,7 +292,7 @@ int pstats_cg_plan_build(cg_plan *pl, const pstats_stats *s, double scale,
             j.cur[1][f] = pl->off[f + 1];
         }
         pl->n = pl->off[nk];
-        pl->e = pm_malloc(a, (pl->n ? pl->n : 1) * sizeof *pl->e);
+        pl->e = cm_malloc(a, (pl->n ? pl->n : 1) * sizeof *pl->e);
         rc = pl->e ? 0 : -1;
     }
     if (rc == 0) {
@@ -300,10 +300,10 @@ int pstats_cg_plan_build(cg_plan *pl, const pstats_stats *s, double scale,
         pstats_cg_halves(plan_half, &j, nk, mid, par, NULL);
     }
     if (j.ebuf[1] != j.ebuf[0])
-        pm_free(a, j.ebuf[1]);
-    pm_free(a, j.ebuf[0]);
-    pm_free(a, j.cur[0]);
-    pm_free(a, j.cur[1]);
+        cm_free(a, j.ebuf[1]);
+    cm_free(a, j.ebuf[0]);
+    cm_free(a, j.cur[0]);
+    cm_free(a, j.cur[1]);
     return rc;
 }
 
@@ -356,8 +356,8 @@ uint64_t pstats_cg_plan_row(cg_plan *pl, const pstats_stats *s, uint32_t f,
 
 void pstats_cg_plan_free(cg_plan *pl, const pymarshal_allocator *a)
 {
-    pm_free(a, pl->off);
-    pm_free(a, pl->e);
+    cm_free(a, pl->off);
+    cm_free(a, pl->e);
     memset(pl, 0, sizeof *pl);
 }
 

@@ -55,7 +55,7 @@ static int plan_rows(void *ctx, int half, size_t from, size_t to, const pymarsha
                                                 &self);
         if (gap == 0)
             continue;
-        if (pm_reserve(a, (void **)&j->gaps[half], &j->cap[half], j->n[half] + 1,
+        if (cm_reserve(a, (void **)&j->gaps[half], &j->cap[half], j->n[half] + 1,
                        sizeof *j->gaps[half]) != 0)
             return -1;
         cg_gap *g = &j->gaps[half][j->n[half]++];
@@ -109,11 +109,11 @@ static int plan_all_rows(cg_part *cp, const pymarshal_allocator *a)
     j.cp = cp;
     int rc = pstats_cg_halves(plan_rows, &j, nk, nk / 2, nk >= CG_PAR_ROWS, a);
     if (rc == 0 && j.n[1] && /* half 1's after half 0's */
-        pm_reserve(a, (void **)&j.gaps[0], &j.cap[0], j.n[0] + j.n[1], sizeof *j.gaps[0]) != 0)
+        cm_reserve(a, (void **)&j.gaps[0], &j.cap[0], j.n[0] + j.n[1], sizeof *j.gaps[0]) != 0)
         rc = -1;
     if (rc == 0 && j.n[1])
         memcpy(j.gaps[0] + j.n[0], j.gaps[1], j.n[1] * sizeof *j.gaps[1]);
-    pm_free(a, j.gaps[1]);
+    cm_free(a, j.gaps[1]);
     cp->gaps = j.gaps[0];
     cp->ngaps = rc == 0 ? j.n[0] + j.n[1] : 0;
     cp->cap_gaps = j.cap[0];
@@ -135,8 +135,8 @@ int pstats_cg_part_prepare(cg_part *cp, const pstats_stats *s, size_t p, const c
     cp->fn_defined = fn_defined;
     cp->fl_defined = fl_defined;
     size_t nk = cp->pl.nkeys, ne = cp->pl.n;
-    cp->fmarks = pm_malloc(a, nk ? nk : 1);
-    cp->emarks = pm_malloc(a, ne ? ne : 1); /* every shown edge's is set */
+    cp->fmarks = cm_malloc(a, nk ? nk : 1);
+    cp->emarks = cm_malloc(a, ne ? ne : 1); /* every shown edge's is set */
     if (!cp->fmarks || !cp->emarks || plan_all_rows(cp, a) != 0)
         return -1;
     return 0;
@@ -145,9 +145,9 @@ int pstats_cg_part_prepare(cg_part *cp, const pstats_stats *s, size_t p, const c
 void pstats_cg_part_free(cg_part *cp, const pymarshal_allocator *a)
 {
     pstats_cg_plan_free(&cp->pl, a);
-    pm_free(a, cp->fmarks);
-    pm_free(a, cp->emarks);
-    pm_free(a, cp->gaps);
+    cm_free(a, cp->fmarks);
+    cm_free(a, cp->emarks);
+    cm_free(a, cp->gaps);
     memset(cp, 0, sizeof *cp);
 }
 
@@ -157,7 +157,7 @@ void pstats_cg_part_free(cg_part *cp, const pymarshal_allocator *a)
 static inline char *room(cg_bytes *out, size_t k, const pymarshal_allocator *a)
 {
     if (k > out->cap - out->len &&
-        (k > SIZE_MAX - out->len || pm_reserve(a, (void **)&out->p, &out->cap, out->len + k, 1)))
+        (k > SIZE_MAX - out->len || cm_reserve(a, (void **)&out->p, &out->cap, out->len + k, 1)))
         return NULL;
     return out->p + out->len;
 }

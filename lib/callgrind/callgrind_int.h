@@ -14,9 +14,9 @@
 
 #include "pstats/pstats.h"
 
-/* Allocation through the caller's hook (NULL: malloc): libpymarshal's
- * pm_malloc/pm_realloc/pm_free/pm_reserve, shared by both libraries. */
-#include "marshal_internal.h"
+/* Allocation through the caller's hook (NULL: malloc): lib/common's
+ * cm_malloc/cm_realloc/cm_free/cm_reserve. */
+#include "common.h"
 
 typedef struct cg_bytes {
     char *p;

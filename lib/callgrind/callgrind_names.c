@@ -25,7 +25,7 @@ int pstats_cg_bytes_put_grow(const pymarshal_allocator *a, cg_bytes *b, const vo
 {
     if (n > SIZE_MAX - b->len)
         return -1;
-    if (pm_reserve(a, (void **)&b->p, &b->cap, b->len + n, 1) != 0)
+    if (cm_reserve(a, (void **)&b->p, &b->cap, b->len + n, 1) != 0)
         return -1;
     if (n)
         memcpy(b->p + b->len, s, n);
@@ -107,7 +107,7 @@ static char *put_name_at(char *dst, const char *s, size_t n)
 static char *room(const pymarshal_allocator *a, cg_bytes *b, size_t k)
 {
     if (k > b->cap - b->len &&
-        (k > SIZE_MAX - b->len || pm_reserve(a, (void **)&b->p, &b->cap, b->len + k, 1) != 0))
+        (k > SIZE_MAX - b->len || cm_reserve(a, (void **)&b->p, &b->cap, b->len + k, 1) != 0))
         return NULL;
     return b->p + b->len;
 }
@@ -142,7 +142,7 @@ static int strtab_rehash(const pymarshal_allocator *a, cg_strtab *t)
     size_t nslots = t->nslots ? t->nslots * 2 : 64;
     if (nslots > SIZE_MAX / sizeof(uint32_t))
         return -1;
-    uint32_t *slots = pm_malloc(a, nslots * sizeof *slots);
+    uint32_t *slots = cm_malloc(a, nslots * sizeof *slots);
     if (!slots)
         return -1;
     memset(slots, 0, nslots * sizeof *slots);
@@ -152,7 +152,7 @@ static int strtab_rehash(const pymarshal_allocator *a, cg_strtab *t)
             j = (j + 1) & (nslots - 1);
         slots[j] = (uint32_t)(i + 1);
     }
-    pm_free(a, t->slots);
+    cm_free(a, t->slots);
     t->slots = slots;
     t->nslots = nslots;
     return 0;
@@ -175,7 +175,7 @@ int64_t pstats_cg_strtab_intern(const pymarshal_allocator *a, cg_strtab *t,
         return -1;
     if ((t->n + 1) * 2 > t->nslots && strtab_rehash(a, t) != 0)
         return -1;
-    if (pm_reserve(a, (void **)&t->items, &t->cap, t->n + 1, sizeof *t->items) != 0)
+    if (cm_reserve(a, (void **)&t->items, &t->cap, t->n + 1, sizeof *t->items) != 0)
         return -1;
     size_t off = t->text.len;
     if (pstats_cg_bytes_put(a, &t->text, s, n) != 0)
@@ -201,9 +201,9 @@ const char *pstats_cg_strtab_str(const cg_strtab *t, size_t i, size_t *len)
 
 void pstats_cg_strtab_free(const pymarshal_allocator *a, cg_strtab *t)
 {
-    pm_free(a, t->text.p);
-    pm_free(a, t->items);
-    pm_free(a, t->slots);
+    cm_free(a, t->text.p);
+    cm_free(a, t->items);
+    cm_free(a, t->slots);
     memset(t, 0, sizeof *t);
 }
 
@@ -284,12 +284,12 @@ static int builtin_label(const pymarshal_allocator *a, const fpieces *fp, cg_byt
     }
     /* "~:0(<code object ...>)": the model's own label */
     size_t ln = pstats_func_label(fp->s, fp->id, NULL, 0);
-    char *big = pm_malloc(a, ln + 1);
+    char *big = cm_malloc(a, ln + 1);
     if (!big)
         return -1;
     pstats_func_label(fp->s, fp->id, big, ln + 1);
     int rc = ln ? pstats_cg_bytes_put_name(a, b, big, ln) : pstats_cg_bytes_put(a, b, "???", 3);
-    pm_free(a, big);
+    cm_free(a, big);
     return rc;
 }
 
@@ -383,8 +383,8 @@ static int table_init(name_pass *np, size_t n)
     }
     if (!np->slots || np->mask + 1 != ns) { /* else the same size again: reused,
                                               * its pages already mapped */
-        pm_free(np->a, np->slots);
-        np->slots = pm_malloc(np->a, ns * sizeof *np->slots);
+        cm_free(np->a, np->slots);
+        np->slots = cm_malloc(np->a, ns * sizeof *np->slots);
         if (!np->slots)
             return -1;
     }
@@ -419,17 +419,17 @@ static int collect_funcs(name_pass *np)
         total += pstats_nkeys(nm->parts[p]); /* callers-only keys too */
     if (total >= UINT32_MAX - 1)
         return -1;
-    nm->local = pm_malloc(np->a, nm->nparts * sizeof *nm->local);
+    nm->local = cm_malloc(np->a, nm->nparts * sizeof *nm->local);
     if (!nm->local)
         return -1;
     memset(nm->local, 0, nm->nparts * sizeof *nm->local);
-    nm->first = pm_malloc(np->a, (total + 1) * sizeof *nm->first);
-    np->hash = pm_malloc(np->a, (total + 1) * sizeof *np->hash);
+    nm->first = cm_malloc(np->a, (total + 1) * sizeof *nm->first);
+    np->hash = cm_malloc(np->a, (total + 1) * sizeof *np->hash);
     if (!nm->first || !np->hash || table_init(np, total) != 0)
         return -1;
     for (size_t p = 0; p < nm->nparts; p++) {
         size_t n = pstats_nkeys(nm->parts[p]);
-        nm->local[p] = pm_malloc(np->a, (n ? n : 1) * sizeof(uint32_t));
+        nm->local[p] = cm_malloc(np->a, (n ? n : 1) * sizeof(uint32_t));
         if (!nm->local[p])
             return -1;
         for (uint32_t i = 0; i < n; i++) {
@@ -473,8 +473,8 @@ static int assign_files(name_pass *np, const pymarshal_allocator *a)
         pieces(nm, g, &fp);
         if (part_of(nm, g) != cur) { /* ids grow part by part */
             cur = part_of(nm, g);
-            pm_free(a, memo);
-            memo = pm_malloc(a, (fp.s->nstrs ? fp.s->nstrs : 1) * sizeof *memo);
+            cm_free(a, memo);
+            memo = cm_malloc(a, (fp.s->nstrs ? fp.s->nstrs : 1) * sizeof *memo);
             if (!memo)
                 return -1;
             memset(memo, 0xff, fp.s->nstrs * sizeof *memo);
@@ -496,7 +496,7 @@ static int assign_files(name_pass *np, const pymarshal_allocator *a)
         }
         nm->func_file[g] = memo[sid];
     }
-    pm_free(a, memo);
+    cm_free(a, memo);
     int added;
     int64_t fid = rc ? -1 : pstats_cg_strtab_intern(a, &nm->files, "~", 1, &added);
     if (fid < 0)
@@ -605,8 +605,8 @@ static int files_and_hashes(name_pass *np)
             rc = label_build(np->nm, np->a, (uint32_t)g, 0, &j.sc[1]);
             np->hash[g] = XXH3_64bits(j.sc[1].p, j.sc[1].len);
         }
-    pm_free(np->a, j.sc[0].p);
-    pm_free(np->a, j.sc[1].p);
+    cm_free(np->a, j.sc[0].p);
+    cm_free(np->a, j.sc[1].p);
     return rc;
 }
 
@@ -689,13 +689,13 @@ static int names_build(name_pass *np)
         nm->nfuncs = pstats_nkeys(nm->parts[0]);
         if (nm->nfuncs >= UINT32_MAX - 1)
             return -1;
-        np->hash = pm_malloc(np->a, (nm->nfuncs + 1) * sizeof *np->hash);
+        np->hash = cm_malloc(np->a, (nm->nfuncs + 1) * sizeof *np->hash);
         if (!np->hash)
             return -1;
     }
     nm->pseudo = (uint32_t)nm->nfuncs;
-    nm->func_file = pm_malloc(np->a, (nm->nfuncs + 1) * sizeof *nm->func_file);
-    nm->tag = pm_malloc(np->a, (nm->nfuncs + 1) * sizeof *nm->tag);
+    nm->func_file = cm_malloc(np->a, (nm->nfuncs + 1) * sizeof *nm->func_file);
+    nm->tag = cm_malloc(np->a, (nm->nfuncs + 1) * sizeof *nm->tag);
     if (!nm->func_file || !nm->tag)
         return -1;
     if (files_and_hashes(np) != 0 || mark_shared_shorts(np) != 0)
@@ -714,10 +714,10 @@ int pstats_cg_names_build(cg_names *nm, const pstats_stats *const *parts, size_t
     nm->parts = parts;
     nm->nparts = nparts;
     int rc = names_build(&np);
-    pm_free(a, np.hash);
-    pm_free(a, np.slots);
-    pm_free(a, np.sc1.p);
-    pm_free(a, np.sc2.p);
+    cm_free(a, np.hash);
+    cm_free(a, np.slots);
+    cm_free(a, np.sc1.p);
+    cm_free(a, np.sc2.p);
     if (rc != 0) {
         pstats_cg_names_free(nm, a);
         memset(err, 0, sizeof *err);
@@ -732,11 +732,11 @@ void pstats_cg_names_free(cg_names *nm, const pymarshal_allocator *a)
 {
     if (nm->local)
         for (size_t p = 0; p < nm->nparts; p++)
-            pm_free(a, nm->local[p]);
-    pm_free(a, nm->local);
-    pm_free(a, nm->first);
-    pm_free(a, nm->func_file);
-    pm_free(a, nm->tag);
+            cm_free(a, nm->local[p]);
+    cm_free(a, nm->local);
+    cm_free(a, nm->first);
+    cm_free(a, nm->func_file);
+    cm_free(a, nm->tag);
     pstats_cg_strtab_free(a, &nm->files);
     memset(nm, 0, sizeof *nm);
 }

@@ -173,19 +173,19 @@ int pstats_cg_pipe_run(cg_part *cp, const pymarshal_allocator *a, pstats_write_f
         pthread_mutex_destroy(&pp.mu);
         return -1;
     }
-    ps_locked_alloc la; /* when both threads allocate: one lock */
+    cm_locked_alloc la; /* when both threads allocate: one lock */
     worker_arg wa;
     memset(&wa, 0, sizeof wa);
     wa.pp = &pp;
     pthread_t th;
     int helper = want_helper(cp);
     if (helper && a) {
-        helper = ps_locked_alloc_init(&la, a) == 0;
+        helper = cm_locked_alloc_init(&la, a) == 0;
         pp.a = helper ? &la.view : a;
     }
     if (helper && pthread_create(&th, NULL, run_worker, &wa) != 0) {
         if (a)
-            ps_locked_alloc_destroy(&la);
+            cm_locked_alloc_destroy(&la);
         pp.a = a;
         helper = 0; /* no thread: the calling thread does it all */
     }
@@ -198,12 +198,12 @@ int pstats_cg_pipe_run(cg_part *cp, const pymarshal_allocator *a, pstats_write_f
         pthread_mutex_unlock(&pp.mu);
         pthread_join(th, NULL);
         if (a)
-            ps_locked_alloc_destroy(&la);
+            cm_locked_alloc_destroy(&la);
     }
     for (size_t i = 0; i < CG_SLOTS; i++)
-        pm_free(a, pp.slot[i].buf.p);
-    pm_free(a, label.p);
-    pm_free(a, wa.label.p);
+        cm_free(a, pp.slot[i].buf.p);
+    cm_free(a, label.p);
+    cm_free(a, wa.label.p);
     pthread_cond_destroy(&pp.cv);
     pthread_mutex_destroy(&pp.mu);
     return pp.err;
@@ -230,15 +230,15 @@ int pstats_cg_halves(cg_half_fn fn, void *ctx, size_t n, size_t mid, int threads
                      const pymarshal_allocator *a)
 {
     half_arg h = {fn, ctx, 0, mid, a, 0};
-    ps_locked_alloc la; /* when both threads allocate: one lock */
+    cm_locked_alloc la; /* when both threads allocate: one lock */
     pthread_t th;
     if (threads && a) {
-        threads = ps_locked_alloc_init(&la, a) == 0;
+        threads = cm_locked_alloc_init(&la, a) == 0;
         h.a = threads ? &la.view : a;
     }
     if (threads && pthread_create(&th, NULL, run_half, &h) != 0) {
         if (a)
-            ps_locked_alloc_destroy(&la);
+            cm_locked_alloc_destroy(&la);
         h.a = a;
         threads = 0;
     }
@@ -248,7 +248,7 @@ int pstats_cg_halves(cg_half_fn fn, void *ctx, size_t n, size_t mid, int threads
     if (threads) {
         pthread_join(th, NULL);
         if (a)
-            ps_locked_alloc_destroy(&la);
+            cm_locked_alloc_destroy(&la);
     }
     return h.rc != 0 || rc != 0 ? -1 : 0;
 }

@@ -107,7 +107,7 @@ static void write_header(cg_ctx *c, const pstats_stats *const *parts, size_t npa
             put(c, b.p, b.len);
         else
             put_str(c, "???");
-        pm_free(c->a, b.p);
+        cm_free(c->a, b.p);
         put(c, "\n", 1);
     }
     put_str(c, "part: 1\npositions: line\nevent: ");
@@ -156,7 +156,7 @@ static int write_part(cg_ctx *c, const pstats_stats *s, size_t p, const char *un
     if (rc == 0 && !c->failed) {
         cg_bytes label = {NULL, 0, 0};
         rc = pstats_cg_part_tail(&cp, &c->out, &label, c->a);
-        pm_free(c->a, label.p);
+        cm_free(c->a, label.p);
     }
     pstats_cg_part_free(&cp, c->a);
     return rc == 0 && !c->oom ? 0 : -1;
@@ -197,8 +197,8 @@ int pstats_write_callgrind(const pstats_stats *const *parts, size_t nparts,
     c.call_events = opts->call_events != 0;
     if (pstats_cg_names_build(&c.nm, parts, nparts, c.a, err) != 0)
         return -1;
-    c.fn_defined = pm_malloc(c.a, c.nm.nfuncs + 1);
-    c.fl_defined = pm_malloc(c.a, c.nm.files.n + 1);
+    c.fn_defined = cm_malloc(c.a, c.nm.nfuncs + 1);
+    c.fl_defined = cm_malloc(c.a, c.nm.files.n + 1);
     int rc = c.fn_defined && c.fl_defined ? 0 : -1;
     if (rc == 0)
         write_header(&c, parts, nparts, opts->cmd, units[opts->unit], unit_names[opts->unit]);
@@ -206,9 +206,9 @@ int pstats_write_callgrind(const pstats_stats *const *parts, size_t nparts,
         rc = write_part(&c, parts[p], p, units[opts->unit]);
     if (rc == 0)
         flush(&c);
-    pm_free(c.a, c.out.p);
-    pm_free(c.a, c.fn_defined);
-    pm_free(c.a, c.fl_defined);
+    cm_free(c.a, c.out.p);
+    cm_free(c.a, c.fn_defined);
+    cm_free(c.a, c.fl_defined);
     if (c.oom)
         rc = -1;
     pstats_cg_names_free(&c.nm, c.a);

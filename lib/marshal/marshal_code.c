@@ -32,7 +32,7 @@ static int ref_to(const pymarshal_reader *r, size_t p, pymarshal_kind kind)
 {
     if (r->len - p < 5)
         return PM_TRUNC;
-    int32_t n = pm_i32(r->data + p + 1);
+    int32_t n = cm_i32(r->data + p + 1);
     if (n < 0 || (size_t)n >= r->slots->n)
         return 0;
     uint64_t e = r->slots->e[n];
@@ -68,7 +68,7 @@ static int plausible(const pymarshal_reader *r, size_t off, unsigned k)
         return 0;
     if (len - p < 5)
         return PM_TRUNC;
-    int32_t n = pm_i32(r->data + p + 1);
+    int32_t n = cm_i32(r->data + p + 1);
     if (n < 0)
         return 0;
     if ((size_t)n >= len - p - 5)
@@ -86,7 +86,7 @@ static pymarshal_code_layout layout_of(unsigned k)
 static pymarshal_reader *get_sub(pymarshal_reader *r, size_t off)
 {
     if (!r->sub) {
-        r->sub = pm_malloc(r->alloc, sizeof *r->sub);
+        r->sub = cm_malloc(r->alloc, sizeof *r->sub);
         if (!r->sub) {
             pm_fail(r, PYMARSHAL_ENOMEM, off, "out of memory for a look-ahead reader");
             return NULL;

@@ -1,6 +1,7 @@
 /*
- * What every libpymarshal source shares: the allocator hook, error text,
- * names of codes and kinds, UTF-8 validation and float text parsing.
+ * What every libpymarshal source shares: error text, names of codes and
+ * kinds, and float text parsing (allocation and UTF-8 validation are in
+ * lib/common/, shared with libpstats).
  */
 #include <locale.h>
 #include <math.h>
@@ -11,53 +12,6 @@
 
 #include "marshal_internal.h"
 #include "pstats/version.h"
-
-/* ---------------------------------------------------------------- memory */
-
-void *pm_malloc(const pymarshal_allocator *a, size_t n)
-{
-    if (n == 0)
-        n = 1;
-    return a ? a->malloc(a->ctx, n) : malloc(n);
-}
-
-void *pm_realloc(const pymarshal_allocator *a, void *p, size_t n)
-{
-    if (n == 0)
-        n = 1;
-    return a ? a->realloc(a->ctx, p, n) : realloc(p, n);
-}
-
-void pm_free(const pymarshal_allocator *a, void *p)
-{
-    if (!p)
-        return;
-    if (a)
-        a->free(a->ctx, p);
-    else
-        free(p);
-}
-
-int pm_reserve(const pymarshal_allocator *a, void **arr, size_t *cap, size_t need,
-               size_t elsize)
-{
-    if (need <= *cap)
-        return 0;
-    size_t ncap = *cap ? *cap : 16;
-    while (ncap < need) {
-        if (ncap > SIZE_MAX / 2)
-            return -1;
-        ncap *= 2;
-    }
-    if (ncap > SIZE_MAX / elsize)
-        return -1;
-    void *p = pm_realloc(a, *arr, ncap * elsize);
-    if (!p)
-        return -1;
-    *arr = p;
-    *cap = ncap;
-    return 0;
-}
 
 /* ---------------------------------------------------------------- errors */
 
@@ -139,48 +93,6 @@ const char *pm_code_fields(pymarshal_code_layout layout)
 }
 
 /* ------------------------------------------------------------------ text */
-
-int pm_utf8_valid(const uint8_t *s, size_t n, size_t *bad)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t need;
-        uint8_t lo = 0x80, hi = 0xBF; /* range of the second byte */
-        if (c >= 0xC2 && c <= 0xDF) {
-            need = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            if (c == 0xE0)
-                lo = 0xA0; /* no overlong forms; surrogates (ED A0..BF) pass */
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            if (c == 0xF0)
-                lo = 0x90;
-            else if (c == 0xF4)
-                hi = 0x8F;
-        } else {
-            *bad = i;
-            return 0;
-        }
-        if (n - i <= need || s[i + 1] < lo || s[i + 1] > hi) {
-            *bad = i;
-            return 0;
-        }
-        for (size_t k = 2; k <= need; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) {
-                *bad = i;
-                return 0;
-            }
-        }
-        i += need + 1;
-    }
-    return 1;
-}
 
 static int ieq(const uint8_t *s, size_t n, const char *word)
 {

@@ -49,7 +49,7 @@ static pm_info *info_of(pm_enc *e, const pymarshal_value *v)
 {
     if (v->id >= e->ninfo) {
         size_t old = e->ninfo;
-        if (pm_reserve(e->alloc, (void **)&e->info, &e->ninfo, (size_t)v->id + 1,
+        if (cm_reserve(e->alloc, (void **)&e->info, &e->ninfo, (size_t)v->id + 1,
                        sizeof *e->info) < 0)
             return NULL;
         for (size_t k = old; k < e->ninfo; k++) {
@@ -73,7 +73,7 @@ static size_t nchildren(const pymarshal_value *v)
 
 static int push(pm_enc *e, const pymarshal_value *v)
 {
-    if (pm_reserve(e->alloc, (void **)&e->stack, &e->scap, e->sp + 1, sizeof *e->stack) < 0)
+    if (cm_reserve(e->alloc, (void **)&e->stack, &e->scap, e->sp + 1, sizeof *e->stack) < 0)
         return enc_fail(e, PYMARSHAL_ENOMEM, v->offset, "out of memory for the encoder stack");
     e->stack[e->sp].v = v;
     e->stack[e->sp].next = 0;
@@ -233,8 +233,8 @@ int pymarshal_encode(const pymarshal_value *v, int version, const pymarshal_allo
         rc = write_all(&e, v);
     pymarshal_error werr;
     int wrc = pymarshal_writer_finish(e.w, &werr);
-    pm_free(alloc, e.info);
-    pm_free(alloc, e.stack);
+    cm_free(alloc, e.info);
+    cm_free(alloc, e.stack);
     if (err) {
         if (werr.code)
             *err = werr;

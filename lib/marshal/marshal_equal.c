@@ -33,7 +33,7 @@ static int pairset_add(pm_pairset *s, const pymarshal_allocator *a, uint64_t key
 {
     if (2 * (s->n + 1) > s->cap) {
         size_t ncap = s->cap ? 2 * s->cap : 64;
-        uint64_t *nk = pm_malloc(a, ncap * sizeof *nk);
+        uint64_t *nk = cm_malloc(a, ncap * sizeof *nk);
         if (!nk)
             return -1;
         memset(nk, 0, ncap * sizeof *nk);
@@ -45,7 +45,7 @@ static int pairset_add(pm_pairset *s, const pymarshal_allocator *a, uint64_t key
                 j = (j + 1) & (ncap - 1);
             nk[j] = s->keys[i];
         }
-        pm_free(a, s->keys);
+        cm_free(a, s->keys);
         s->keys = nk;
         s->cap = ncap;
     }
@@ -134,7 +134,7 @@ int pymarshal_value_equal(const pymarshal_value *a, const pymarshal_value *b,
     const pymarshal_value **stack = NULL;
     size_t sp = 0, cap = 0;
     int result = 1;
-    if (pm_reserve(alloc, (void **)&stack, &cap, 2, sizeof *stack) < 0)
+    if (cm_reserve(alloc, (void **)&stack, &cap, 2, sizeof *stack) < 0)
         return -1;
     stack[sp++] = a;
     stack[sp++] = b;
@@ -154,7 +154,7 @@ int pymarshal_value_equal(const pymarshal_value *a, const pymarshal_value *b,
             result = added < 0 ? -1 : 1;
             continue;
         }
-        if (pm_reserve(alloc, (void **)&stack, &cap, sp + 2 * n, sizeof *stack) < 0) {
+        if (cm_reserve(alloc, (void **)&stack, &cap, sp + 2 * n, sizeof *stack) < 0) {
             result = -1;
             break;
         }
@@ -163,7 +163,7 @@ int pymarshal_value_equal(const pymarshal_value *a, const pymarshal_value *b,
             stack[sp++] = y->u.seq.items[i];
         }
     }
-    pm_free(alloc, seen.keys);
-    pm_free(alloc, stack);
+    cm_free(alloc, seen.keys);
+    cm_free(alloc, stack);
     return result;
 }

@@ -74,7 +74,7 @@ static int64_t take_slot(pymarshal_reader *r, size_t off, pymarshal_kind kind, i
     if (r->mode == PM_MODE_REPLAY)
         return r->vslot++;
     pm_slots *t = r->slots;
-    if (pm_reserve(r->alloc, (void **)&t->e, &t->cap, t->n + 1, sizeof *t->e) < 0)
+    if (cm_reserve(r->alloc, (void **)&t->e, &t->cap, t->n + 1, sizeof *t->e) < 0)
         return pm_fail(r, PYMARSHAL_ENOMEM, off, "out of memory for the reference table");
     t->e[t->n] = PM_SLOT(off, kind, filled, layout);
     return (int64_t)t->n++;
@@ -93,7 +93,7 @@ static int read_i32(pymarshal_reader *r, size_t off, const char *what, int32_t *
 {
     if (need(r, 4, off, what) < 0)
         return -1;
-    *out = pm_i32(r->data + r->pos);
+    *out = cm_i32(r->data + r->pos);
     r->pos += 4;
     return 0;
 }
@@ -146,7 +146,7 @@ static int read_text_float(pymarshal_reader *r, size_t off, double *out)
 
 static double bin_double(const uint8_t *p)
 {
-    uint64_t u = pm_le64(p);
+    uint64_t u = cm_le64(p);
     double d;
     memcpy(&d, &u, sizeof d);
     return d;
@@ -220,7 +220,7 @@ static int read_scalar(pymarshal_reader *r, pymarshal_token *tok, uint8_t code)
         if (need(r, 8, off, "int64") < 0)
             return -1;
         tok->kind = PYMARSHAL_INT;
-        tok->i = (int64_t)pm_le64(r->data + r->pos);
+        tok->i = (int64_t)cm_le64(r->data + r->pos);
         r->pos += 8;
         return 1;
     case 'l':
@@ -254,7 +254,7 @@ static int read_scalar(pymarshal_reader *r, pymarshal_token *tok, uint8_t code)
             return -1;
         size_t bad;
         tok->interned = 1;
-        tok->kind = pm_utf8_valid(tok->data, tok->len, &bad) ? PYMARSHAL_STR
+        tok->kind = cm_utf8_valid(tok->data, tok->len, &bad) ? PYMARSHAL_STR
                                                              : PYMARSHAL_BYTES;
         tok->text = PYMARSHAL_UTF8;
         return 1;
@@ -263,7 +263,7 @@ static int read_scalar(pymarshal_reader *r, pymarshal_token *tok, uint8_t code)
         if (read_str(r, tok, 0) < 0)
             return -1;
         size_t bad;
-        if (!pm_utf8_valid(tok->data, tok->len, &bad))
+        if (!cm_utf8_valid(tok->data, tok->len, &bad))
             return pm_fail(r, PYMARSHAL_EUTF8, (size_t)(tok->data - r->data) + bad,
                            "invalid UTF-8 in str (byte 0x%02x)", tok->data[bad]);
         tok->kind = PYMARSHAL_STR;
@@ -294,7 +294,7 @@ static size_t target_count(const pymarshal_reader *r, uint64_t e)
     switch (r->data[off] & 0x7f) {
     case ')': return r->data[off + 1];
     case '(': case '[': case '<': case '>': case '}':
-        return (size_t)pm_i32(r->data + off + 1);
+        return (size_t)cm_i32(r->data + off + 1);
     case ':': return 3;
     case 'c': return strlen(pm_code_fields(PM_SLOT_LAYOUT(e)));
     }
@@ -312,7 +312,7 @@ static int ref_scalar_fast(const pymarshal_reader *r, pymarshal_token *tok, size
     switch (p[0] & 0x7f) {
     case 'i':
         tok->kind = PYMARSHAL_INT;
-        tok->i = pm_i32(p + 1);
+        tok->i = cm_i32(p + 1);
         return 1;
     case 'g':
         tok->kind = PYMARSHAL_FLOAT;
@@ -335,7 +335,7 @@ static int ref_scalar_fast(const pymarshal_reader *r, pymarshal_token *tok, size
         tok->kind = kind;
         tok->text = c == 'a' || c == 'A' ? PYMARSHAL_LATIN1 : PYMARSHAL_UTF8;
         tok->interned = c == 'A' || c == 't';
-        tok->len = (size_t)pm_i32(p + 1);
+        tok->len = (size_t)cm_i32(p + 1);
         tok->data = p + 5;
         return 1;
     }
@@ -433,7 +433,7 @@ static int push(pymarshal_reader *r, pymarshal_token *tok, size_t items, int fla
         fill_slot(r, &f);
         return 0;
     }
-    if (pm_reserve(r->alloc, (void **)&r->stack, &r->scap, r->sp + 1, sizeof *r->stack) < 0)
+    if (cm_reserve(r->alloc, (void **)&r->stack, &r->scap, r->sp + 1, sizeof *r->stack) < 0)
         return pm_fail(r, PYMARSHAL_ENOMEM, off, "out of memory for the reader stack");
     pm_frame *f = &r->stack[r->sp++];
     f->remaining = kind == PYMARSHAL_DICT ? 1 : items;
@@ -521,7 +521,7 @@ static int read_object(pymarshal_reader *r, pymarshal_token *tok)
         if (need(r, 4, off, "int") < 0)
             return -1;
         tok->kind = PYMARSHAL_INT;
-        tok->i = pm_i32(r->data + off + 1);
+        tok->i = cm_i32(r->data + off + 1);
         r->pos = off + 5;
         break;
     case 'g':
@@ -541,7 +541,7 @@ static int read_object(pymarshal_reader *r, pymarshal_token *tok)
     }
     if (code == 't' && r->mode == PM_MODE_MAIN) {
         pm_offsets *in = r->interned;
-        if (pm_reserve(r->alloc, (void **)&in->e, &in->cap, in->n + 1, sizeof *in->e) < 0)
+        if (cm_reserve(r->alloc, (void **)&in->e, &in->cap, in->n + 1, sizeof *in->e) < 0)
             return pm_fail(r, PYMARSHAL_ENOMEM, off, "out of memory for interned strings");
         in->e[in->n++] = off;
     }
@@ -624,7 +624,7 @@ static inline int next_fast(pymarshal_reader *r, pymarshal_token *tok, pm_frame 
     case 'i':
         tok_init(tok, off, 'i');
         tok->kind = PYMARSHAL_INT;
-        tok->i = pm_i32(p + 1);
+        tok->i = cm_i32(p + 1);
         break;
     case 'g':
         tok_init(tok, off, 'g');
@@ -632,7 +632,7 @@ static inline int next_fast(pymarshal_reader *r, pymarshal_token *tok, pm_frame 
         tok->f = bin_double(p + 1);
         break;
     case 'r': {
-        int32_t idx = pm_i32(p + 1);
+        int32_t idx = cm_i32(p + 1);
         const pm_slots *t = r->slots;
         size_t known = r->mode == PM_MODE_REPLAY && (uint64_t)r->vslot < t->n
                            ? (size_t)r->vslot : t->n;
@@ -764,7 +764,7 @@ const pymarshal_error *pymarshal_reader_error(const pymarshal_reader *r)
 static pymarshal_reader *reader_alloc(const pymarshal_allocator *alloc, unsigned max_depth,
                                       pymarshal_error *err)
 {
-    pymarshal_reader *r = pm_malloc(alloc, sizeof *r);
+    pymarshal_reader *r = cm_malloc(alloc, sizeof *r);
     if (!r) {
         pm_set_error(err, PYMARSHAL_ENOMEM, 0, "out of memory for a reader");
         return NULL;
@@ -802,10 +802,10 @@ void pymarshal_reader_free(pymarshal_reader *r)
     const pymarshal_allocator *a = r->alloc;
     if (r->sub)
         pymarshal_reader_free(r->sub);
-    pm_free(a, r->stack);
-    pm_free(a, r->own_slots.e);
-    pm_free(a, r->own_interned.e);
-    pm_free(a, r);
+    cm_free(a, r->stack);
+    cm_free(a, r->own_slots.e);
+    cm_free(a, r->own_interned.e);
+    cm_free(a, r);
 }
 
 int pm_reader_init_sub(pymarshal_reader *sub, const pymarshal_reader *r, size_t start)

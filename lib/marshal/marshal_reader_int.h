@@ -67,7 +67,7 @@ struct pymarshal_reader {
 
 /* Record an error (the first one sticks) and return -1. */
 int pm_fail(pymarshal_reader *r, pymarshal_errcode code, size_t offset,
-            const char *fmt, ...) PM_PRINTF(4, 5);
+            const char *fmt, ...) CM_PRINTF(4, 5);
 
 /* marshal_code.c: at a 'c' whose type byte is at `off` (r->pos just after
  * it), decide the layout. Returns the layout, 0 for "3.0-3.7 or 3.11+,

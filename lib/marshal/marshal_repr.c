@@ -310,7 +310,7 @@ static int bigint_repr(out *o, const uint16_t *d, size_t nd, int negative,
     out_put(o, b, (size_t)snprintf(b, sizeof b, "%" PRIu32, limb[n - 1]));
     for (j = n - 1; j-- > 0 && o->status == PYMARSHAL_OK;)
         out_put(o, b, (size_t)snprintf(b, sizeof b, "%09" PRIu32, limb[j]));
-    pm_free(alloc, limb);
+    cm_free(alloc, limb);
     return 0;
 }
 
@@ -357,7 +357,7 @@ static int ptrset_add(ptrset *s, const void *p, const pymarshal_allocator *a)
         size_t i, cap = s->cap ? s->cap * 2 : 64;
         if (cap > SIZE_MAX / sizeof *s->slot)
             return -1;
-        s->slot = pm_malloc(a, cap * sizeof *s->slot);
+        s->slot = cm_malloc(a, cap * sizeof *s->slot);
         if (!s->slot) {
             *s = old;
             return -1;
@@ -368,7 +368,7 @@ static int ptrset_add(ptrset *s, const void *p, const pymarshal_allocator *a)
         for (i = 0; i < old.cap; i++)
             if (old.slot[i])
                 ptrset_put(s, old.slot[i]);
-        pm_free(a, old.slot);
+        cm_free(a, old.slot);
     }
     ptrset_put(s, p);
     return 0;
@@ -541,7 +541,7 @@ static int value_begin(walker *w, const pymarshal_value *v)
     if (w->depth == w->cap) {
         size_t cap = w->cap ? w->cap * 2 : 32;
         frame *st = cap <= SIZE_MAX / sizeof *st
-                        ? pm_realloc(w->alloc, w->stack, cap * sizeof *st) : NULL;
+                        ? cm_realloc(w->alloc, w->stack, cap * sizeof *st) : NULL;
         if (!st)
             return -1;
         w->stack = st;
@@ -554,7 +554,7 @@ static int value_begin(walker *w, const pymarshal_value *v)
         n = order ? count : n;
     }
     if (ptrset_add(&w->busy, v, w->alloc) != 0) {
-        pm_free(w->alloc, order);
+        cm_free(w->alloc, order);
         return -1;
     }
     if (k == PYMARSHAL_DICT || k == PYMARSHAL_FROZENDICT)
@@ -572,7 +572,7 @@ static int frame_step(walker *w)
     if (f->i == f->n) {
         out_str(&w->o, f->kind == PYMARSHAL_TUPLE && f->n == 1 ? ",)" : shape_of(f->kind)->close);
         ptrset_del(&w->busy, f->v);
-        pm_free(w->alloc, f->order);
+        cm_free(w->alloc, f->order);
         w->depth--;
         return 0;
     }
@@ -612,7 +612,7 @@ int pymarshal_repr(const pymarshal_value *v, size_t max_output,
                    const pymarshal_allocator *alloc, pymarshal_write_fn write,
                    void *ctx, pymarshal_error *err)
 {
-    walker *w = pm_malloc(alloc, sizeof *w);
+    walker *w = cm_malloc(alloc, sizeof *w);
     int rc = 0;
     pymarshal_errcode code;
     size_t offset;
@@ -632,10 +632,10 @@ int pymarshal_repr(const pymarshal_value *v, size_t max_output,
     code = rc != 0 ? PYMARSHAL_ENOMEM : w->o.status;
     offset = w->at ? pymarshal_value_offset(w->at) : 0;
     while (w->depth > 0)
-        pm_free(alloc, w->stack[--w->depth].order);
-    pm_free(alloc, w->stack);
-    pm_free(alloc, w->busy.slot);
-    pm_free(alloc, w);
+        cm_free(alloc, w->stack[--w->depth].order);
+    cm_free(alloc, w->stack);
+    cm_free(alloc, w->busy.slot);
+    cm_free(alloc, w);
     if (code == PYMARSHAL_OK) {
         if (err)
             memset(err, 0, sizeof *err);

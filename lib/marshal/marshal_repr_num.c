@@ -294,18 +294,18 @@ static int mul(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, uint3
     }
     k = (na + 1) / 2;
     if (nb <= k) { /* a0*b + (a1*b) 10^(9k) */
-        t = pm_malloc(al, (na - k + nb) * sizeof *t);
+        t = cm_malloc(al, (na - k + nb) * sizeof *t);
         if (!t || mul(a, k, b, nb, r, al) || mul(a + k, na - k, b, nb, t, al)) {
-            pm_free(al, t);
+            cm_free(al, t);
             return -1;
         }
         memset(r + k + nb, 0, (na - k) * sizeof *r);
         add_into(r + k, na + nb - k, t, na - k + nb);
-        pm_free(al, t);
+        cm_free(al, t);
         return 0;
     }
     /* z0 = a0 b0 in r[0..2k), z2 = a1 b1 in r[2k..), z1 = (a0+a1)(b0+b1) - z0 - z2 */
-    t = pm_malloc(al, (4 * k + 4) * sizeof *t);
+    t = cm_malloc(al, (4 * k + 4) * sizeof *t);
     if (!t)
         return -1;
     memcpy(t, a, k * sizeof *t);
@@ -325,7 +325,7 @@ static int mul(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, uint3
         nz = trim(t + 2 * k + 2, 2 * k + 2);
         add_into(r + k, na + nb - k, t + 2 * k + 2, nz);
     }
-    pm_free(al, t);
+    cm_free(al, t);
     return rc;
 }
 
@@ -338,15 +338,15 @@ typedef struct limbs {
 static int combine(limbs *hi, const limbs *pow, limbs *lo, const pymarshal_allocator *al)
 {
     size_t n = hi->n + pow->n + 1;
-    uint32_t *r = pm_malloc(al, n * sizeof *r);
+    uint32_t *r = cm_malloc(al, n * sizeof *r);
     if (!r || mul(hi->p, hi->n, pow->p, pow->n, r, al)) {
-        pm_free(al, r);
+        cm_free(al, r);
         return -1;
     }
     r[n - 1] = 0;
     add_into(r, n, lo->p, lo->n);
-    pm_free(al, hi->p);
-    pm_free(al, lo->p);
+    cm_free(al, hi->p);
+    cm_free(al, lo->p);
     hi->p = r;
     hi->n = trim(r, n);
     lo->p = NULL;
@@ -359,20 +359,20 @@ static int to_limbs_split(const uint16_t *d, size_t nd, limbs *out,
                           const pymarshal_allocator *al)
 {
     size_t m = (nd + BLOCK - 1) / BLOCK, i, j;
-    limbs *part = pm_malloc(al, m * sizeof *part), pow = {NULL, 0}, sq;
+    limbs *part = cm_malloc(al, m * sizeof *part), pow = {NULL, 0}, sq;
     uint16_t one[BLOCK + 1] = {0};
     int rc = -1;
     if (!part)
         return -1;
     memset(part, 0, m * sizeof *part);
     one[BLOCK] = 1;
-    pow.p = pm_malloc(al, limbs_for(BLOCK + 1) * sizeof *pow.p);
+    pow.p = cm_malloc(al, limbs_for(BLOCK + 1) * sizeof *pow.p);
     if (!pow.p)
         goto done;
     pow.n = to_limbs_direct(one, BLOCK + 1, pow.p);
     for (i = 0; i < m; i++) {
         size_t n = i + 1 < m ? BLOCK : nd - i * BLOCK;
-        part[i].p = pm_malloc(al, limbs_for(n) * sizeof *part[i].p);
+        part[i].p = cm_malloc(al, limbs_for(n) * sizeof *part[i].p);
         if (!part[i].p)
             goto done;
         part[i].n = to_limbs_direct(d + i * BLOCK, n, part[i].p);
@@ -390,13 +390,13 @@ static int to_limbs_split(const uint16_t *d, size_t nd, limbs *out,
         }
         m = j;
         if (m > 1) {
-            sq.p = pm_malloc(al, 2 * pow.n * sizeof *sq.p);
+            sq.p = cm_malloc(al, 2 * pow.n * sizeof *sq.p);
             if (!sq.p || mul(pow.p, pow.n, pow.p, pow.n, sq.p, al)) {
-                pm_free(al, sq.p);
+                cm_free(al, sq.p);
                 goto done;
             }
             sq.n = trim(sq.p, 2 * pow.n);
-            pm_free(al, pow.p);
+            cm_free(al, pow.p);
             pow = sq;
         }
     }
@@ -405,9 +405,9 @@ static int to_limbs_split(const uint16_t *d, size_t nd, limbs *out,
     rc = 0;
 done:
     for (i = 0; i < (nd + BLOCK - 1) / BLOCK; i++)
-        pm_free(al, part[i].p);
-    pm_free(al, part);
-    pm_free(al, pow.p);
+        cm_free(al, part[i].p);
+    cm_free(al, part);
+    cm_free(al, pow.p);
     return rc;
 }
 
@@ -418,7 +418,7 @@ uint32_t *pm_bigint_base1e9(const uint16_t *d, size_t nd, const pymarshal_alloca
     if (nd > (SIZE_MAX / sizeof *r.p - 2) / 151 * 300 - BLOCK)
         return NULL;
     if (nd <= 4 * BLOCK) {
-        r.p = pm_malloc(al, limbs_for(nd) * sizeof *r.p);
+        r.p = cm_malloc(al, limbs_for(nd) * sizeof *r.p);
         if (r.p)
             r.n = to_limbs_direct(d, nd, r.p);
     } else if (to_limbs_split(d, nd, &r, al) != 0) {
@@ -601,7 +601,7 @@ static slot *regrow(slot *t, size_t mask, size_t minused, size_t *newmask,
     slot *n;
     while (size <= minused)
         size <<= 1;
-    n = size <= SIZE_MAX / sizeof *n ? pm_malloc(al, size * sizeof *n) : NULL;
+    n = size <= SIZE_MAX / sizeof *n ? cm_malloc(al, size * sizeof *n) : NULL;
     if (!n)
         return NULL;
     for (i = 0; i < size; i++)
@@ -612,7 +612,7 @@ static slot *regrow(slot *t, size_t mask, size_t minused, size_t *newmask,
         probe(NULL, 0, n, size - 1, t[i].hash, &at, NULL);
         n[at] = t[i];
     }
-    pm_free(al, t);
+    cm_free(al, t);
     *newmask = size - 1;
     return n;
 }
@@ -643,7 +643,7 @@ static size_t *order_of(const pymarshal_value *v, size_t n, slot *t, size_t mask
             t = grown;
         }
     }
-    order = pm_malloc(al, (used ? used : 1) * sizeof *order);
+    order = cm_malloc(al, (used ? used : 1) * sizeof *order);
     if (!order) {
         *nomem = 1;
         goto fail;
@@ -651,10 +651,10 @@ static size_t *order_of(const pymarshal_value *v, size_t n, slot *t, size_t mask
     for (k = 0, *count = 0; k <= mask; k++)
         if (t[k].item != SIZE_MAX)
             order[(*count)++] = t[k].item;
-    pm_free(al, t);
+    cm_free(al, t);
     return order;
 fail:
-    pm_free(al, t);
+    cm_free(al, t);
     return NULL;
 }
 
@@ -662,7 +662,7 @@ size_t *pm_set_order(const pymarshal_value *v, const pymarshal_allocator *al, si
                      int *nomem)
 {
     size_t n = pymarshal_value_len(v), i;
-    slot *t = pm_malloc(al, 8 * sizeof *t);
+    slot *t = cm_malloc(al, 8 * sizeof *t);
     *count = 0;
     *nomem = 0;
     if (!t) {

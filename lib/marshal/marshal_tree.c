@@ -49,7 +49,7 @@ static void *arena_alloc(pymarshal_doc *d, size_t n)
             size = n;
         if (size > SIZE_MAX - PM_CHUNK_HEAD)
             return NULL;
-        c = pm_malloc(d->alloc, PM_CHUNK_HEAD + size);
+        c = cm_malloc(d->alloc, PM_CHUNK_HEAD + size);
         if (!c)
             return NULL;
         c->size = size;
@@ -71,10 +71,10 @@ void pymarshal_doc_free(pymarshal_doc *d)
     pm_chunk *c = d->chunks;
     while (c) {
         pm_chunk *next = c->next;
-        pm_free(d->alloc, c);
+        cm_free(d->alloc, c);
         c = next;
     }
-    pm_free(d->alloc, d);
+    cm_free(d->alloc, d);
 }
 
 /* ----------------------------------------------------------------- build */
@@ -140,7 +140,7 @@ static pymarshal_value *new_node(pm_build *b, const pymarshal_token *t)
         if (!dig)
             return NULL;
         for (size_t k = 0; k < t->len; k++)
-            dig[k] = pm_u16(t->data + 2 * k);
+            dig[k] = cm_u16(t->data + 2 * k);
         v->u.big.d = dig;
         v->u.big.n = t->len;
         v->u.big.neg = t->negative;
@@ -156,7 +156,7 @@ static int remember(pm_build *b, int64_t slot, pymarshal_value *v, size_t off)
 {
     if (slot < 0)
         return 0;
-    if (pm_reserve(b->alloc, (void **)&b->slots, &b->slots_cap, (size_t)slot + 1,
+    if (cm_reserve(b->alloc, (void **)&b->slots, &b->slots_cap, (size_t)slot + 1,
                    sizeof *b->slots) < 0)
         return oom(b, off);
     b->slots[slot] = v;
@@ -169,7 +169,7 @@ static int add_pending(pm_build *b, pymarshal_value *v, size_t off)
         b->doc->root = v;
         return 0;
     }
-    if (pm_reserve(b->alloc, (void **)&b->pending, &b->pending_cap, b->npending + 1,
+    if (cm_reserve(b->alloc, (void **)&b->pending, &b->pending_cap, b->npending + 1,
                    sizeof *b->pending) < 0)
         return oom(b, off);
     b->pending[b->npending++] = v;
@@ -227,7 +227,7 @@ static int build_step(pm_build *b, const pymarshal_token *t, unsigned depth_afte
         if (!v || add_pending(b, v, t->offset) < 0)
             return -1;
         if (is_container(t->kind) && !t->via_ref && depth_after > b->nopen) {
-            if (pm_reserve(b->alloc, (void **)&b->open, &b->open_cap, b->nopen + 1,
+            if (cm_reserve(b->alloc, (void **)&b->open, &b->open_cap, b->nopen + 1,
                            sizeof *b->open) < 0)
                 return oom(b, t->offset);
             b->open[b->nopen].v = v;
@@ -269,7 +269,7 @@ pymarshal_doc *pymarshal_load(const void *data, size_t len, const pymarshal_opti
         err = &local;
     memset(err, 0, sizeof *err);
     const pymarshal_allocator *alloc = opts ? opts->alloc : NULL;
-    pymarshal_doc *doc = pm_malloc(alloc, sizeof *doc);
+    pymarshal_doc *doc = cm_malloc(alloc, sizeof *doc);
     if (!doc) {
         pm_set_error(err, PYMARSHAL_ENOMEM, 0, "out of memory for a document");
         return NULL;
@@ -290,9 +290,9 @@ pymarshal_doc *pymarshal_load(const void *data, size_t len, const pymarshal_opti
     b.r = pymarshal_reader_new(data, len, opts, err);
     int rc = b.r ? build(&b) : -1;
     pymarshal_reader_free(b.r);
-    pm_free(b.alloc, b.open);
-    pm_free(b.alloc, b.pending);
-    pm_free(b.alloc, b.slots);
+    cm_free(b.alloc, b.open);
+    cm_free(b.alloc, b.pending);
+    cm_free(b.alloc, b.slots);
     if (rc < 0) {
         pymarshal_doc_free(doc);
         return NULL;

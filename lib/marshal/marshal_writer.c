@@ -137,10 +137,10 @@ pymarshal_writer *pymarshal_writer_new(int version, const pymarshal_allocator *a
                      write ? "" : ", and no sink");
         return NULL;
     }
-    pymarshal_writer *w = pm_malloc(alloc, sizeof *w);
-    uint8_t *buf = w ? pm_malloc(alloc, PM_WBUF) : NULL;
+    pymarshal_writer *w = cm_malloc(alloc, sizeof *w);
+    uint8_t *buf = w ? cm_malloc(alloc, PM_WBUF) : NULL;
     if (!buf) {
-        pm_free(alloc, w);
+        cm_free(alloc, w);
         pm_set_error(err, PYMARSHAL_ENOMEM, 0, "out of memory for a marshal writer");
         return NULL;
     }
@@ -165,8 +165,8 @@ int pymarshal_writer_finish(pymarshal_writer *w, pymarshal_error *err)
     if (err)
         *err = w->err;
     const pymarshal_allocator *a = w->alloc;
-    pm_free(a, w->buf);
-    pm_free(a, w);
+    cm_free(a, w->buf);
+    cm_free(a, w);
     return rc;
 }
 
@@ -297,7 +297,7 @@ int64_t pymarshal_write_str(pymarshal_writer *w, const void *utf8, size_t len, u
     if (is_ascii(s, len))
         return write_ascii(w, s, len, flags);
     size_t bad;
-    if (!pm_utf8_valid(s, len, &bad))
+    if (!cm_utf8_valid(s, len, &bad))
         return wfail(w, PYMARSHAL_EUTF8, "pymarshal_write_str: text is not UTF-8");
     int64_t slot = begin(w, (flags & PYMARSHAL_W_INTERNED) ? 't' : 'u', flags);
     put_i32(w, (int32_t)len);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "common.h" /* allocation, byte access, UTF-8 (lib/common/) */
 #include "pstats/pstats.h"
 
 /* ------------------------------------------------------------- numbers */
@@ -249,7 +250,7 @@ void ps_merge_sort(uint32_t *a, uint32_t *tmp, size_t n, ps_cmp_fn cmp, const vo
 int ps_need_edges(const pstats_stats *s, const char *what, pstats_error *err);
 void ps_seterr(pstats_error *err, pstats_errcode code, const char *file,
                int has_offset, size_t offset, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
+    CM_PRINTF(6, 7);
 int ps_add_input(pstats_stats *s, const char *name, time_t mtime, int has_mtime);
 /* Recompute max_name_len: Python's widest label over the dict's keys. A
  * load leaves it PS_WIDTH_UNKNOWN (merges keep the maximum, so unknown
@@ -280,17 +281,6 @@ typedef struct ps_loaded {
 } ps_loaded;
 int ps_load_fast(pstats_stats *t, const uint8_t *data, size_t len, int release,
                  ps_loaded *out);
-/* A caller's allocator called under a lock, for work split over two
- * threads (the allocator need not be thread-safe). ps_locked_alloc_init:
- * 0, and l->view is the allocator the threads call; a NULL `a` is
- * malloc. */
-typedef struct ps_locked_alloc {
-    const pymarshal_allocator *a;
-    pthread_mutex_t mu;
-    pymarshal_allocator view;
-} ps_locked_alloc;
-int ps_locked_alloc_init(ps_locked_alloc *l, const pymarshal_allocator *a);
-void ps_locked_alloc_destroy(ps_locked_alloc *l);
 /* Two threads (pstats_pipe.c): a producer hands batches of `bytes` bytes
  * to a consumer thread that runs fn on each, in order. ps_pipe_start: NULL
  * when no thread could be started (then do the work inline). The producer

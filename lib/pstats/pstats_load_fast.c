@@ -30,7 +30,7 @@
  */
 #include <string.h>
 
-#include "marshal_internal.h"
+#include "common.h"
 #include "pstats_internal.h"
 
 enum { FAST_DONE = 0, FAST_GIVE_UP = 1, FAST_NOMEM = -1 };
@@ -282,7 +282,7 @@ static uint32_t *indexed(fast *F, uint32_t *table, size_t n)
 {
     if (!left(F, 5))
         return NULL;
-    int32_t idx = pm_i32(F->p + 1);
+    int32_t idx = cm_i32(F->p + 1);
     if (idx < 0 || (size_t)idx >= n)
         return NULL;
     F->p += 5;
@@ -319,7 +319,7 @@ static int view_at(const fast *F, const uint8_t *at, sview *v)
     case 'a': case 'A': case 'u': case 't': case 's': {
         if (room < 5)
             return FAST_GIVE_UP;
-        int32_t n = pm_i32(at + 1);
+        int32_t n = cm_i32(at + 1);
         if (n < 0)
             return FAST_GIVE_UP;
         v->len = (size_t)n;
@@ -336,11 +336,11 @@ static int view_at(const fast *F, const uint8_t *at, sview *v)
     size_t bad;
     switch (v->code) {
     case 'u': /* invalid: the general reader's error */
-        return pm_utf8_valid(v->p, v->len, &bad) ? FAST_DONE : FAST_GIVE_UP;
+        return cm_utf8_valid(v->p, v->len, &bad) ? FAST_DONE : FAST_GIVE_UP;
     case 'a': case 'A': case 'z': case 'Z': /* Latin-1: converted by the general loader */
         return FAST_GIVE_UP;
     case 't': /* Python 2: a byte string that is not UTF-8 */
-        if (!pm_utf8_valid(v->p, v->len, &bad))
+        if (!cm_utf8_valid(v->p, v->len, &bad))
             v->code = 's';
         return FAST_DONE;
     default:
@@ -469,13 +469,13 @@ static int read_num_slow(fast *F, uint64_t *v, uint8_t *kinds, int f)
     pnum n;
     switch (first) {
     case 'i': case 'i' | 0x80:
-        n = pn_int(pm_i32(F->p + 1));
+        n = pn_int(cm_i32(F->p + 1));
         F->p += 5;
         break;
     case 'g': case 'g' | 0x80: {
         if (!left(F, 9))
             return FAST_GIVE_UP;
-        uint64_t bits = pm_le64(F->p + 1);
+        uint64_t bits = cm_le64(F->p + 1);
         n.kind = PN_FLOAT;
         memcpy(&n.u.f, &bits, 8);
         F->p += 9;
@@ -519,17 +519,17 @@ static inline int read_num(fast *F, uint64_t *v, uint8_t *kinds, int f)
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
             memcpy(&v[f], p + 1, 8); /* the model keeps a double's bits */
 #else
-            v[f] = pm_le64(p + 1);
+            v[f] = cm_le64(p + 1);
 #endif
             *kinds = (uint8_t)(*kinds | PN_FLOAT << (2 * f));
             F->p = p + 9;
             return FAST_DONE;
         case 'i':
-            v[f] = (uint64_t)(int64_t)pm_i32(p + 1);
+            v[f] = (uint64_t)(int64_t)cm_i32(p + 1);
             F->p = p + 5;
             return FAST_DONE;
         case 'r': { /* ref_at's work, the bounds already known */
-            int32_t idx = pm_i32(p + 1);
+            int32_t idx = cm_i32(p + 1);
             if (idx < 0 || (size_t)idx >= F->nrefs || tag_of(F->refs[idx]) != T_NUM)
                 return FAST_GIVE_UP;
             const pnum *n = &F->nums[F->refs[idx] & VAL_MASK];
@@ -558,7 +558,7 @@ static int tuple_of(fast *F, size_t n, size_t *slot)
         count = F->p[1];
         F->p += 2;
     } else if ((first & 0x7f) == '(' && left(F, 5)) {
-        count = (size_t)(uint32_t)pm_i32(F->p + 1);
+        count = (size_t)(uint32_t)cm_i32(F->p + 1);
         F->p += 5;
     } else {
         return FAST_GIVE_UP;
@@ -604,7 +604,7 @@ static int read_key_tuple(fast *F, uint32_t *kocc, int *top);
 static inline int read_key(fast *F, uint32_t *kocc, int *top)
 {
     if (left(F, 5) && F->p[0] == 'r') { /* a key met before (most callers): ref_at, inline */
-        int32_t idx = pm_i32(F->p + 1);
+        int32_t idx = cm_i32(F->p + 1);
         if (idx < 0 || (size_t)idx >= F->nrefs || tag_of(F->refs[idx]) != T_KEY)
             return FAST_GIVE_UP;
         *kocc = F->refs[idx] & VAL_MASK;

@@ -7,13 +7,13 @@
  * ring behind); the consumer takes full buffers in order. The first error
  * of the consumer is kept and stops the producer at its next hand-over.
  * While the pipe runs, the model's allocator is called under a lock, so
- * that a caller's allocator need not be thread-safe (ps_locked_alloc, also
- * used by the callgrind writer's two threads).
+ * that a caller's allocator need not be thread-safe (cm_locked_alloc,
+ * lib/common/).
  */
 #include <pthread.h>
 #include <string.h>
 
-#include "marshal_internal.h"
+#include "common.h"
 #include "pstats_internal.h"
 
 #define PIPE_RING 4
@@ -21,7 +21,7 @@
 struct ps_pipe {
     pstats_stats *s;
     pymarshal_allocator saved;     /* the model's own allocator */
-    ps_locked_alloc lk;            /* ... called under a lock meanwhile */
+    cm_locked_alloc lk;            /* ... called under a lock meanwhile */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     pthread_t thread;
@@ -34,44 +34,6 @@ struct ps_pipe {
     int closed;                    /* no more batches */
     int rc;                        /* the consumer's first error */
 };
-
-static void *lk_malloc(void *ctx, size_t n)
-{
-    ps_locked_alloc *l = ctx;
-    pthread_mutex_lock(&l->mu);
-    void *r = pm_malloc(l->a, n);
-    pthread_mutex_unlock(&l->mu);
-    return r;
-}
-
-static void *lk_realloc(void *ctx, void *q, size_t n)
-{
-    ps_locked_alloc *l = ctx;
-    pthread_mutex_lock(&l->mu);
-    void *r = pm_realloc(l->a, q, n);
-    pthread_mutex_unlock(&l->mu);
-    return r;
-}
-
-static void lk_free(void *ctx, void *q)
-{
-    ps_locked_alloc *l = ctx;
-    pthread_mutex_lock(&l->mu);
-    pm_free(l->a, q);
-    pthread_mutex_unlock(&l->mu);
-}
-
-int ps_locked_alloc_init(ps_locked_alloc *l, const pymarshal_allocator *a)
-{
-    l->a = a;
-    l->view.malloc = lk_malloc;
-    l->view.realloc = lk_realloc;
-    l->view.free = lk_free;
-    l->view.ctx = l;
-    return pthread_mutex_init(&l->mu, NULL) == 0 ? 0 : -1;
-}
-
-void ps_locked_alloc_destroy(ps_locked_alloc *l) { pthread_mutex_destroy(&l->mu); }
 
 static void *consumer(void *arg)
 {
@@ -110,15 +72,15 @@ ps_pipe *ps_pipe_start(pstats_stats *s, size_t bytes, ps_pipe_consume fn, void *
         if (!(p->buf[i] = ps_malloc(s, bytes)))
             goto fail;
     p->saved = s->alc;
-    if (ps_locked_alloc_init(&p->lk, &p->saved))
+    if (cm_locked_alloc_init(&p->lk, &p->saved))
         goto fail;
     if (pthread_mutex_init(&p->mu, NULL)) {
-        ps_locked_alloc_destroy(&p->lk);
+        cm_locked_alloc_destroy(&p->lk);
         goto fail;
     }
     if (pthread_cond_init(&p->cv, NULL)) {
         pthread_mutex_destroy(&p->mu);
-        ps_locked_alloc_destroy(&p->lk);
+        cm_locked_alloc_destroy(&p->lk);
         goto fail;
     }
     s->alc = p->lk.view;
@@ -127,7 +89,7 @@ ps_pipe *ps_pipe_start(pstats_stats *s, size_t bytes, ps_pipe_consume fn, void *
     s->alc = p->saved;
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
-    ps_locked_alloc_destroy(&p->lk);
+    cm_locked_alloc_destroy(&p->lk);
 fail:
     for (int i = 0; i < PIPE_RING; i++)
         ps_free(s, p->buf[i]);
@@ -172,7 +134,7 @@ int ps_pipe_finish(ps_pipe *p, size_t n, int produced_ok)
     s->alc = p->saved;
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
-    ps_locked_alloc_destroy(&p->lk);
+    cm_locked_alloc_destroy(&p->lk);
     for (int i = 0; i < PIPE_RING; i++)
         ps_free(s, p->buf[i]);
     ps_free(s, p);

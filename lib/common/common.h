@@ -1,0 +1,83 @@
+/*
+ * lib/common: helpers every layer may use (libpymarshal in lib/marshal/,
+ * the model in lib/pstats/, the callgrind writer in lib/callgrind/); this
+ * folder includes nothing of theirs, only the public allocator type.
+ *
+ *   common_alloc.c  allocation through the caller's hook (NULL: the C
+ *                   library), and the hook called under a lock
+ *   common_text.c   UTF-8 as Python's "surrogatepass" decoder takes it
+ *   (here)          little-endian byte access, the printf attribute
+ *
+ * Compiled into both libraries; nothing here is exported.
+ */
+#ifndef PSTATS_COMMON_H
+#define PSTATS_COMMON_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pstats/marshal.h" /* pymarshal_allocator */
+
+#if defined(__GNUC__) || defined(__clang__)
+#define CM_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CM_PRINTF(f, a)
+#endif
+
+/* ---------------------------------------------------------------- memory */
+
+/* All allocation goes through the caller's hook (NULL: the C library). A
+ * size of 0 asks for 1 byte. */
+void *cm_malloc(const pymarshal_allocator *a, size_t n);
+void *cm_realloc(const pymarshal_allocator *a, void *p, size_t n);
+void cm_free(const pymarshal_allocator *a, void *p);
+
+/* Grow *arr (elements of `elsize` bytes, capacity *cap) to hold at least
+ * `need` elements, doubling. 0 ok; -1 on overflow or allocation failure
+ * (*arr and *cap unchanged). */
+int cm_reserve(const pymarshal_allocator *a, void **arr, size_t *cap, size_t need,
+               size_t elsize);
+
+/* A caller's allocator called under a lock, for work split over two
+ * threads (the allocator need not be thread-safe). cm_locked_alloc_init:
+ * 0, and l->view is the allocator the threads call; a NULL `a` is
+ * malloc. */
+typedef struct cm_locked_alloc {
+    const pymarshal_allocator *a;
+    pthread_mutex_t mu;
+    pymarshal_allocator view;
+} cm_locked_alloc;
+int cm_locked_alloc_init(cm_locked_alloc *l, const pymarshal_allocator *a);
+void cm_locked_alloc_destroy(cm_locked_alloc *l);
+
+/* ----------------------------------------------------------- byte access */
+
+static inline int32_t cm_i32(const uint8_t *p)
+{
+    uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                 (uint32_t)p[3] << 24;
+    return (int32_t)u;
+}
+
+static inline uint16_t cm_u16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint64_t cm_le64(const uint8_t *p)
+{
+    uint64_t u = 0;
+    for (int i = 7; i >= 0; i--)
+        u = u << 8 | p[i];
+    return u;
+}
+
+/* ------------------------------------------------------------------ text */
+
+/* 1 when s[0..n) is UTF-8 as Python's "surrogatepass" decoder takes it
+ * (lone surrogates allowed, no overlong forms, nothing above U+10FFFF);
+ * else 0 with *bad = offset of the first bad sequence. */
+int cm_utf8_valid(const uint8_t *s, size_t n, size_t *bad);
+
+#endif
