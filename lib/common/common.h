@@ -5,6 +5,8 @@
  *
  *   common_alloc.c  allocation through the caller's hook (NULL: the C
  *                   library), and the hook called under a lock
+ *   common_par.c    work split over two threads: two halves of a range, and
+ *                   chunks formatted by two threads and written in order
  *   common_text.c   UTF-8 as Python's "surrogatepass" decoder takes it
  *   (here)          little-endian byte access, the printf attribute
  *
@@ -50,6 +52,44 @@ typedef struct cm_locked_alloc {
 } cm_locked_alloc;
 int cm_locked_alloc_init(cm_locked_alloc *l, const pymarshal_allocator *a);
 void cm_locked_alloc_destroy(cm_locked_alloc *l);
+
+/* --------------------------------------------------------- two threads */
+
+/* Work on items [from, to) of a range; `half` is 0 or 1; `a` is the
+ * allocator to use meanwhile (locked when both halves run at once). 0 ok. */
+typedef int (*cm_half_fn)(void *ctx, int half, size_t from, size_t to,
+                          const pymarshal_allocator *a);
+/* fn(ctx, 0, 0, mid, ..) and fn(ctx, 1, mid, n, ..): in two threads when
+ * `threads` (and a thread can be started), else in turn. `a` may be NULL
+ * (malloc, thread-safe: no lock). -1 when either half failed. */
+int cm_halves(cm_half_fn fn, void *ctx, size_t n, size_t mid, int threads,
+              const pymarshal_allocator *a);
+
+/* Items 0..n-1 turned into bytes chunk by chunk, written in order. */
+#define CM_SLOTS 4
+typedef struct cm_ordered_job {
+    size_t n;
+    size_t chunk;   /* items per chunk, unless chunk_end says otherwise */
+    /* The end of the chunk that starts at `from` (NULL: from + chunk). */
+    size_t (*chunk_end)(void *ctx, size_t from, size_t n);
+    /* NULL, or run by the writing thread for each chunk, in order, before
+     * the chunk may be formatted (decisions that depend on the order). */
+    void (*prepare)(void *ctx, size_t from, size_t to);
+    /* Formats [from, to) into the buffer of slot `slot` (0..CM_SLOTS-1; a
+     * slot's chunk has been written before the slot is used again), with
+     * the scratch of `worker` (0: the calling thread, 1: the helper), and
+     * says where the bytes are. 0 ok, non-zero: failed (out of memory). */
+    int (*format)(void *ctx, int worker, size_t slot, size_t from, size_t to,
+                  const void **data, size_t *len);
+    void *ctx;
+    pymarshal_write_fn write;   /* 0 ok */
+    void *wctx;
+} cm_ordered_job;
+/* Runs the job with one helper thread when `threads` (format must then be
+ * safe to call from two threads at once, for different slots and
+ * workers), else in the calling thread alone. 0 ok, -1 format failed, -2
+ * write failed; nothing after the failed chunk is written. */
+int cm_ordered_run(const cm_ordered_job *job, int threads);
 
 /* ----------------------------------------------------------- byte access */
 

@@ -82,12 +82,6 @@ static void out_flush(out *o)
     o->b.len = 0;
 }
 
-static void out_maybe_flush(out *o)
-{
-    if (o->b.len >= 65536)
-        out_flush(o);
-}
-
 /* |x| * 1000 rounded half to even, for |x| < 1e15: x is m * 2^q with an
  * integer m < 2^53, so 1000 * m < 2^63 and the rounding is integer work. */
 static uint64_t milli_round(double x)
@@ -517,7 +511,83 @@ static void print_line(out *o, pstats_stats *s, uint32_t id)
     PUT_LIT(o, " ");
     put_label(o, s, id, 0);
     PUT_LIT(o, "\n");
-    out_maybe_flush(o);
+}
+
+/* ------------------------------------------------- rows in two threads */
+
+/* The rows of a report are formatted chunk by chunk by two threads and
+ * written in order (lib/common's cm_ordered_run): formatting numbers and
+ * gathering names from all over the model is most of a big report's time.
+ * Each slot of the ring has its own buffer and label scratch. */
+#define ROWS_CHUNK 2048
+#define ROWS_THREADS_FROM (4 * ROWS_CHUNK)
+
+typedef void (*row_fn)(out *o, pstats_stats *s, uint32_t id, void *scratch);
+
+typedef struct rows_job {
+    pstats_stats *s;
+    const uint32_t *list;
+    row_fn row;
+    void *scratch[2];         /* per worker, given to row */
+    out slot[CM_SLOTS];
+} rows_job;
+
+static int rows_format(void *ctx, int worker, size_t k, size_t from, size_t to,
+                       const void **data, size_t *len)
+{
+    rows_job *j = ctx;
+    out *o = &j->slot[k];
+    o->b.len = 0;
+    for (size_t i = from; i < to && !o->b.oom; i++)
+        j->row(o, j->s, j->list[i], j->scratch[worker]);
+    *data = o->b.p;
+    *len = o->b.len;
+    return o->b.oom ? -1 : 0;
+}
+
+/* Prints row(list[i]) for i < n after what o holds (flushed first). The
+ * model's allocator is called under a lock while two threads run. */
+static int print_rows(out *o, pstats_stats *s, const uint32_t *list, size_t n, row_fn row,
+                      void *scratch0, void *scratch1)
+{
+    out_flush(o);
+    if (o->failed)
+        return 0;
+    rows_job j;
+    memset(&j, 0, sizeof j);
+    j.s = s;
+    j.list = list;
+    j.row = row;
+    j.scratch[0] = scratch0;
+    j.scratch[1] = scratch1;
+    for (int k = 0; k < CM_SLOTS; k++)
+        psb_init(&j.slot[k].b, s);
+    cm_ordered_job job = {n, ROWS_CHUNK, NULL, NULL, rows_format, &j, o->write, o->ctx};
+    int threads = n >= ROWS_THREADS_FROM;
+    pymarshal_allocator saved = s->alc;
+    cm_locked_alloc lk;
+    if (threads && cm_locked_alloc_init(&lk, &saved) != 0)
+        threads = 0;
+    if (threads)
+        s->alc = lk.view;
+    int rc = cm_ordered_run(&job, threads);
+    if (threads) {
+        s->alc = saved;
+        cm_locked_alloc_destroy(&lk);
+    }
+    for (int k = 0; k < CM_SLOTS; k++) {
+        psb_free(&j.slot[k].b);
+        ps_free(s, j.slot[k].lab);
+    }
+    if (rc == -2)
+        o->failed = 1;
+    return rc == -1 ? -1 : 0;
+}
+
+static void stats_row(out *o, pstats_stats *s, uint32_t id, void *scratch)
+{
+    (void)scratch;
+    print_line(o, s, id);
 }
 
 int pstats_print_stats(pstats_stats *s, const pstats_restriction *r, size_t nr,
@@ -533,8 +603,7 @@ int pstats_print_stats(pstats_stats *s, const pstats_restriction *r, size_t nr,
         if (n) {
             psb_puts(&o.b, "   ncalls  tottime  percall  cumtime  percall "
                            "filename:lineno(function)\n");
-            for (size_t i = 0; i < n && !o.failed; i++)
-                print_line(&o, s, list[i]);
+            rc = print_rows(&o, s, list, n, stats_row, NULL, NULL);
             psb_puts(&o.b, "\n\n");
         }
         ps_free(s, list);
@@ -634,7 +703,6 @@ static void call_line(out *o, pstats_stats *s, uint32_t src, size_t width, const
         }
         PUT_LIT(o, "\n");
     }
-    out_maybe_flush(o);
 }
 
 static void call_heading(out *o, pstats_stats *s, size_t width, const char *title)
@@ -656,12 +724,58 @@ static void call_heading(out *o, pstats_stats *s, size_t width, const char *titl
     }
 }
 
+/* One worker's scratch for call lines: the entries of one function. */
+typedef struct calls_scratch {
+    int callees;
+    size_t width;
+    uint32_t *keys, *edges, *order, *tmp;
+} calls_scratch;
+
+static void calls_row(out *o, pstats_stats *s, uint32_t f, void *scratch)
+{
+    calls_scratch *c = scratch;
+    size_t d = 0;
+    if (c->callees) {
+        for (uint32_t p = s->callee_off[f]; p < s->callee_off[f + 1]; p++) {
+            c->keys[d] = s->callee_src[p];
+            c->edges[d++] = s->callee_edge[p];
+        }
+    } else {
+        const pkey *k = &s->keys[f];
+        for (uint32_t e = k->edge_start; e < k->edge_start + k->nedges; e++) {
+            c->keys[d] = s->edges[e].caller;
+            c->edges[d++] = e;
+        }
+    }
+    call_line(o, s, f, c->width, c->callees ? "->" : "<-", c->keys, c->edges, c->order, c->tmp,
+              d);
+}
+
+static int scratch_alloc(pstats_stats *s, calls_scratch *c, size_t maxd)
+{
+    c->keys = ps_malloc(s, maxd * sizeof(uint32_t));
+    c->edges = ps_malloc(s, maxd * sizeof(uint32_t));
+    c->order = ps_malloc(s, maxd * sizeof(uint32_t));
+    c->tmp = ps_malloc(s, 2 * maxd * sizeof(uint32_t));
+    return c->keys && c->edges && c->order && c->tmp ? 0 : -1;
+}
+
+static void scratch_free(pstats_stats *s, calls_scratch *c)
+{
+    ps_free(s, c->keys);
+    ps_free(s, c->edges);
+    ps_free(s, c->order);
+    ps_free(s, c->tmp);
+}
+
 static int print_calls(pstats_stats *s, const pstats_restriction *r, size_t nr,
                        pstats_write_fn write, void *ctx, pstats_error *err, int callees)
 {
     out o;
     begin(&o, s, write, ctx, err);
-    uint32_t *list = NULL, *keys = NULL, *edges = NULL, *order = NULL, *tmp = NULL;
+    uint32_t *list = NULL;
+    calls_scratch sc[2];
+    memset(sc, 0, sizeof sc);
     size_t n, width;
     int rc = print_list(s, r, nr, &o, &list, &n, &width, 1);
     if (rc == 0 && n) {
@@ -674,41 +788,20 @@ static int print_calls(pstats_stats *s, const pstats_restriction *r, size_t nr,
             if (d > maxd)
                 maxd = d;
         }
-        if (rc == 0) {
-            keys = ps_malloc(s, maxd * sizeof(uint32_t));
-            edges = ps_malloc(s, maxd * sizeof(uint32_t));
-            order = ps_malloc(s, maxd * sizeof(uint32_t));
-            tmp = ps_malloc(s, 2 * maxd * sizeof(uint32_t));
-            if (!keys || !edges || !order || !tmp)
-                rc = -1;
+        for (int w = 0; w < 2 && rc == 0; w++) {
+            sc[w].callees = callees;
+            sc[w].width = width;
+            rc = scratch_alloc(s, &sc[w], maxd);
         }
         if (rc == 0) {
             call_heading(&o, s, width, callees ? "called..." : "was called by...");
-            for (size_t i = 0; i < n && !o.failed && !o.b.oom; i++) {
-                uint32_t f = list[i];
-                size_t d = 0;
-                if (callees) {
-                    for (uint32_t p = s->callee_off[f]; p < s->callee_off[f + 1]; p++) {
-                        keys[d] = s->callee_src[p];
-                        edges[d++] = s->callee_edge[p];
-                    }
-                } else {
-                    const pkey *k = &s->keys[f];
-                    for (uint32_t e = k->edge_start; e < k->edge_start + k->nedges; e++) {
-                        keys[d] = s->edges[e].caller;
-                        edges[d++] = e;
-                    }
-                }
-                call_line(&o, s, f, width, callees ? "->" : "<-", keys, edges, order, tmp, d);
-            }
+            rc = print_rows(&o, s, list, n, calls_row, &sc[0], &sc[1]);
             psb_puts(&o.b, "\n\n");
         }
     }
     ps_free(s, list);
-    ps_free(s, keys);
-    ps_free(s, edges);
-    ps_free(s, order);
-    ps_free(s, tmp);
+    scratch_free(s, &sc[0]);
+    scratch_free(s, &sc[1]);
     return finish(&o, rc, err);
 }
 

@@ -269,6 +269,57 @@ static vpair *vpair_radix_sort(vpair *a, vpair *tmp, size_t n, uint32_t *hist)
     return a;
 }
 
+/* Sorting uses both cores from this many functions up: each thread sorts
+ * half, then each merges half of the result (the front from the front, the
+ * back from the back). */
+#define SORT_THREADS_FROM 65536
+
+/* One half of a pair sort: a[from..to) sorted into place (tmp: the same
+ * range of scratch; hist: its own counters). */
+typedef struct pair_job {
+    vpair *a, *tmp;
+    uint32_t *hist[2];
+    size_t mid, n;
+    uint32_t *idx;
+} pair_job;
+
+static int pair_half(void *ctx, int half, size_t from, size_t to, const pymarshal_allocator *al)
+{
+    (void)al;
+    pair_job *j = ctx;
+    size_t n = to - from;
+    vpair *a = j->a + from, *tmp = j->tmp + from;
+    const vpair *sorted = j->hist[half] && n >= RADIX_SIZE
+                              ? vpair_radix_sort(a, tmp, n, j->hist[half])
+                              : vpair_merge_sort(a, tmp, n);
+    if (sorted != a)
+        memcpy(a, sorted, n * sizeof *a);
+    return 0;
+}
+
+/* The two sorted halves a[0..mid) and a[mid..n) merged into idx, stably:
+ * half 0 writes idx[0..mid) from the front (the left run first on ties),
+ * half 1 writes idx[mid..n) from the back (the right run first on ties).
+ * The keys are a total order, so the two meet exactly. */
+static int pair_merge(void *ctx, int half, size_t from, size_t to, const pymarshal_allocator *al)
+{
+    (void)al;
+    pair_job *j = ctx;
+    const vpair *l = j->a, *r = j->a + j->mid;
+    size_t nl = j->mid, nr = j->n - j->mid;
+    if (half == 0) {
+        size_t i = 0, k = 0;
+        for (size_t out = from; out < to; out++)
+            j->idx[out] = k < nr && (i == nl || r[k].key < l[i].key) ? r[k++].id : l[i++].id;
+    } else {
+        size_t i = nl, k = nr;
+        for (size_t out = to; out > from; out--)
+            j->idx[out - 1] =
+                i > 0 && (k == 0 || l[i - 1].key > r[k - 1].key) ? l[--i].id : r[--k].id;
+    }
+    return 0;
+}
+
 /* 1: idx holds the order; 0: not a case for pairs; -1: out of memory. */
 static int pair_sort(pstats_stats *s, int field, int dir, uint32_t *idx)
 {
@@ -279,27 +330,99 @@ static int pair_sort(pstats_stats *s, int field, int dir, uint32_t *idx)
             (x.kind == PN_INT && (x.u.i > (INT64_C(1) << 53) || x.u.i < -(INT64_C(1) << 53))))
             return 0;
     }
+    int threads = n >= SORT_THREADS_FROM;
     int radix = n >= RADIX_SIZE; /* below, clearing the counters costs more */
-    vpair *a = ps_malloc(s, (n ? n : 1) * 2 * sizeof *a);
-    uint32_t *hist = radix ? ps_malloc(s, 4 * RADIX_SIZE * sizeof *hist) : NULL;
-    if (!a || (radix && !hist)) {
-        ps_free(s, a);
-        ps_free(s, hist);
+    pair_job j;
+    memset(&j, 0, sizeof j);
+    j.a = ps_malloc(s, (n ? n : 1) * 2 * sizeof *j.a);
+    for (int h = 0; h < (threads ? 2 : 1) && radix; h++)
+        j.hist[h] = ps_malloc(s, 4 * RADIX_SIZE * sizeof *j.hist[h]);
+    if (!j.a || (radix && (!j.hist[0] || (threads && !j.hist[1])))) {
+        ps_free(s, j.a);
+        ps_free(s, j.hist[0]);
+        ps_free(s, j.hist[1]);
         return -1;
     }
+    vpair *a = j.a;
+    j.tmp = a + n;
     for (size_t k = 0; k < n; k++) {
         pnum x = pn_get(s->keys[k].v, s->keys[k].kinds, field);
         double v = x.kind == PN_FLOAT ? x.u.f : (double)x.u.i;
         a[k].key = order_key(dir < 0 ? -v : v);
         a[k].id = (uint32_t)k;
     }
-    const vpair *sorted = radix ? vpair_radix_sort(a, a + n, n, hist)
-                                : vpair_merge_sort(a, a + n, n);
-    for (size_t k = 0; k < n; k++)
-        idx[k] = sorted[k].id;
-    ps_free(s, a);
-    ps_free(s, hist);
+    if (threads) {
+        j.n = n;
+        j.mid = n / 2;
+        j.idx = idx;
+        cm_halves(pair_half, &j, n, j.mid, 1, NULL);
+        cm_halves(pair_merge, &j, n, j.mid, 1, NULL);
+    } else {
+        const vpair *sorted = radix ? vpair_radix_sort(a, a + n, n, j.hist[0])
+                                    : vpair_merge_sort(a, a + n, n);
+        for (size_t k = 0; k < n; k++)
+            idx[k] = sorted[k].id;
+    }
+    ps_free(s, j.a);
+    ps_free(s, j.hist[0]);
+    ps_free(s, j.hist[1]);
     return 1;
+}
+
+/* The general sort (any keys, Python's comparisons, which are not a total
+ * order when NaNs are involved): the same merges as one ps_merge_sort of
+ * the whole (runs of 16, then widths 16, 32, ...), so the result is the
+ * same whatever the comparison. With W the last width, [0, W/2) and
+ * [W/2, W) + [W, n) are sorted by two threads, then merged as the whole
+ * sort's last two levels merge them. */
+typedef struct ids_job {
+    uint32_t *idx, *tmp;
+    size_t w;
+    const sortctx *c;
+} ids_job;
+
+static int ids_half(void *ctx, int half, size_t from, size_t to, const pymarshal_allocator *al)
+{
+    (void)al;
+    ids_job *j = ctx;
+    if (half == 0) {
+        ps_merge_sort(j->idx, j->tmp, to, sort_cmp, j->c);
+    } else {
+        ps_merge_sort(j->idx + from, j->tmp + from, j->w - from, sort_cmp, j->c);
+        ps_merge_sort(j->idx + j->w, j->tmp + j->w, to - j->w, sort_cmp, j->c);
+    }
+    return 0;
+}
+
+/* Stable merge of l[0..nl) and r[0..nr) into out, left first unless
+ * right < left. out may be r - nl (the right run is never overtaken). */
+static void merge_ids(uint32_t *out, const uint32_t *l, size_t nl, const uint32_t *r, size_t nr,
+                      const sortctx *c)
+{
+    size_t i = 0, k = 0, o = 0;
+    while (i < nl && k < nr)
+        out[o++] = sort_cmp(c, r[k], l[i]) < 0 ? r[k++] : l[i++];
+    while (i < nl)
+        out[o++] = l[i++];
+    while (k < nr)
+        out[o++] = r[k++];
+}
+
+static void sort_ids(uint32_t *idx, uint32_t *tmp, size_t n, const sortctx *c)
+{
+    for (size_t i = 0; i < n; i++)
+        idx[i] = (uint32_t)i;
+    if (n < SORT_THREADS_FROM) {
+        ps_merge_sort(idx, tmp, n, sort_cmp, c);
+        return;
+    }
+    size_t w = 16;
+    while (2 * w < n)
+        w *= 2;
+    ids_job j = {idx, tmp, w, c};
+    cm_halves(ids_half, &j, n, w / 2, 1, NULL);
+    merge_ids(tmp, idx, w / 2, idx + w / 2, w - w / 2, c);
+    merge_ids(idx, tmp, w, idx + w, n - w, c);
 }
 
 static int nomem(pstats_error *err)
@@ -383,11 +506,8 @@ int pstats_sort(pstats_stats *s, const char *const *keys, size_t nkeys, pstats_e
         c.loff = loff;
         rc = fast_fields(&c, s, bufs);
     }
-    if (rc == 0 && !done) {
-        for (size_t i = 0; i < n; i++)
-            idx[i] = (uint32_t)i;
-        ps_merge_sort(idx, tmp, n, sort_cmp, &c);
-    }
+    if (rc == 0 && !done)
+        sort_ids(idx, tmp, n, &c);
     if (rc == 0) {
         s->fcn_list = idx;
         idx = NULL;
