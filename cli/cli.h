@@ -118,4 +118,28 @@ void cli_parser_init(cli_parser *p, int argc, char **argv,
  * an option, argv[p->next..] are the arguments not yet seen. */
 int cli_next(cli_parser *p, const char **arg, char *msg, size_t msgsize);
 
+/* ------------------------------------------------- --map-path, --diff */
+
+/* "FROM=TO" split in place at the first '=' into m; -1 when there is no
+ * '=' or FROM is empty. */
+int cli_parse_map(char *arg, pstats_path_map *m);
+/* pstats_map_paths on s, a warning on stderr for each map that matched
+ * nothing. -1 on success (or n == 0), else an exit code. */
+int cli_apply_maps(const char *prog, pstats_stats *s, const pstats_path_map *maps, size_t n);
+
+typedef struct cli_diff_args {
+    const char *prog;
+    const char *base, *next;        /* comma-separated lists of inputs */
+    const pstats_path_map *maps; size_t nmaps;
+    int strip_dirs, json;
+    const char *const *sort_keys; size_t nsort;
+    const pstats_restriction *restr; size_t nrestr;
+    const char *output;             /* NULL or "-": standard output */
+} cli_diff_args;
+
+/* Loads both sides (each list merged as pstats.Stats(a, b, ...) merges
+ * it, then mapped and stripped), and writes their diff (a report, or
+ * JSON). Returns the exit code. */
+int cli_diff_run(const cli_diff_args *a);
+
 #endif

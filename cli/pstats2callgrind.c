@@ -22,7 +22,7 @@
 enum {
     OPT_OUTPUT = 1, OPT_INFILE, OPT_KCACHEGRIND, OPT_RUN, OPT_UNIT, OPT_PARTS,
     OPT_STRIP, OPT_STATS, OPT_CALLERS, OPT_CALLEES, OPT_SORT, OPT_LIMIT,
-    OPT_MATCH, OPT_FORMAT, OPT_CALLS, OPT_HELP, OPT_VERSION
+    OPT_MATCH, OPT_FORMAT, OPT_CALLS, OPT_HELP, OPT_VERSION, OPT_MAP_PATH, OPT_DIFF
 };
 
 static const cli_option options[] = {
@@ -35,18 +35,21 @@ static const cli_option options[] = {
     {OPT_LIMIT, 'l', "limit", 1},        {OPT_MATCH, 'm', "match", 1},
     {OPT_FORMAT, 'f', "format", 1},      {OPT_CALLS, 0, "call-events", 0},
     {OPT_HELP, 'h', "help", 0},          {OPT_VERSION, 'V', "version", 0},
+    {OPT_MAP_PATH, 0, "map-path", 1},    {OPT_DIFF, 0, "diff", 1},
 };
 
 typedef enum { REPORT_STATS, REPORT_CALLERS, REPORT_CALLEES } report_kind;
-typedef enum { FORMAT_CALLGRIND, FORMAT_PSTATS } out_format;
+typedef enum { FORMAT_CALLGRIND, FORMAT_PSTATS, FORMAT_JSON } out_format;
 
 typedef struct config {
     const char **inputs; size_t ninputs;
     const char *first_infile;        /* the first -i input */
     const char *output;              /* -o */
-    int kcachegrind, parts, strip_dirs, call_events, format_given;
+    int kcachegrind, parts, strip_dirs, call_events, format_given, unit_given;
     out_format format;
     pstats_time_unit unit;
+    pstats_path_map *maps; size_t nmaps;  /* --map-path FROM=TO */
+    const char *diff_base;           /* --diff BASE[,BASE...] */
     char **script; size_t nscript;   /* -r SCRIPT ARGS... */
     report_kind *reports; size_t nreports;
     const char **sort_keys; size_t nsort;
@@ -71,11 +74,21 @@ static const char usage_text[] =
     "  -r, --run-script SCRIPT [ARG]...\n"
     "                        profile 'python3 -m cProfile SCRIPT ARG...' and\n"
     "                        convert; all later arguments go to the script\n"
-    "  -f, --format=FORMAT   callgrind (default) or pstats (merged profile)\n"
-    "  -u, --unit=UNIT       callgrind time unit: ns (default), us, ms\n"
+    "  -f, --format=FORMAT   callgrind (default), pstats (merged profile), or\n"
+    "                        json (the whole model, docs/json.md)\n"
+    "  -u, --unit=UNIT       callgrind cost unit: ns (default), us, ms, or\n"
+    "                        samples (the default for sampled profiles)\n"
+    "      --map-path=FROM=TO  rewrite file names starting with FROM (whole\n"
+    "                        components; Windows names: '\\' or '/', any case)\n"
+    "                        to start with TO; repeatable, longest FROM wins\n"
     "      --parts           one callgrind part per input instead of a merge\n"
     "      --call-events     also write call counts as a second event\n"
     "      --strip-dirs      drop directories from file names (strip_dirs())\n"
+    "\n"
+    "Comparing two runs:\n"
+    "      --diff=BASE NEW   the functions whose times and counts changed most\n"
+    "                        from BASE to NEW (each a FILE or FILE,FILE,...\n"
+    "                        merged); --sort KEY, KEY%, +KEY, -KEY; --format json\n"
     "\n"
     "Reports (printed as Python's pstats prints them):\n"
     "      --stats           print_stats()\n"
@@ -107,10 +120,10 @@ static int parse_limit(const char *text, pstats_restriction *r)
 
 static int parse_unit(const char *text, pstats_time_unit *unit)
 {
-    static const char *const names[] = {"ns", "us", "ms"};
+    static const char *const names[] = {"ns", "us", "ms", "samples"};
     static const pstats_time_unit units[] = {PSTATS_UNIT_NS, PSTATS_UNIT_US,
-                                             PSTATS_UNIT_MS};
-    for (size_t i = 0; i < 3; i++)
+                                             PSTATS_UNIT_MS, PSTATS_UNIT_SAMPLES};
+    for (size_t i = 0; i < 4; i++)
         if (strcmp(text, names[i]) == 0) {
             *unit = units[i];
             return 0;
@@ -137,8 +150,15 @@ static int apply_option(config *c, cli_parser *p, int id, const char *arg)
         break;
     case OPT_UNIT:
         if (parse_unit(arg, &c->unit) != 0)
-            return cli_usage_error(PROG, "unknown unit '%s' (ns, us or ms)", arg);
+            return cli_usage_error(PROG, "unknown unit '%s' (ns, us, ms or samples)", arg);
+        c->unit_given = 1;
         break;
+    case OPT_MAP_PATH:
+        if (cli_parse_map((char *)arg, &c->maps[c->nmaps]) != 0)
+            return cli_usage_error(PROG, "--map-path: '%s' is not FROM=TO", arg);
+        c->nmaps++;
+        break;
+    case OPT_DIFF: c->diff_base = arg; break;
     case OPT_PARTS: c->parts = 1; break;
     case OPT_STRIP: c->strip_dirs = 1; break;
     case OPT_CALLS: c->call_events = 1; break;
@@ -161,8 +181,10 @@ static int apply_option(config *c, cli_parser *p, int id, const char *arg)
             c->format = FORMAT_CALLGRIND;
         else if (strcmp(arg, "pstats") == 0)
             c->format = FORMAT_PSTATS;
+        else if (strcmp(arg, "json") == 0)
+            c->format = FORMAT_JSON;
         else
-            return cli_usage_error(PROG, "unknown format '%s' (callgrind or pstats)", arg);
+            return cli_usage_error(PROG, "unknown format '%s' (callgrind, pstats or json)", arg);
         break;
     case OPT_HELP: fputs(usage_text, stdout); return CLI_EXIT_OK;
     case OPT_VERSION: printf(PROG " %s\n", PSTATS_VERSION_STRING); return CLI_EXIT_OK;
@@ -178,7 +200,8 @@ static int parse_args(config *c, int argc, char **argv)
     c->reports = calloc(n, sizeof *c->reports);
     c->sort_keys = calloc(n, sizeof *c->sort_keys);
     c->restr = calloc(n, sizeof *c->restr);
-    if (!c->inputs || !c->reports || !c->sort_keys || !c->restr) {
+    c->maps = calloc(n, sizeof *c->maps);
+    if (!c->inputs || !c->reports || !c->sort_keys || !c->restr || !c->maps) {
         fprintf(stderr, PROG ": out of memory\n");
         return CLI_EXIT_INPUT;
     }
@@ -207,14 +230,21 @@ static int check_config(const config *c)
         return cli_usage_error(PROG, "%s", "no input file (give FILE, -i FILE, '-' or -r SCRIPT)");
     if (c->script && c->ninputs > 0)
         return cli_usage_error(PROG, "%s", "-r SCRIPT cannot be combined with input files");
-    if (!reporting && (c->nsort || c->nrestr))
-        return cli_usage_error(PROG, "%s", "--sort, --limit and --match need --stats, --callers or --callees");
+    if (c->diff_base && (reporting || c->script || c->parts || c->kcachegrind || c->unit_given ||
+                         c->call_events || (c->format_given && c->format != FORMAT_JSON)))
+        return cli_usage_error(PROG, "%s", "--diff BASE NEW takes --format json, --sort, --limit, "
+                                           "--match, --strip-dirs, --map-path and -o only");
+    if (c->diff_base && c->ninputs != 1)
+        return cli_usage_error(PROG, "%s", "--diff BASE NEW: give NEW (one argument; "
+                                           "several profiles as a,b,c)");
+    if (!reporting && !c->diff_base && (c->nsort || c->nrestr))
+        return cli_usage_error(PROG, "%s", "--sort, --limit and --match need --stats, --callers, --callees or --diff");
     if (reporting && (c->format_given || c->kcachegrind || c->parts))
         return cli_usage_error(PROG, "%s", "reports cannot be combined with --format, -k or --parts");
     if (c->format == FORMAT_PSTATS && !c->output)
         return cli_usage_error(PROG, "%s", "--format pstats needs -o FILE (or -o -)");
-    if (c->format == FORMAT_PSTATS && (c->kcachegrind || c->parts))
-        return cli_usage_error(PROG, "%s", "--format pstats cannot be combined with -k or --parts");
+    if (c->format != FORMAT_CALLGRIND && (c->kcachegrind || c->parts))
+        return cli_usage_error(PROG, "%s", "--format pstats or json cannot be combined with -k or --parts");
     if (c->kcachegrind && c->output && strcmp(c->output, "-") == 0)
         return cli_usage_error(PROG, "%s", "-k needs a file, not -o -");
     size_t nstdin = 0;
@@ -306,11 +336,17 @@ static int load_all(const config *c, models *ms)
     return -1;
 }
 
-/* .strip_dirs() after the merge; with --parts each model on its own. */
+/* --map-path, then .strip_dirs() after the merge; with --parts each model
+ * on its own. */
 static int merge_all(const config *c, models *ms)
 {
     pstats_error err;
     memset(&err, 0, sizeof err);
+    for (size_t i = 0; i < (c->nmaps ? ms->n : 0); i++) {
+        int rc = cli_apply_maps(PROG, ms->m[i], c->maps, c->nmaps);
+        if (rc >= 0)
+            return rc;
+    }
     size_t nstrip = c->strip_dirs ? ms->n : 0;
     for (size_t i = 0; i < nstrip; i++)
         if (pstats_strip_dirs(ms->m[i], &err) != 0) {
@@ -342,10 +378,17 @@ static int write_result(const config *c, models *ms, cli_out *out)
         }
     } else if (c->format == FORMAT_PSTATS) {
         rc = pstats_write_pstats(ms->m[0], cli_out_write, out, &err);
+    } else if (c->format == FORMAT_JSON) {
+        rc = pstats_write_json(ms->m[0], cli_out_write, out, &err);
     } else {
         pstats_callgrind_options o;
         memset(&o, 0, sizeof o);
         o.unit = c->unit;
+        size_t nsampled = 0; /* sampled profiles: costs in samples unless --unit says */
+        for (size_t i = 0; i < ms->n; i++)
+            nsampled += pstats_sample_interval(ms->m[i], NULL);
+        if (!c->unit_given && nsampled == ms->n)
+            o.unit = PSTATS_UNIT_SAMPLES;
         o.call_events = c->call_events;
         o.cmd = c->cmd;
         rc = pstats_write_callgrind((const pstats_stats *const *)ms->m,
@@ -367,7 +410,7 @@ static char *output_path(const config *c, const char *kc_dir)
 {
     if (c->output)
         return strdup(c->output);
-    if (c->nreports > 0)
+    if (c->nreports > 0 || c->format == FORMAT_JSON)
         return strdup("-");
     const char *first = c->script ? c->script[0] : c->inputs[0];
     size_t blen = strlen(cli_basename(first));
@@ -492,7 +535,8 @@ static int convert(config *c, const char *outpath)
         fprintf(stderr, PROG ": %s\n", msg);
         return CLI_EXIT_INPUT;
     }
-    if (c->nreports == 0 && strcmp(outpath, "-") != 0 && !c->kcachegrind)
+    if (c->nreports == 0 && c->format != FORMAT_JSON && strcmp(outpath, "-") != 0 &&
+        !c->kcachegrind)
         fprintf(stderr, PROG ": wrote %s\n", outpath);
     return CLI_EXIT_OK;
 }
@@ -503,6 +547,7 @@ static void config_free(config *c)
     free(c->reports);
     free(c->sort_keys);
     free(c->restr);
+    free(c->maps);
     free(c->cmd);
 }
 
@@ -552,6 +597,14 @@ int main(int argc, char **argv)
     if (rc < 0)
         rc = check_config(&c);
     if (rc >= 0) {
+        config_free(&c);
+        return rc;
+    }
+    if (c.diff_base) {
+        cli_diff_args a = {PROG, c.diff_base, c.inputs[0], c.maps, c.nmaps, c.strip_dirs,
+                           c.format == FORMAT_JSON, c.sort_keys, c.nsort, c.restr, c.nrestr,
+                           c.output};
+        rc = cli_diff_run(&a);
         config_free(&c);
         return rc;
     }

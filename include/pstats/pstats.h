@@ -103,6 +103,22 @@ int pstats_add(pstats_stats *s, pstats_stats *const *others, size_t n,
  * collide replace each other (the last wins); see docs/pstats.md. */
 int pstats_strip_dirs(pstats_stats *s, pstats_error *err);
 
+/* File names rewritten by prefixes, for profiles taken elsewhere: each
+ * map's `from` (a leading part of a path, whole components only) becomes
+ * `to`. Windows names (a drive "C:", "\\server", or any backslash)
+ * match with '\\' and '/' alike and ASCII case ignored; the rest of a
+ * name takes TO's separators; the longest matching `from` wins; the
+ * built-ins' "~" is never mapped. Rules in docs/pstats.md ("Path
+ * mapping"). Applies to every key's file and every code object's
+ * co_filename; keys that become equal are merged as pstats_add merges
+ * them; the sort order is dropped. matched (may be NULL) gets, per map, how
+ * many file names it rewrote. PSTATS_EUSAGE for an empty `from`. */
+typedef struct pstats_path_map {
+    const char *from, *to;  /* bytes as the profile has them (UTF-8 for Python 3) */
+} pstats_path_map;
+int pstats_map_paths(pstats_stats *s, const pstats_path_map *maps, size_t n,
+                     size_t *matched, pstats_error *err);
+
 /* Python's sort_stats(*keys): names or the prefixes Python accepts
  * ("cumulative", "cumu", "tot", "stdname", ...; "cum" is ambiguous in
  * Python too) or old integer keys as "-1" "0" "1" "2" (given alone). No
@@ -176,7 +192,19 @@ typedef struct pstats_totals {
     size_t ntop;                     /* top-level functions (called by ('jprofile',0,'profiler')) */
 } pstats_totals;
 void pstats_get_totals(const pstats_stats *s, pstats_totals *out);
+/* 1 when the profile held Python 3.15's ('__sampled__',) marker: it was
+ * written by the sampling profiler (Tachyon, `python -m profiling.sampling`),
+ * and counts are samples, not calls: cc the samples with the function on
+ * top of the stack, nc those with it anywhere on the stack, tt and ct those
+ * counts times the sampling interval, and callers map to int sample
+ * counts (docs/pstats.md, "Sampled profiles"). */
 int pstats_is_sampled(const pstats_stats *s);
+/* The sampling interval in seconds of a sampled model, found back from its
+ * numbers (Tachyon does not write it): 1 when every function's tt and ct
+ * are its integer counts times one interval (*seconds set, may be NULL),
+ * 0 when s is not sampled or holds no such single interval (merged
+ * profiles of different intervals, say). */
+int pstats_sample_interval(const pstats_stats *s, double *seconds);
 /* 1 when the data was written by Python 2 (strings are bytes; reports
  * follow Python 2.7's pstats: widths in bytes, no space after an arrow
  * with no entries). Decided from the marshal codes ('s', 'R'). */
@@ -212,6 +240,61 @@ int pstats_print_callers(pstats_stats *s, const pstats_restriction *r, size_t nr
 int pstats_print_callees(pstats_stats *s, const pstats_restriction *r, size_t nr,
                          pstats_write_fn write, void *ctx, pstats_error *err);
 
+/* ----------------------------------------------------------------- diff */
+
+/* Two runs compared function by function (docs/user-guide.md, "Comparing
+ * two runs"). Functions are paired by their key as Python's dict pairs
+ * them: (file, line, name) equal (Python 2 byte strings equal to the same
+ * UTF-8); code-object keys by co_name, co_filename and co_firstlineno (as
+ * pstats_add merges them; Python compares whole code objects, which the
+ * model does not keep). Apply pstats_strip_dirs / pstats_map_paths to
+ * both models first to pair functions across machines. Rows: before's
+ * functions in its dict order, then those only after has. The diff reads
+ * both models, which must outlive it unchanged; free it with
+ * pstats_diff_free. */
+typedef struct pstats_diff pstats_diff;
+
+typedef enum pstats_diff_status {
+    PSTATS_DIFF_SAME = 0,   /* in both, every number equal */
+    PSTATS_DIFF_CHANGED,    /* in both, some number differs */
+    PSTATS_DIFF_ADDED,      /* only in after ("new") */
+    PSTATS_DIFF_REMOVED     /* only in before ("gone") */
+} pstats_diff_status;
+
+typedef struct pstats_diff_row {
+    pstats_diff_status status;
+    uint32_t before, after; /* the function's id in each model; UINT32_MAX: absent */
+    double delta[4];        /* after - before of cc, nc, tt, ct (absent: 0) */
+    double percent[4];      /* 100 * delta / |before|; NaN when both are 0,
+                               +-infinity when only before is 0 */
+} pstats_diff_row;
+
+/* NULL with err set (PSTATS_ENOMEM, PSTATS_EUSAGE) on failure. */
+pstats_diff *pstats_diff_new(const pstats_stats *before, const pstats_stats *after,
+                             pstats_error *err);
+void pstats_diff_free(pstats_diff *d);
+size_t pstats_diff_nrows(const pstats_diff *d);
+/* Row k in the current order. */
+void pstats_diff_row_get(const pstats_diff *d, size_t k, pstats_diff_row *out);
+/* Row k's func_std_string, as pstats_func_label. */
+size_t pstats_diff_label(const pstats_diff *d, size_t k, char *buf, size_t size);
+/* Order the rows. Keys are sort_stats' words and prefixes, read as changes:
+ * a measure (calls, ncalls, pcalls, time, tottime, cumulative, cumtime;
+ * samples, nsamples, psamples alike) sorts by the size of its change,
+ * KEY% by the size of the relative change (new functions first), +KEY by
+ * the largest increase, -KEY by the largest decrease (both also with %);
+ * filename, line, name, nfl, stdname sort as in Python. Later keys break
+ * ties; equal rows keep their order. No keys: "cumulative". PSTATS_EUSAGE
+ * for an unknown or ambiguous key. */
+int pstats_diff_sort(pstats_diff *d, const char *const *keys, size_t nkeys, pstats_error *err);
+/* The report: both sides' inputs and totals, then a line per row kept by
+ * the restrictions (as print_stats applies them, to the rows' labels). */
+int pstats_print_diff(pstats_diff *d, const pstats_restriction *r, size_t nr,
+                      pstats_write_fn write, void *ctx, pstats_error *err);
+/* The same rows as JSON (docs/json.md, format "pstats-diff-json"). */
+int pstats_write_diff_json(pstats_diff *d, const pstats_restriction *r, size_t nr,
+                           pstats_write_fn write, void *ctx, pstats_error *err);
+
 /* -------------------------------------------------------------- writers */
 
 /* The model as a pstats file (marshal version 4) that Python's
@@ -219,19 +302,37 @@ int pstats_print_callees(pstats_stats *s, const pstats_restriction *r, size_t nr
 int pstats_write_pstats(const pstats_stats *s, pstats_write_fn write, void *ctx,
                         pstats_error *err);
 
-/* Time unit of the callgrind cost lines (event "ns", "us" or "ms"). Seconds
- * are rounded to the nearest unit, never truncated. */
+/* The model as JSON (docs/json.md; JSON Schema docs/pstats.schema.json):
+ * format "pstats-json", version PSTATS_JSON_VERSION; every function of the
+ * dict in file order with its numbers and callers, the keys named only as
+ * callers, the totals and the inputs. Ints are exact (any size), floats are
+ * Python's repr (they read back to the same double), NaN and infinities
+ * the strings "NaN", "Infinity", "-Infinity"; names that are not UTF-8
+ * (Python 2 bytes) are read as Latin-1 and given exactly in a *_bytes hex
+ * field. Streamed through `write` with a 64 KB buffer (memory does not
+ * grow with the profile). Needs the edges (PSTATS_EUSAGE without). */
+#define PSTATS_JSON_VERSION 1
+int pstats_write_json(const pstats_stats *s, pstats_write_fn write, void *ctx,
+                      pstats_error *err);
+
+/* Unit of the callgrind cost lines (event "ns", "us" or "ms"). Seconds
+ * are rounded to the nearest unit, never truncated. PSTATS_UNIT_SAMPLES
+ * (event "samples"), for sampled models (pstats_sample_interval): costs in
+ * samples, times divided by the interval (self cost = cc, inclusive = nc);
+ * all parts must share one interval, else PSTATS_EUSAGE. */
 typedef enum pstats_time_unit {
     PSTATS_UNIT_NS = 0,
     PSTATS_UNIT_US,
-    PSTATS_UNIT_MS
+    PSTATS_UNIT_MS,
+    PSTATS_UNIT_SAMPLES
 } pstats_time_unit;
 
 typedef struct pstats_callgrind_options {
     pstats_time_unit unit;
     const char *cmd;          /* the `cmd:` line (input names), may be NULL */
     int call_events;          /* also write a "calls" event: each function's
-                                 self cost is its total call count (nc) */
+                                 self cost is its total call count (nc; for
+                                 a sampled model, its samples on the stack) */
     const pymarshal_allocator *alloc; /* NULL: malloc */
 } pstats_callgrind_options;
 

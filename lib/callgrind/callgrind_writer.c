@@ -5,6 +5,8 @@
  * callgrind_fmt.c through callgrind_pipe.c (two threads);
  * what the numbers mean is in docs/callgrind.md.
  */
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "pstats/version.h"
@@ -20,7 +22,7 @@ typedef struct cg_ctx {
     cg_bytes out;
     cg_names nm;
     double scale;
-    int call_events;
+    int call_events, sampled;
     uint8_t *fn_defined, *fl_defined; /* per part: name already given */
     int oom, failed;
 } cg_ctx;
@@ -115,7 +117,7 @@ static void write_header(cg_ctx *c, const pstats_stats *const *parts, size_t npa
     put_str(c, " : ");
     put_str(c, unit_long);
     if (c->call_events)
-        put_str(c, "\nevent: calls : Calls");
+        put_str(c, c->sampled ? "\nevent: calls : Samples on the stack" : "\nevent: calls : Calls");
     put_str(c, "\nevents: ");
     put_str(c, unit);
     if (c->call_events)
@@ -170,24 +172,52 @@ static int fail(pstats_error *err, pstats_errcode code, const char *msg)
     return -1;
 }
 
+/* Samples per second for PSTATS_UNIT_SAMPLES (every part sampled at one
+ * interval), and the event's description; 0 when there is none. */
+static double sample_scale(const pstats_stats *const *parts, size_t nparts, char *desc,
+                           size_t size)
+{
+    double first = 0, interval;
+    for (size_t p = 0; p < nparts; p++) {
+        if (!pstats_sample_interval(parts[p], &interval))
+            return 0;
+        if (p == 0)
+            first = interval;
+        else if (fabs(interval - first) > first * 1e-9)
+            return 0;
+    }
+    snprintf(desc, size, "Samples (one every %.6g us)", first * 1e6);
+    return 1 / first;
+}
+
 int pstats_write_callgrind(const pstats_stats *const *parts, size_t nparts,
                            const pstats_callgrind_options *opts,
                            pstats_write_fn write, void *ctx, pstats_error *err)
 {
-    static const char *const units[] = {"ns", "us", "ms"};
-    static const char *const unit_names[] = {"Nanoseconds", "Microseconds", "Milliseconds"};
-    static const double scales[] = {1e9, 1e6, 1e3};
+    static const char *const units[] = {"ns", "us", "ms", "samples"};
+    const char *unit_names[] = {"Nanoseconds", "Microseconds", "Milliseconds", NULL};
+    double scales[] = {1e9, 1e6, 1e3, 0};
+    char sample_desc[96];
     pstats_callgrind_options none;
     memset(&none, 0, sizeof none);
     if (!opts)
         opts = &none;
-    if (!parts || nparts == 0 || !write || (unsigned)opts->unit > PSTATS_UNIT_MS)
+    if (!parts || nparts == 0 || !write || (unsigned)opts->unit > PSTATS_UNIT_SAMPLES)
         return fail(err, PSTATS_EUSAGE, "pstats_write_callgrind: no model, no sink or bad unit");
     for (size_t p = 0; p < nparts; p++)
         if (!parts[p])
             return fail(err, PSTATS_EUSAGE, "pstats_write_callgrind: a part is NULL");
         else if (ps_need_edges(parts[p], "pstats_write_callgrind", err))
             return -1;
+    if (opts->unit == PSTATS_UNIT_SAMPLES) {
+        scales[PSTATS_UNIT_SAMPLES] = sample_scale(parts, nparts, sample_desc,
+                                                   sizeof sample_desc);
+        unit_names[PSTATS_UNIT_SAMPLES] = sample_desc;
+        if (scales[PSTATS_UNIT_SAMPLES] == 0)
+            return fail(err, PSTATS_EUSAGE,
+                        "cost unit 'samples' needs sampled profiles (Python 3.15's "
+                        "profiling.sampling) of one sampling interval; use a time unit");
+    }
     cg_ctx c;
     memset(&c, 0, sizeof c);
     c.a = opts->alloc;
@@ -195,6 +225,8 @@ int pstats_write_callgrind(const pstats_stats *const *parts, size_t nparts,
     c.ctx = ctx;
     c.scale = scales[opts->unit];
     c.call_events = opts->call_events != 0;
+    for (size_t p = 0; p < nparts; p++)
+        c.sampled |= pstats_is_sampled(parts[p]);
     if (pstats_cg_names_build(&c.nm, parts, nparts, c.a, err) != 0)
         return -1;
     c.fn_defined = cm_malloc(c.a, c.nm.nfuncs + 1);

@@ -8,6 +8,7 @@
  *   common_par.c    work split over two threads: two halves of a range, and
  *                   chunks formatted by two threads and written in order
  *   common_text.c   UTF-8 as Python's "surrogatepass" decoder takes it
+ *   common_num.c    the shortest round-trip digits of a double (repr)
  *   (here)          little-endian byte access, the printf attribute
  *
  * Compiled into both libraries; nothing here is exported.
@@ -25,6 +26,15 @@
 #define CM_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define CM_PRINTF(f, a)
+/* ------------------------------------------------------------- numbers */
+
+/* The shortest decimal digits that read back as v (Python's repr), for
+ * the common case: v > 0 with a full significand, about 1e-11 <= v < 1e16.
+ * Writes the digits (no trailing zeros, NUL-terminated; dig holds 24
+ * bytes) and the exponent of the first one; returns their count, or 0
+ * when v is outside that case (the caller then takes its exact path). */
+int cm_shortest_digits(double v, char *dig, int *exp10);
+
 #endif
 
 /* ---------------------------------------------------------------- memory */
@@ -119,5 +129,14 @@ static inline uint64_t cm_le64(const uint8_t *p)
  * (lone surrogates allowed, no overlong forms, nothing above U+10FFFF);
  * else 0 with *bad = offset of the first bad sequence. */
 int cm_utf8_valid(const uint8_t *s, size_t n, size_t *bad);
+
+/* ------------------------------------------------------------- numbers */
+
+/* The shortest decimal digits that read back as v (Python's repr), for
+ * the common case: v > 0 with a full significand, about 1e-11 <= v < 1e16.
+ * Writes the digits (no trailing zeros, NUL-terminated; dig holds 24
+ * bytes) and the exponent of the first one; returns their count, or 0
+ * when v is outside that case (the caller then takes its exact path). */
+int cm_shortest_digits(double v, char *dig, int *exp10);
 
 #endif

@@ -118,6 +118,9 @@ static int shortest_digits(double v, char *dig, int *exp10)
     digits17 s;
     char best[24];
     int lo = 1, hi = 17, best_exp;
+    int fast = cm_shortest_digits(v, dig, exp10); /* lib/common: exact, common cases */
+    if (fast)
+        return fast;
     s.v = v;
     sci_digits(v, 17, s.d, &s.exp10);
     memcpy(best, s.d, sizeof s.d);

@@ -325,6 +325,26 @@ static inline void ps_keep(uint64_t v)
     sink = v;
 #endif
 }
+/* A new name for a file name (len bytes at p): its bytes and *out_len,
+ * valid until the next call; NULL when out of memory. */
+typedef const uint8_t *(*ps_rename_fn)(void *ctx, const uint8_t *p, size_t len,
+                                       size_t *out_len);
+/* Rename every key's file (and every code object's co_filename) through
+ * fn; keys that become equal are merged as pstats_add merges them (their
+ * callers summed), in the first one's place (pstats_merge.c). */
+int ps_rename_files(pstats_stats *s, ps_rename_fn fn, void *ctx, pstats_error *err);
+/* Apply print_stats' restrictions (counts, fractions, regexes on the
+ * labels of s) to list[0..*n), in order, appending Python's "List
+ * reduced ..." lines to msg (pstats_report.c). -1 when out of memory. */
+int ps_restrict(pstats_stats *s, const pstats_restriction *r, size_t nr, uint32_t *list,
+                size_t *n, psb *msg);
+/* Python's sort_stats word w (any accepted prefix) as fields of the sort
+ * tuple (0 cc, 1 nc, 2 tt, 3 ct, 4 file, 5 line, 6 name, 7 stdname) with
+ * their directions, and its description; 0 when unknown or ambiguous
+ * (*ambiguous tells) (pstats_sort.c). */
+int ps_sort_word(const char *w, int fields[3][2], int *nfields, const char **desc,
+                 int *ambiguous);
+
 /* Describe a non-pstats input by its first bytes; NULL when unknown. */
 const char *ps_sniff(const uint8_t *p, size_t len);
 

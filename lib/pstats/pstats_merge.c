@@ -21,6 +21,8 @@ typedef struct merger {
     uint32_t *local; size_t cap_local; /* one function's deduplicated callers */
     uint32_t seq;
     int strip;
+    ps_rename_fn rename;      /* file names (and code objects' co_filename) */
+    void *rename_ctx;
     size_t nedges0;           /* in place: edges of s before this source */
     int regroup;              /* in place: an old function gained callers */
 } merger;
@@ -60,15 +62,22 @@ static const uint8_t *basename_of(const pstr *p, size_t *len)
     return p->p + i;
 }
 
-static uint32_t import_str(merger *m, const pstats_stats *src, uint32_t id, int strip)
+/* A string of src in t: a file name stripped or renamed (`file`), any
+ * other string as it is. */
+static uint32_t import_str(merger *m, const pstats_stats *src, uint32_t id, int file)
 {
-    if (!strip && m->smap[id]) /* met before in this source */
+    int change = file && (m->strip || m->rename);
+    if (!change && m->smap[id]) /* met before in this source */
         return m->smap[id] - 1;
     const pstr *p = &src->strs[id];
     size_t len = p->len;
-    const uint8_t *q = strip ? basename_of(p, &len) : p->p;
+    const uint8_t *q = p->p;
+    if (change && m->strip)
+        q = basename_of(p, &len);
+    else if (change && !(q = m->rename(m->rename_ctx, p->p, p->len, &len)))
+        return UINT32_MAX;
     uint32_t r = ps_intern(m->t, q, len, 0, 0);
-    if (!strip && r != UINT32_MAX)
+    if (!change && r != UINT32_MAX)
         m->smap[id] = r + 1;
     return r;
 }
@@ -83,13 +92,13 @@ static int map_keys(merger *m, const pstats_stats *src)
     memset(m->smap, 0, (src->nstrs + 1) * sizeof(uint32_t));
     for (size_t i = 0; i < src->nkeys; i++) {
         const pkey *k = &src->keys[i];
-        uint32_t file = import_str(m, src, k->file, m->strip), name;
+        uint32_t file = import_str(m, src, k->file, 1), name;
         if (file == UINT32_MAX)
             return -1;
         if (k->kkind == PSTATS_KEY_CODE) {
             const pcode *c = &src->codes[k->name];
             uint32_t cn = import_str(m, src, c->name, 0);
-            uint32_t cf = import_str(m, src, c->filename, 0);
+            uint32_t cf = import_str(m, src, c->filename, m->rename != NULL);
             if (cn == UINT32_MAX || cf == UINT32_MAX)
                 return -1;
             name = ps_code(t, cn, cf, c->firstlineno, c->offset);
@@ -473,9 +482,10 @@ static int add_in_place(merger *m, const pstats_stats *src, pstats_error *err)
     return put_in_order(m, nstats0, err);
 }
 
-/* Build t from sources[0..n) (the first is the target itself). */
+/* Build t from sources[0..n) (the first is the target itself); with
+ * `strip` or `rename`, its file names changed (one source). */
 static int rebuild(pstats_stats *s, pstats_stats *const *srcs, size_t n, int strip,
-                   pstats_error *err)
+                   ps_rename_fn rename, void *rename_ctx, pstats_error *err)
 {
     pstats_stats *t = pstats_new(&s->alc);
     if (!t) {
@@ -486,12 +496,14 @@ static int rebuild(pstats_stats *s, pstats_stats *const *srcs, size_t n, int str
     memset(&m, 0, sizeof m);
     m.t = t;
     m.strip = strip;
+    m.rename = rename;
+    m.rename_ctx = rename_ctx;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = merge_source(&m, srcs[i], i > 0);
-    if (rc)
+    if (rc && (!err || err->code == PSTATS_OK))
         ps_seterr(err, PSTATS_ENOMEM, NULL, 0, 0, "out of memory");
-    else
+    else if (rc == 0)
         rc = ps_finalize(t, m.order, m.norder, m.ecallee, err);
     merger_free(&m);
     /* Python's running totals: the target's plus each added item's */
@@ -525,7 +537,7 @@ static int rebuild(pstats_stats *s, pstats_stats *const *srcs, size_t n, int str
     t->total_calls = tc;
     t->prim_calls = pc;
     t->total_tt = tt;
-    if (strip)
+    if (strip || rename)
         ps_compute_max_name(t);
     ps_replace(s, t);
     return 0;
@@ -544,7 +556,7 @@ static int add_rebuild(pstats_stats *s, pstats_stats *const *others, size_t n,
     srcs[0] = s;
     for (size_t i = 0; i < n; i++)
         srcs[1 + i] = others[n - 1 - i]; /* Python walks reversed(arg_list) */
-    int rc = rebuild(s, srcs, n + 1, 0, err);
+    int rc = rebuild(s, srcs, n + 1, 0, NULL, NULL, err);
     if (srcs != stackbuf)
         ps_free(s, srcs);
     return rc;
@@ -593,5 +605,19 @@ int pstats_strip_dirs(pstats_stats *s, pstats_error *err)
         err = &local;
     memset(err, 0, sizeof *err);
     pstats_stats *srcs[1] = {s};
-    return rebuild(s, srcs, 1, 1, err);
+    return rebuild(s, srcs, 1, 1, NULL, NULL, err);
+}
+
+int ps_rename_files(pstats_stats *s, ps_rename_fn rename, void *ctx, pstats_error *err)
+{
+    pstats_error local;
+    if (!err)
+        err = &local;
+    memset(err, 0, sizeof *err);
+    pstats_stats *srcs[1] = {s};
+    int no_edges = s->no_edges;
+    int rc = rebuild(s, srcs, 1, 0, rename, ctx, err);
+    if (rc == 0)
+        s->no_edges = no_edges;
+    return rc;
 }

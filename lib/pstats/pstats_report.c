@@ -328,6 +328,19 @@ static int apply_restriction(pstats_stats *s, const pstats_restriction *r, uint3
     return 0;
 }
 
+int ps_restrict(pstats_stats *s, const pstats_restriction *r, size_t nr, uint32_t *list,
+                size_t *n, psb *msg)
+{
+    out m;
+    memset(&m, 0, sizeof m);
+    m.b = *msg;
+    int rc = 0;
+    for (size_t i = 0; i < nr && rc == 0; i++)
+        rc = apply_restriction(s, &r[i], list, n, &m);
+    *msg = m.b;
+    return rc || msg->oom ? -1 : 0;
+}
+
 /* get_print_list: the listed ids and, when need_width, the name column
  * width (0: empty). */
 static int print_list(pstats_stats *s, const pstats_restriction *r, size_t nr, out *o,
@@ -601,8 +614,11 @@ int pstats_print_stats(pstats_stats *s, const pstats_restriction *r, size_t nr,
     int rc = print_list(s, r, nr, &o, &list, &n, &width, 0);
     if (rc == 0) {
         if (n) {
-            psb_puts(&o.b, "   ncalls  tottime  percall  cumtime  percall "
-                           "filename:lineno(function)\n");
+            /* Python 3.15's SampledStats.print_title for sampled data */
+            psb_puts(&o.b, s->sampled ? " nsamples  tottime persample cumtime persample "
+                                        "filename:lineno(function)\n"
+                                      : "   ncalls  tottime  percall  cumtime  percall "
+                                        "filename:lineno(function)\n");
             rc = print_rows(&o, s, list, n, stats_row, NULL, NULL);
             psb_puts(&o.b, "\n\n");
         }
@@ -718,7 +734,8 @@ static void call_heading(out *o, pstats_stats *s, size_t width, const char *titl
             continue;
         if (pe_kind(&s->edges[k->edge_start], s) == PSTATS_EDGE_TUPLE) {
             psb_pad(&o->b, width);
-            psb_puts(&o->b, "    ncalls  tottime  cumtime\n");
+            psb_puts(&o->b, s->sampled ? "    nsamples  tottime  cumtime\n" /* 3.15 */
+                                       : "    ncalls  tottime  cumtime\n");
         }
         break;
     }

@@ -39,6 +39,32 @@ static const sortdef defs[] = {
 };
 #define NDEFS (sizeof defs / sizeof defs[0])
 
+/* Python 3.15's SampledStats (pstats.py) for sampled models: its own
+ * table, set whole, so that only these words are accepted (no prefixes). */
+static const sortdef sampled_defs[] = {
+    {"samples", 1, {{F_NC, -1}}, "sample count"},
+    {"nsamples", 1, {{F_NC, -1}}, "sample count"},
+    {"cumtime", 1, {{F_CT, -1}}, "cumulative time"},
+    {"cumulative", 1, {{F_CT, -1}}, "cumulative time"},
+    {"filename", 1, {{F_FILE, 1}}, "file name"},
+    {"line", 1, {{F_LINE, 1}}, "line number"},
+    {"module", 1, {{F_FILE, 1}}, "file name"},
+    {"name", 1, {{F_NAME, 1}}, "function name"},
+    {"nfl", 3, {{F_NAME, 1}, {F_FILE, 1}, {F_LINE, 1}}, "name/file/line"},
+    {"psamples", 1, {{F_CC, -1}}, "primitive call count"},
+    {"stdname", 1, {{F_STD, 1}}, "standard name"},
+    {"time", 1, {{F_TT, -1}}, "internal time"},
+    {"tottime", 1, {{F_TT, -1}}, "internal time"},
+};
+
+static const sortdef *lookup_sampled(const char *w)
+{
+    for (size_t d = 0; d < sizeof sampled_defs / sizeof sampled_defs[0]; d++)
+        if (strcmp(sampled_defs[d].word, w) == 0)
+            return &sampled_defs[d];
+    return NULL;
+}
+
 /* Python's table of abbreviations: each word adds its prefixes, longest
  * first, until one is already present; that one is ambiguous and removed.
  * Returns the def of `w`, NULL when unknown or ambiguous. */
@@ -78,6 +104,21 @@ static const sortdef *lookup(const char *w, int *ambiguous)
         return NULL;
     }
     return found;
+}
+
+int ps_sort_word(const char *w, int fields[3][2], int *nfields, const char **desc,
+                 int *ambiguous)
+{
+    const sortdef *d = lookup(w, ambiguous);
+    if (!d)
+        return 0;
+    for (int f = 0; f < d->nfields; f++) {
+        fields[f][0] = d->fields[f][0];
+        fields[f][1] = d->fields[f][1];
+    }
+    *nfields = d->nfields;
+    *desc = d->desc;
+    return 1;
 }
 
 typedef struct sortctx {
@@ -435,8 +476,8 @@ static const char *const old_keys[][2] = {
     {"-1", "stdname"}, {"0", "calls"}, {"1", "time"}, {"2", "cumulative"}};
 
 /* Resolve the key words into the comparison fields and the description. */
-static int parse_keys(const char *const *keys, size_t nkeys, sortctx *c, char *type,
-                      size_t tsize, pstats_error *err)
+static int parse_keys(const char *const *keys, size_t nkeys, int sampled, sortctx *c,
+                      char *type, size_t tsize, pstats_error *err)
 {
     size_t tl = 0;
     type[0] = 0;
@@ -446,8 +487,17 @@ static int parse_keys(const char *const *keys, size_t nkeys, sortctx *c, char *t
             for (size_t k = 0; k < 4; k++)
                 if (strcmp(w, old_keys[k][0]) == 0)
                     w = old_keys[k][1];
-        int amb;
-        const sortdef *d = lookup(w, &amb);
+        int amb = 0;
+        const sortdef *d = sampled ? lookup_sampled(w) : lookup(w, &amb);
+        if (!d && sampled) {
+            ps_seterr(err, PSTATS_EUSAGE, NULL, 0, 0,
+                      "sort key '%s' is not one of Python 3.15's SampledStats keys for "
+                      "sampled data (samples, nsamples, psamples, cumtime, cumulative, "
+                      "filename, line, module, name, nfl, stdname, time, tottime; whole "
+                      "words, or -1 1 2 alone)",
+                      keys[i]);
+            return -1;
+        }
         if (!d) {
             ps_seterr(err, PSTATS_EUSAGE, NULL, 0, 0,
                       amb ? "ambiguous sort key '%s' (Python's pstats raises KeyError); "
@@ -483,7 +533,7 @@ int pstats_sort(pstats_stats *s, const char *const *keys, size_t nkeys, pstats_e
     memset(&c, 0, sizeof c);
     c.s = s;
     char type[sizeof s->sort_type];
-    if (parse_keys(keys, nkeys, &c, type, sizeof type, err))
+    if (parse_keys(keys, nkeys, s->sampled, &c, type, sizeof type, err))
         return -1;
     int need_labels = 0;
     for (int i = 0; i < c.nf; i++)
