@@ -164,6 +164,32 @@ int pd_delta_int(const pstats_diff *d, size_t r, int field, int64_t *out)
     return !__builtin_sub_overflow(a.u.i, b.u.i, out);
 }
 
+int pd_delta_num(pstats_diff *d, size_t r, int field, pnum *out)
+{
+    pnum a = pd_value(d, r, 1, field), b = pd_value(d, r, 0, field), ai, bi;
+    int64_t i;
+    if (pd_delta_int(d, r, field, &i)) {
+        *out = pn_int(i);
+        return 0;
+    }
+    if (a.kind == PN_FLOAT || b.kind == PN_FLOAT) {
+        *out = pn_float(pd_delta(d, r, field));
+        return 0;
+    }
+    if (pn_import(d->u, d->after, a, &ai) || pn_import(d->u, d->before, b, &bi))
+        return -1;
+    if (bi.kind == PN_BIG) { /* a fresh copy in u: negated in place */
+        d->u->bigs[bi.u.big].neg ^= 1;
+    } else if (bi.u.i == INT64_MIN) { /* a - INT64_MIN = a + INT64_MAX + 1 */
+        if (pn_add(d->u, ai, pn_int(INT64_MAX), &ai))
+            return -1;
+        bi = pn_int(1);
+    } else {
+        bi.u.i = -bi.u.i;
+    }
+    return pn_add(d->u, ai, bi, out);
+}
+
 pstats_diff_status pd_status(const pstats_diff *d, size_t r)
 {
     if (d->bid[r] == UINT32_MAX)
@@ -301,6 +327,8 @@ static int parse_word(const char *word, int alone, dsort *c, char *type, size_t 
     static const char *const how[2][3] = {
         {"change of ", "increase of ", "decrease of "},
         {"relative change of ", "relative increase of ", "relative decrease of "}};
+    if (c->d->before->sampled || c->d->after->sampled)
+        desc = strcmp(desc, "call count") == 0 ? "sample count" : desc; /* as 3.15 says */
     size_t tl = strlen(type);
     snprintf(type + tl, tsize - tl, "%s%s%s", tl ? ", " : "", measure ? how[rel][mode] : "",
              desc);

@@ -25,6 +25,9 @@ double pd_delta(const pstats_diff *d, size_t r, int field);
 double pd_percent(const pstats_diff *d, size_t r, int field);
 /* after - before exactly when both are ints whose difference fits int64. */
 int pd_delta_int(const pstats_diff *d, size_t r, int field, int64_t *out);
+/* after - before as a number of d->u: exact for ints of any size, a float
+ * when either is a float. -1 when out of memory. */
+int pd_delta_num(pstats_diff *d, size_t r, int field, pnum *out);
 pstats_diff_status pd_status(const pstats_diff *d, size_t r);
 /* The listed rows after the restrictions (Python's messages in msg). */
 int pd_list(pstats_diff *d, const pstats_restriction *r, size_t nr, uint32_t **list,

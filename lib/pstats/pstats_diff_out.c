@@ -123,17 +123,28 @@ static void put_count(psb *b, const pstats_diff *d, size_t r)
     psb_free(&t);
 }
 
-static void put_change(psb *b, const pstats_diff *d, size_t r, int field)
+static void put_change(psb *b, pstats_diff *d, size_t r, int field)
 {
     char tmp[64];
-    int64_t i;
-    if (field < 2 && pd_delta_int(d, r, field, &i))
-        snprintf(tmp, sizeof tmp, "%+lld", (long long)i);
-    else if (field < 2)
+    pnum x;
+    if (field < 2 && pd_delta_num(d, r, field, &x) == 0 && x.kind != PN_FLOAT) {
+        psb t;
+        psb_init(&t, b->s);
+        if (pn_cmp(d->u, x, pn_int(0)) >= 0)
+            psb_puts(&t, "+");
+        pn_str(d->u, x, &t);
+        psb_puts(&t, "");
+        if (!t.oom)
+            rjust(b, t.p, 9);
+        b->oom |= t.oom;
+        psb_free(&t);
+        return;
+    }
+    if (field < 2)
         snprintf(tmp, sizeof tmp, "%+.0f", pd_delta(d, r, field));
     else
         snprintf(tmp, sizeof tmp, "%+.3f", pd_delta(d, r, field));
-    rjust(b, tmp, field < 2 ? 9 : 9);
+    rjust(b, tmp, 9);
 }
 
 static void put_percent(psb *b, const pstats_diff *d, size_t r, int field)
@@ -154,7 +165,7 @@ static void put_percent(psb *b, const pstats_diff *d, size_t r, int field)
     rjust(b, tmp, 8);
 }
 
-static void put_row(psb *b, const pstats_diff *d, size_t r, char **lab, size_t *cap)
+static void put_row(psb *b, pstats_diff *d, size_t r, char **lab, size_t *cap)
 {
     int sd = d->aid[r] != UINT32_MAX;
     const pstats_stats *s = sd ? d->after : d->before;
@@ -274,11 +285,11 @@ static void json_numbers(jout *o, const pstats_diff *d, size_t r, int sd)
     jo_lit(o, "}");
 }
 
-static void json_row(jout *o, const pstats_diff *d, size_t r, int first, char **lab,
+static void json_row(jout *o, pstats_diff *d, size_t r, int first, char **lab,
                      size_t *cap)
 {
     static const char *const status[4] = {"same", "changed", "new", "gone"};
-    const pstats_stats *u = d->u;
+    pstats_stats *u = d->u;
     const pkey *k = &u->keys[r];
     jo_lit(o, first ? "\n  {\"status\": \"" : ",\n  {\"status\": \"");
     jo_lit(o, status[pd_status(d, r)]);
@@ -289,6 +300,14 @@ static void json_row(jout *o, const pstats_diff *d, size_t r, int first, char **
     jo_lit(o, ", ");
     uint32_t nm = k->kkind == PSTATS_KEY_CODE ? u->codes[k->name].name : k->name;
     jo_str_field(o, "name", u->strs[nm].p, u->strs[nm].len);
+    if (k->kkind == PSTATS_KEY_CODE) {
+        const pcode *c = &u->codes[k->name];
+        jo_lit(o, ", \"code\": {");
+        jo_str_field(o, "filename", u->strs[c->filename].p, u->strs[c->filename].len);
+        jo_lit(o, ", \"firstlineno\": ");
+        jo_i64(o, c->firstlineno);
+        jo_lit(o, "}");
+    }
     jo_lit(o, ", \"label\": ");
     jo_label(o, u, (uint32_t)r, lab, cap);
     for (int sd = 0; sd < 2; sd++) {
@@ -297,14 +316,14 @@ static void json_row(jout *o, const pstats_diff *d, size_t r, int first, char **
     }
     jo_lit(o, ", \"delta\": {");
     for (int f = 0; f < 4; f++) {
-        int64_t i;
+        pnum x;
         jo_lit(o, f ? ", \"" : "\"");
         jo_lit(o, field_name[f]);
         jo_lit(o, "\": ");
-        if (f < 2 && pd_delta_int(d, r, f, &i))
-            jo_i64(o, i);
+        if (pd_delta_num(d, r, f, &x))
+            o->oom = 1;
         else
-            jo_double(o, pd_delta(d, r, f));
+            jo_num(o, u, x);
     }
     jo_lit(o, "}, \"percent\": {");
     for (int f = 0; f < 4; f++) {
