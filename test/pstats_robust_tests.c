@@ -213,11 +213,7 @@ static void fa_free(void *ctx, void *q)
     free((size_t *)q - 2);
 }
 
-typedef int (*scenario)(const pymarshal_allocator *a, pstats_error *err);
-
-/* Run the scenario failing the 1st, 2nd, ... allocation until it succeeds:
- * every failure must be a clean ENOMEM and leave nothing allocated. */
-static void oom_loop(scenario fn)
+void oom_loop(scenario fn)
 {
     for (size_t n = 1;; n++) {
         failalloc f = {0, n, 0};

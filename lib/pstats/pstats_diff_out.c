@@ -127,7 +127,11 @@ static void put_change(psb *b, pstats_diff *d, size_t r, int field)
 {
     char tmp[64];
     pnum x;
-    if (field < 2 && pd_delta_num(d, r, field, &x) == 0 && x.kind != PN_FLOAT) {
+    if (field < 2 && pd_delta_num(d, r, field, &x) != 0) {
+        b->oom = 1;
+        return;
+    }
+    if (field < 2 && x.kind != PN_FLOAT) {
         psb t;
         psb_init(&t, b->s);
         if (pn_cmp(d->u, x, pn_int(0)) >= 0)
