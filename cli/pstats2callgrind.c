@@ -4,6 +4,7 @@
  * Option parsing and library calls only; formats live in libpstats.
  */
 #include <errno.h>
+#include <math.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -384,10 +385,14 @@ static int write_result(const config *c, models *ms, cli_out *out)
         pstats_callgrind_options o;
         memset(&o, 0, sizeof o);
         o.unit = c->unit;
-        size_t nsampled = 0; /* sampled profiles: costs in samples unless --unit says */
+        /* sampled profiles of one interval: costs in samples unless --unit says */
+        double first = 0, interval;
+        size_t same = 0;
         for (size_t i = 0; i < ms->n; i++)
-            nsampled += pstats_sample_interval(ms->m[i], NULL);
-        if (!c->unit_given && nsampled == ms->n)
+            if (pstats_sample_interval(ms->m[i], &interval) &&
+                (i == 0 ? (first = interval, 1) : fabs(interval - first) <= first * 1e-9))
+                same++;
+        if (!c->unit_given && same == ms->n)
             o.unit = PSTATS_UNIT_SAMPLES;
         o.call_events = c->call_events;
         o.cmd = c->cmd;
