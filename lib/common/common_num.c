@@ -54,6 +54,17 @@ static int in_interval(uint64_t c, scaled lo, scaled hi, int inclusive)
     return above && below;
 }
 
+static const uint64_t pow5[28] = {
+    UINT64_C(1), UINT64_C(5), UINT64_C(25), UINT64_C(125), UINT64_C(625), UINT64_C(3125),
+    UINT64_C(15625), UINT64_C(78125), UINT64_C(390625), UINT64_C(1953125),
+    UINT64_C(9765625), UINT64_C(48828125), UINT64_C(244140625), UINT64_C(1220703125),
+    UINT64_C(6103515625), UINT64_C(30517578125), UINT64_C(152587890625),
+    UINT64_C(762939453125), UINT64_C(3814697265625), UINT64_C(19073486328125),
+    UINT64_C(95367431640625), UINT64_C(476837158203125), UINT64_C(2384185791015625),
+    UINT64_C(11920928955078125), UINT64_C(59604644775390625),
+    UINT64_C(298023223876953125), UINT64_C(1490116119384765625),
+    UINT64_C(7450580596923828125)};
+
 int cm_shortest_digits(double v, char *dig, int *exp10)
 {
     static const uint64_t pow10[18] = {
@@ -75,9 +86,7 @@ int cm_shortest_digits(double v, char *dig, int *exp10)
     for (int tries = 0; tries < 3; tries++) {
         if (k < 0 || k > 27)
             return 0;
-        uint64_t a = 1;
-        for (int i = 0; i < k; i++)
-            a *= 5;
+        uint64_t a = pow5[k];
         int t = q + k;          /* v * 10^k = m * a * 2^t */
         int d = t >= 1 ? 0 : 1 - t;
         if (d > 70)

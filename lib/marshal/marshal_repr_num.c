@@ -170,7 +170,13 @@ size_t pm_format_double(double v, char *buf, int dot0, int sign)
             *p++ = '.';
             p = stpcpy(p, dig + 1);
         }
-        p += sprintf(p, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
+        int ae = e < 0 ? -e : e; /* "e%+03d" without printf */
+        *p++ = 'e';
+        *p++ = e < 0 ? '-' : '+';
+        if (ae >= 100)
+            *p++ = (char)('0' + ae / 100);
+        *p++ = (char)('0' + ae / 10 % 10);
+        *p++ = (char)('0' + ae % 10);
     } else if (decpt <= 0) {
         p = stpcpy(p, "0.");
         for (i = decpt; i < 0; i++)

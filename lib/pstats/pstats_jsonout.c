@@ -21,7 +21,7 @@ void jo_flush(jout *o)
     o->len = 0;
 }
 
-void jo_put(jout *o, const void *p, size_t n)
+void jo_put_slow(jout *o, const void *p, size_t n)
 {
     const char *c = p;
     while (n > 0) {
@@ -111,6 +111,19 @@ int jo_str(jout *o, const uint8_t *p, size_t n)
     size_t i = 0, run = 0;
     jo_put(o, "\"", 1);
     while (i < n) {
+        while (i + 8 <= n) { /* eight plain bytes at a time: none < 0x20, >= 0x80, '"', '\\' */
+            uint64_t x;
+            memcpy(&x, p + i, 8);
+            const uint64_t ones = UINT64_C(0x0101010101010101), high = ones * 0x80;
+            uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+            uint64_t special = ((x - ones * 0x20) | (q - ones) | (b - ones) | x) & high;
+            if (special)
+                break;
+            i += 8;
+            run += 8;
+        }
+        if (i >= n)
+            break;
         uint8_t c = p[i];
         if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
             i++;

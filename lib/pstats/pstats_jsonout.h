@@ -22,7 +22,16 @@ typedef struct jout {
 
 void jo_init(jout *o, pstats_write_fn write, void *ctx);
 void jo_flush(jout *o);
-void jo_put(jout *o, const void *p, size_t n);
+void jo_put_slow(jout *o, const void *p, size_t n);
+static inline void jo_put(jout *o, const void *p, size_t n)
+{
+    if (n <= JO_BUFSIZE - o->len) {
+        memcpy(o->buf + o->len, p, n);
+        o->len += n;
+        return;
+    }
+    jo_put_slow(o, p, n);
+}
 static inline void jo_lit(jout *o, const char *z) { jo_put(o, z, strlen(z)); }
 void jo_i64(jout *o, int64_t v);
 /* A float as Python's repr (exact round trip); NaN and the infinities,
