@@ -227,6 +227,9 @@ static int parse_args(config *c, int argc, char **argv)
 static int check_config(const config *c)
 {
     int reporting = c->nreports > 0;
+    if (c->diff_base && c->ninputs != 1)
+        return cli_usage_error(PROG, "%s", "--diff BASE NEW: give NEW (one argument; "
+                                           "several profiles as a,b,c)");
     if (c->ninputs == 0 && !c->script)
         return cli_usage_error(PROG, "%s", "no input file (give FILE, -i FILE, '-' or -r SCRIPT)");
     if (c->script && c->ninputs > 0)
@@ -235,9 +238,6 @@ static int check_config(const config *c)
                          c->call_events || (c->format_given && c->format != FORMAT_JSON)))
         return cli_usage_error(PROG, "%s", "--diff BASE NEW takes --format json, --sort, --limit, "
                                            "--match, --strip-dirs, --map-path and -o only");
-    if (c->diff_base && c->ninputs != 1)
-        return cli_usage_error(PROG, "%s", "--diff BASE NEW: give NEW (one argument; "
-                                           "several profiles as a,b,c)");
     if (!reporting && !c->diff_base && (c->nsort || c->nrestr))
         return cli_usage_error(PROG, "%s", "--sort, --limit and --match need --stats, --callers, --callees or --diff");
     if (reporting && (c->format_given || c->kcachegrind || c->parts))

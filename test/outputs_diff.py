@@ -207,6 +207,32 @@ def windows_map(exe, path):
     return []
 
 
+USAGE = [  # option combinations the program must refuse with exit status 2
+    ['--diff', F + 'fib-cpython3.11-cprofile.prof'],
+    ['--diff', F + 'fib-cpython3.11-cprofile.prof', F + 'fib-cpython3.12-cprofile.prof', '--stats'],
+    ['--diff', F + 'fib-cpython3.11-cprofile.prof', F + 'fib-cpython3.12-cprofile.prof',
+     '--format', 'pstats'],
+    ['--diff', F + 'fib-cpython3.11-cprofile.prof', F + 'fib-cpython3.12-cprofile.prof',
+     '--sort', '+name'],
+    ['--diff', F + 'fib-cpython3.11-cprofile.prof', F + 'fib-cpython3.12-cprofile.prof',
+     '--sort', 'cum'],
+    ['--map-path', 'no-equals-sign', F + 'fib-cpython3.11-cprofile.prof'],
+    ['--map-path', '=/x', F + 'fib-cpython3.11-cprofile.prof'],
+    ['--format', 'json', '--parts', F + 'fib-cpython3.11-cprofile.prof'],
+    ['--unit', 'samples', '-o', '-', F + 'fib-cpython3.11-cprofile.prof'],
+    ['--stats', '--sort', 'calls', 'fixtures/sampled/tachyon-fib-100us.prof'],
+]
+
+
+def usage_errors(exe):
+    bad = []
+    for args in USAGE:
+        p = subprocess.run([exe] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if p.returncode != 2 or not p.stderr.startswith(b'pstats2callgrind: '):
+            bad.append('exit %d for %s' % (p.returncode, ' '.join(args)))
+    return bad
+
+
 def real_files(root):
     real = os.path.normpath(os.path.join(root, '..', 'shared', 'real'))
     manifest = os.path.join(real, 'MANIFEST.tsv')
@@ -228,6 +254,7 @@ def main():
               for b, n, s in PAIRS]
     checks.append(('sort orders (mix 3.11 -> 3.12)', check_order,
                    (exe, F + 'mix-cpython3.11-cprofile.prof', F + 'mix-cpython3.12-cprofile.prof')))
+    checks.append(('usage errors', usage_errors, (exe,)))
     fixtures = sorted(glob.glob('fixtures/profiles/*.prof') + glob.glob('fixtures/sampled/*.prof'))
     for path in fixtures:
         if not path.endswith('synth-empty.prof'):
