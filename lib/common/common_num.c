@@ -65,6 +65,26 @@ static const uint64_t pow5[28] = {
     UINT64_C(298023223876953125), UINT64_C(1490116119384765625),
     UINT64_C(7450580596923828125)};
 
+/* The decimal digits of v > 0 without trailing zeros into dig; *n gets
+ * the count with them. Returns the count without. */
+static int put_digits(uint64_t v, char *dig, int *n)
+{
+    char tmp[24];
+    int k = 0;
+    do {
+        tmp[k++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (int i = 0; i < k; i++)
+        dig[i] = tmp[k - 1 - i];
+    int len = k;
+    while (len > 1 && dig[len - 1] == '0')
+        len--;
+    dig[len] = '\0';
+    *n = k;
+    return len;
+}
+
 int cm_shortest_digits(double v, char *dig, int *exp10)
 {
     static const uint64_t pow10[18] = {
@@ -129,19 +149,7 @@ int cm_shortest_digits(double v, char *dig, int *exp10)
             other = cdown;
         }
         uint64_t c = in_interval(near, lo, hi, inclusive) ? near : other;
-        uint64_t digits = c / p;
-        char tmp[24];
-        int n = 0;
-        do {
-            tmp[n++] = (char)('0' + digits % 10);
-            digits /= 10;
-        } while (digits);
-        int len = n;
-        for (int i = 0; i < len; i++)
-            dig[i] = tmp[len - 1 - i];
-        while (len > 1 && dig[len - 1] == '0')
-            len--;
-        dig[len] = '\0';
+        int n, len = put_digits(c / p, dig, &n);
         *exp10 = n + jlo - 1 - k;
         return len;
     }
