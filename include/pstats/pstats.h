@@ -168,7 +168,8 @@ size_t pstats_nfuncs(const pstats_stats *s);
 size_t pstats_nkeys(const pstats_stats *s);
 void pstats_func_get(const pstats_stats *s, uint32_t id, pstats_func *out);
 /* Python's func_std_string: "{built-in method x}", "file:line(name)". Returns
- * the byte length; writes at most size-1 bytes plus NUL. */
+ * the byte length; writes at most size-1 bytes plus NUL. Allocates nothing
+ * (buf NULL with size 0 asks for the length only). */
 size_t pstats_func_label(const pstats_stats *s, uint32_t id, char *buf, size_t size);
 /* Exact decimal text of a function's count (which: 0 cc, 1 nc). */
 size_t pstats_format_count(const pstats_stats *s, uint32_t id, int which,

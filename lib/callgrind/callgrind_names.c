@@ -282,7 +282,8 @@ static int builtin_label(const pymarshal_allocator *a, const fpieces *fp, cg_byt
                pstats_cg_bytes_put_name(a, b, n + 1, len - 2) |
                pstats_cg_bytes_put(a, b, "}", 1);
     }
-    /* "~:0(<code object ...>)": the model's own label */
+    /* "~:0(<code object ...>)": the model's own label (which allocates
+     * nothing: safe in two threads, and no allocator but ours is called) */
     size_t ln = pstats_func_label(fp->s, fp->id, NULL, 0);
     char *big = cm_malloc(a, ln + 1);
     if (!big)
@@ -479,8 +480,6 @@ static int assign_files(name_pass *np, const pymarshal_allocator *a)
                 return -1;
             memset(memo, 0xff, fp.s->nstrs * sizeof *memo);
         }
-        if (fp.k->kkind == PSTATS_KEY_CODE && is_builtin(&fp))
-            nm->model_alloc = 1; /* its label comes from pstats_func_label */
         uint32_t sid = fp.k->file;
         if (memo[sid] == UINT32_MAX) {
             int added;
@@ -545,28 +544,13 @@ static inline void prefetch_slot(const name_pass *np, size_t g, size_t n)
         __builtin_prefetch(&np->slots[np->hash[g] & np->mask]);
 }
 
-/* The hash of each function's short name (label_build with tag 0) in
- * np->hash: half of them in each of two threads (label_build only reads;
- * each half has its own scratch). */
-/* A code-object built-in's name comes from pstats_func_label, which
- * allocates with the model's allocator (not ours to call from two threads). */
-static int model_label(const cg_names *nm, uint32_t g)
-{
-    fpieces fp;
-    pieces(nm, g, &fp);
-    return fp.k->kkind == PSTATS_KEY_CODE && is_builtin(&fp);
-}
-
 /* Passes 2 and 3a in two threads: the helper (half 0) assigns the file ids
  * (serial by nature) and hashes the short names (label_build with tag 0)
- * of the first functions into np->hash, the caller hashes the rest; each
- * half has its own scratch. With two threads, model_label() functions are
- * left for the caller to hash afterwards (`pending`). */
+ * of the first functions into np->hash, the caller hashes the rest
+ * (label_build only reads the models; each half has its own scratch). */
 typedef struct first_job {
     name_pass *np;
     cg_bytes sc[2];
-    size_t pending[2];
-    int threads;
 } first_job;
 
 static int first_half(void *ctx, int half, size_t from, size_t to, const pymarshal_allocator *a)
@@ -576,10 +560,6 @@ static int first_half(void *ctx, int half, size_t from, size_t to, const pymarsh
     if (half == 0 && assign_files(j->np, a) != 0)
         return -1;
     for (size_t g = from; g < to; g++) {
-        if (j->threads && model_label(j->np->nm, (uint32_t)g)) {
-            j->pending[half]++;
-            continue;
-        }
         if (label_build(j->np->nm, a, (uint32_t)g, 0, b) != 0)
             return -1;
         j->np->hash[g] = XXH3_64bits(b->p, b->len);
@@ -597,14 +577,9 @@ static int files_and_hashes(name_pass *np)
     first_job j;
     memset(&j, 0, sizeof j);
     j.np = np;
-    j.threads = n >= CG_PAR_NAMES;
+    int threads = n >= CG_PAR_NAMES || np->nm->forced;
     /* the helper's share is smaller: it assigns the files first */
-    int rc = pstats_cg_halves(first_half, &j, n, n / 5 * 2, j.threads, np->a);
-    for (size_t g = 0; rc == 0 && j.pending[0] + j.pending[1] > 0 && g < n; g++)
-        if (model_label(np->nm, (uint32_t)g)) {
-            rc = label_build(np->nm, np->a, (uint32_t)g, 0, &j.sc[1]);
-            np->hash[g] = XXH3_64bits(j.sc[1].p, j.sc[1].len);
-        }
+    int rc = pstats_cg_halves(first_half, &j, n, n / 5 * 2, threads, np->a);
     cm_free(np->a, j.sc[0].p);
     cm_free(np->a, j.sc[1].p);
     return rc;
@@ -713,6 +688,8 @@ int pstats_cg_names_build(cg_names *nm, const pstats_stats *const *parts, size_t
     np.a = a;
     nm->parts = parts;
     nm->nparts = nparts;
+    for (size_t p = 0; p < nparts; p++)
+        nm->forced |= pstats_cg_forced(parts[p]);
     int rc = names_build(&np);
     cm_free(a, np.hash);
     cm_free(a, np.slots);

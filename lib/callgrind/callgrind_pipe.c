@@ -25,8 +25,10 @@
 #define CG_SLOTS 4
 /* A chunk holds about this many functions plus planned calls (each about
  * 50 bytes of text): ~200 KB, small enough for the caches' sake, large
- * enough that the lock is taken rarely. */
+ * enough that the lock is taken rarely. Tests (pstats_cg_forced) use tiny
+ * chunks, so that a small model goes round the ring of slots many times. */
 #define CG_CHUNK 4096
+#define CG_CHUNK_FORCED 3
 
 enum { SLOT_FREE, SLOT_BUSY, SLOT_READY };
 
@@ -45,16 +47,17 @@ typedef struct cg_pipe {
     cg_slot slot[CG_SLOTS];       /* chunk c lives in slot c % CG_SLOTS */
     uint32_t next, nfuncs;        /* the first function not yet claimed */
     uint32_t marked;              /* functions 0..marked-1 are marked */
+    uint32_t chunk;               /* CG_CHUNK, or CG_CHUNK_FORCED */
     size_t claimed, written;      /* chunks */
     int err;                      /* 0, -1 out of memory, -2 write failed */
 } cg_pipe;
 
 /* The end of the chunk that starts at `from`: the first f where functions
  * plus planned calls since `from` reach CG_CHUNK (off[f] + f grows with f). */
-static uint32_t chunk_end(const cg_part *cp, uint32_t from, uint32_t n)
+static uint32_t chunk_end(const cg_part *cp, uint32_t from, uint32_t n, uint32_t chunk)
 {
     const uint32_t *off = cp->pl.off;
-    uint64_t goal = (uint64_t)off[from] + from + CG_CHUNK;
+    uint64_t goal = (uint64_t)off[from] + from + chunk;
     uint32_t lo = from + 1, hi = n;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
@@ -74,7 +77,7 @@ static int work_one(cg_pipe *pp, cg_bytes *label)
     if (pp->err || pp->next >= pp->marked || pp->claimed >= pp->written + CG_SLOTS)
         return 0;
     cg_slot *sl = &pp->slot[pp->claimed % CG_SLOTS];
-    uint32_t from = pp->next, to = chunk_end(pp->cp, from, pp->nfuncs);
+    uint32_t from = pp->next, to = chunk_end(pp->cp, from, pp->nfuncs, pp->chunk);
     pp->next = to;
     pp->claimed++;
     sl->state = SLOT_BUSY;
@@ -114,7 +117,7 @@ static void run_main(cg_pipe *pp, cg_bytes *label)
         }
         if (pp->marked < pp->nfuncs) { /* the next chunk's marks: quick, and
                                         * formatting waits for them */
-            uint32_t from = pp->marked, to = chunk_end(pp->cp, from, pp->nfuncs);
+            uint32_t from = pp->marked, to = chunk_end(pp->cp, from, pp->nfuncs, pp->chunk);
             pthread_mutex_unlock(&pp->mu);
             pstats_cg_part_mark(pp->cp, from, to);
             pthread_mutex_lock(&pp->mu);
@@ -148,13 +151,16 @@ static void *run_worker(void *arg)
     return NULL;
 }
 
-/* A helper thread pays off from a few chunks up, and only when every name
- * is built with the writer's allocator (a model's own may not be
- * thread-safe, and is not ours to wrap). */
+int pstats_cg_forced(const pstats_stats *s)
+{
+    return (s->load_flags & PS_CG_THREADS_ALWAYS) != 0;
+}
+
+/* A helper thread pays off from a few chunks up. */
 static int want_helper(const cg_part *cp)
 {
     size_t n = cp->pl.nkeys;
-    return !cp->nm->model_alloc && (uint64_t)cp->pl.off[n] + n >= 4 * (uint64_t)CG_CHUNK;
+    return pstats_cg_forced(cp->s) || (uint64_t)cp->pl.off[n] + n >= 4 * (uint64_t)CG_CHUNK;
 }
 
 int pstats_cg_pipe_run(cg_part *cp, const pymarshal_allocator *a, pstats_write_fn write,
@@ -167,6 +173,7 @@ int pstats_cg_pipe_run(cg_part *cp, const pymarshal_allocator *a, pstats_write_f
     pp.write = write;
     pp.ctx = ctx;
     pp.nfuncs = (uint32_t)cp->pl.nkeys;
+    pp.chunk = pstats_cg_forced(cp->s) ? CG_CHUNK_FORCED : CG_CHUNK;
     if (pthread_mutex_init(&pp.mu, NULL) != 0)
         return -1;
     if (pthread_cond_init(&pp.cv, NULL) != 0) {

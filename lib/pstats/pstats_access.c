@@ -137,18 +137,10 @@ size_t ps_label_width(const pstats_stats *s, uint32_t id)
 
 size_t ps_label(const pstats_stats *s, uint32_t id, char *out, size_t size)
 {
-    char *buf = NULL;
-    size_t cap = 0, len = 0;
-    if (ps_label_dyn(s, id, &buf, &cap, &len) != 0)
-        len = 0;
-    if (size > 0) {
-        size_t n = len < size - 1 ? len : size - 1;
-        if (n)
-            memcpy(out, buf, n);
-        out[n] = 0;
-    }
-    ps_free((pstats_stats *)s, buf);
-    return len;
+    psb b; /* straight into out: nothing to allocate, nothing to fail */
+    psb_init_fixed(&b, out, size);
+    label_into(s, id, &b);
+    return b.len;
 }
 
 /* Widths of the labels (Python's len(func_std_string(f))) over the dict's

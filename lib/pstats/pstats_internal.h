@@ -197,14 +197,18 @@ int pn_cmp(const pstats_stats *s, pnum a, pnum b);
 double pn_double(const pstats_stats *s, pnum a);
 int pn_is_zero(pnum a);
 /* A growing byte buffer that owns its memory through the model's
- * allocator; `oom` is sticky. */
+ * allocator; `oom` is sticky. A fixed one (psb_init_fixed) writes into the
+ * caller's buffer instead: what fits, NUL-terminated, and counts the rest
+ * in len; it never allocates. */
 typedef struct psb {
     pstats_stats *s;
     char *p;
     size_t len, cap;
     int oom;
+    int fixed;
 } psb;
 void psb_init(psb *b, pstats_stats *s);
+void psb_init_fixed(psb *b, char *buf, size_t size);
 void psb_free(psb *b);
 void psb_put(psb *b, const void *p, size_t n);
 void psb_puts(psb *b, const char *z);
@@ -223,7 +227,8 @@ int pn_import(pstats_stats *s, const pstats_stats *from, pnum a, pnum *out);
 
 /* ----------------------------------------------------------------- labels */
 
-/* func_std_string of a key, byte length; writes at most size-1 + NUL. */
+/* func_std_string of a key, byte length; writes at most size-1 + NUL.
+ * Allocates nothing. */
 size_t ps_label(const pstats_stats *s, uint32_t id, char *buf, size_t size);
 /* Width as Python's len(): code points (bytes for Python 2 models). */
 size_t ps_width(const pstats_stats *s, const char *p, size_t len);
@@ -293,6 +298,9 @@ int ps_load_fast(pstats_stats *t, const uint8_t *data, size_t len, int release,
  * model's allocator is called under a lock. */
 /* An internal load flag: use the pipe whatever the input's size (tests). */
 #define PS_LOAD_PIPE_ALWAYS 0x80000000u
+/* An internal flag of a model (tests): the callgrind writer takes each of
+ * its two-thread paths for it whatever its size (pstats_cg_forced). */
+#define PS_CG_THREADS_ALWAYS 0x40000000u
 typedef struct ps_pipe ps_pipe;
 typedef int (*ps_pipe_consume)(void *ctx, const void *batch, size_t n);
 ps_pipe *ps_pipe_start(pstats_stats *s, size_t bytes, ps_pipe_consume fn, void *ctx);

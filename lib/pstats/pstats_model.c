@@ -399,8 +399,34 @@ int ps_strcmp(const pstats_stats *s, uint32_t a, uint32_t b)
 void psb_init(psb *b, pstats_stats *s) { memset(b, 0, sizeof *b); b->s = s; }
 void psb_free(psb *b) { ps_free(b->s, b->p); b->p = NULL; b->len = b->cap = 0; }
 
+void psb_init_fixed(psb *b, char *buf, size_t size)
+{
+    memset(b, 0, sizeof *b);
+    b->fixed = 1;
+    b->p = buf;
+    b->cap = size;
+    if (size)
+        buf[0] = 0;
+}
+
+/* A fixed buffer: the bytes that fit before the NUL, all of them counted. */
+static void psb_put_fixed(psb *b, const void *p, size_t n)
+{
+    size_t room = b->cap > b->len + 1 ? b->cap - b->len - 1 : 0;
+    size_t k = n < room ? n : room;
+    if (k) {
+        memcpy(b->p + b->len, p, k);
+        b->p[b->len + k] = 0;
+    }
+    b->len += n;
+}
+
 void psb_put(psb *b, const void *p, size_t n)
 {
+    if (b->fixed) {
+        psb_put_fixed(b, p, n);
+        return;
+    }
     if (b->oom)
         return;
     if (ps_grow(b->s, (void **)&b->p, &b->cap, b->len + n + 1, 1)) {
