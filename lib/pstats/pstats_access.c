@@ -22,7 +22,13 @@ static void put_name(psb *b, const pstats_stats *s, const pkey *k)
     }
     const pcode *c = &s->codes[k->name];
     char tmp[96];
-    uint64_t addr = UINT64_C(0x7f0000000000) + ((c->offset << 4) & UINT64_C(0xffffffffff));
+    /* Python prints where the object lives, different every run; ours is
+     * made up from what the object is, so that every way of loading and
+     * merging prints the same (with or without the callers, which may
+     * hold the first copy of it) */
+    uint64_t h = ps_key_hash(s->strs[c->filename].hash, c->firstlineno,
+                             s->strs[c->name].hash, 0);
+    uint64_t addr = UINT64_C(0x7f0000000000) + ((h << 4) & UINT64_C(0xffffffffff));
     psb_puts(b, "<code object ");
     put_str(b, s, c->name);
     snprintf(tmp, sizeof tmp, " at 0x%012" PRIx64 ", file \"", addr);

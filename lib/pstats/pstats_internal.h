@@ -40,8 +40,8 @@ typedef struct pstr {         /* 16 bytes: str and bytes are one key (Python 2) 
 
 typedef struct pcode {        /* a code object used as a key's third item */
     uint32_t name, filename;  /* string ids */
-    int64_t firstlineno;
-    uint64_t offset;          /* where it was read: its made-up address */
+    int64_t firstlineno;      /* (its printed address is made up from these
+                               * three, see ps_put_name) */
 } pcode;
 
 enum { KF_STATS = 1, KF_TOP = 2 };
@@ -172,8 +172,8 @@ static inline uint32_t ps_key_hash(uint32_t fh, int64_t line, uint32_t nh, uint8
     x *= 0xc4ceb9fe1a85ec53ull;
     return (uint32_t)(x ^ x >> 33);
 }
-uint32_t ps_code(pstats_stats *s, uint32_t name, uint32_t filename, int64_t firstlineno,
-                 uint64_t offset);
+/* A code object (name, filename, firstlineno): find or add. */
+uint32_t ps_code(pstats_stats *s, uint32_t name, uint32_t filename, int64_t firstlineno);
 int ps_rehash_keys(pstats_stats *s);
 /* Size the hash tables for about n strings and keys. */
 int ps_reserve(pstats_stats *s, size_t nstrs, size_t nkeys);

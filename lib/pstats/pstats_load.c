@@ -287,7 +287,7 @@ static int get_code(loader *L, const pymarshal_token *ct, uint32_t *id)
         file = ps_intern(L->s, q, 1, 0, 1);
     if (name == UINT32_MAX || file == UINT32_MAX)
         return fail_nomem(L);
-    *id = ps_code(L->s, name, file, line, ct->offset);
+    *id = ps_code(L->s, name, file, line);
     if (*id == UINT32_MAX)
         return fail_nomem(L);
     if (ct->ref_slot >= 0)

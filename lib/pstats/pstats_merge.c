@@ -101,7 +101,7 @@ static int map_keys(merger *m, const pstats_stats *src)
             uint32_t cf = import_str(m, src, c->filename, m->rename != NULL);
             if (cn == UINT32_MAX || cf == UINT32_MAX)
                 return -1;
-            name = ps_code(t, cn, cf, c->firstlineno, c->offset);
+            name = ps_code(t, cn, cf, c->firstlineno);
         } else {
             name = import_str(m, src, k->name, 0);
         }

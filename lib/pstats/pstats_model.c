@@ -365,8 +365,7 @@ int ps_reserve(pstats_stats *s, size_t nstrs, size_t nkeys)
     return 0;
 }
 
-uint32_t ps_code(pstats_stats *s, uint32_t name, uint32_t filename, int64_t firstlineno,
-                 uint64_t offset)
+uint32_t ps_code(pstats_stats *s, uint32_t name, uint32_t filename, int64_t firstlineno)
 {
     for (size_t i = 0; i < s->ncodes; i++)
         if (s->codes[i].name == name && s->codes[i].filename == filename &&
@@ -378,7 +377,6 @@ uint32_t ps_code(pstats_stats *s, uint32_t name, uint32_t filename, int64_t firs
     c->name = name;
     c->filename = filename;
     c->firstlineno = firstlineno;
-    c->offset = offset;
     return (uint32_t)s->ncodes++;
 }
 
