@@ -18,11 +18,26 @@ add_test(NAME pstats_paths_corpus
                  ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/pstats_corpus ${PROJECT_SOURCE_DIR}/fixtures/profiles
                  ${PROJECT_SOURCE_DIR}/fixtures/bad ${PROJECT_SOURCE_DIR}/fixtures/fibonacci.prof)
 
+# The callgrind writer's output read back (fuzz/callgrind_writer_corpus) and the
+# reports after sorts, restrictions, strip_dirs and merges
+# (fuzz/reports_corpus), over their findings, the other corpora and the
+# fixtures.
+foreach(t callgrind_writer pstats_reports)
+  string(REGEX REPLACE "^pstats_" "" short ${t})
+  add_executable(${short}_fuzz_replay fuzz/regression_driver.c fuzz/fuzz_${t}.c)
+  target_include_directories(${short}_fuzz_replay PRIVATE ${PSTATS_PRIVATE_INCLUDES})
+  target_link_libraries(${short}_fuzz_replay PRIVATE pstats)
+  add_test(NAME ${short}_fuzz_corpus
+           COMMAND ${short}_fuzz_replay ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/${short}_corpus
+                   ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/pstats_corpus ${PROJECT_SOURCE_DIR}/fixtures/profiles
+                   ${PROJECT_SOURCE_DIR}/fixtures/bad ${PROJECT_SOURCE_DIR}/fixtures/fibonacci.prof)
+endforeach()
+
 if(PSTATS_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
   find_package(Threads REQUIRED)
   file(GLOB FUZZ_ALL_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/lib/common/*.c ${PROJECT_SOURCE_DIR}/lib/marshal/*.c
        ${PROJECT_SOURCE_DIR}/lib/pstats/*.c ${PROJECT_SOURCE_DIR}/lib/callgrind/*.c)
-  foreach(target fuzz_pstats_load fuzz_pstats_paths)
+  foreach(target fuzz_pstats_load fuzz_pstats_paths fuzz_callgrind_writer fuzz_pstats_reports)
     pstats_add_fuzzer(${target} fuzz/${target}.c ${FUZZ_ALL_SOURCES})
     target_link_libraries(${target} PRIVATE PkgConfig::XXHASH PkgConfig::PCRE2 Threads::Threads)
   endforeach()
