@@ -209,12 +209,14 @@ void pstats_cg_strtab_free(const pymarshal_allocator *a, cg_strtab *t)
 
 /* --------------------------------------------------------------- names */
 
-/* A function's key as the model holds it: no copies. */
+/* A function's key as the model holds it: no copies. A code-object key's
+ * name is the code's co_name; `code` (else NULL) tells the rest of it. */
 typedef struct fpieces {
     const pstats_stats *s;
     uint32_t id;
     const pkey *k;
     const pstr *file, *name;
+    const pcode *code;
 } fpieces;
 
 static void pieces_of(const pstats_stats *s, uint32_t id, fpieces *fp)
@@ -223,8 +225,8 @@ static void pieces_of(const pstats_stats *s, uint32_t id, fpieces *fp)
     fp->id = id;
     fp->k = &s->keys[id];
     fp->file = &s->strs[fp->k->file];
-    fp->name = &s->strs[fp->k->kkind == PSTATS_KEY_CODE ? s->codes[fp->k->name].name
-                                                        : fp->k->name];
+    fp->code = fp->k->kkind == PSTATS_KEY_CODE ? &s->codes[fp->k->name] : NULL;
+    fp->name = &s->strs[fp->code ? fp->code->name : fp->k->name];
 }
 
 static uint32_t part_of(const cg_names *nm, uint32_t g)
@@ -401,13 +403,22 @@ static uint64_t key_hash(const fpieces *fp)
     return XXH3_64bits_withSeed(fp->name->p, fp->name->len, seed);
 }
 
-/* Same pstats key: kind, line, file and name bytes. */
+static int same_str(const pstr *x, const pstr *y)
+{
+    return x->len == y->len && (x->len == 0 || memcmp(x->p, y->p, x->len) == 0);
+}
+
+/* Same pstats key: kind, line, file and name bytes; for a code object also
+ * its file and first line (the model keeps two code objects that differ
+ * there as two keys, so every part must too). */
 static int same_key(const fpieces *x, const fpieces *y)
 {
-    return x->k->kkind == y->k->kkind && x->k->line == y->k->line &&
-           x->file->len == y->file->len && x->name->len == y->name->len &&
-           memcmp(x->file->p, y->file->p, x->file->len) == 0 &&
-           memcmp(x->name->p, y->name->p, x->name->len) == 0;
+    if (x->k->kkind != y->k->kkind || x->k->line != y->k->line ||
+        !same_str(x->file, y->file) || !same_str(x->name, y->name))
+        return 0;
+    return !x->code || (x->code->firstlineno == y->code->firstlineno &&
+                        same_str(&x->s->strs[x->code->filename],
+                                 &y->s->strs[y->code->filename]));
 }
 
 /* Pass 1 (several parts): global ids for the union of all parts' keys, in
