@@ -1,7 +1,7 @@
 /*
  * Shared helpers of the command-line programs: a buffered output sink that
- * writes atomically (temporary file beside the target, fsync, rename),
- * loading inputs (files are mapped by the library, "-" is stdin read into
+ * replaces regular files atomically and writes everything else in place
+ * (cli_out.c), loading inputs (files are mapped by the library, "-" is stdin read into
  * memory), and error messages in one format:
  *     PROG: FILE: offset N: message
  * These helpers may print and decide exit codes; the libraries never do.
@@ -23,22 +23,43 @@ enum { CLI_EXIT_OK = 0, CLI_EXIT_INPUT = 1, CLI_EXIT_USAGE = 2 };
 typedef struct cli_out {
     int fd;
     int to_stdout;   /* "-": write to standard output, no rename */
-    char *path;      /* the final name (malloc'd), NULL for stdout */
-    char *tmp;       /* the temporary file beside it (malloc'd) */
+    int in_place;    /* written where it is (device, FIFO, socket, our own
+                        descriptor): no temporary file, no rename */
+    int own_fd;      /* fd is ours to close */
+    char *path;      /* the name given (malloc'd), NULL for stdout */
+    char *target;    /* the end of its links, replaced (malloc'd) */
+    char *tmp;       /* the temporary file beside it (malloc'd), NULL when
+                        written in place */
+    int cleanup;     /* its cli_cleanup_add slot, -1 */
     int failed;      /* a write failed: errno saved in err_no */
     int err_no;
     size_t len;
     unsigned char buf[CLI_OUT_BUFSIZE];
 } cli_out;
 
-/* Opens `path` for atomic writing ("-": standard output). Returns a new sink,
- * or NULL with a message in msg. */
+/* Call first in main: a closed standard output or error is held by
+ * /dev/null read-only (writes to it fail with EBADF, no file we open takes
+ * its number), SIGPIPE and SIGXFSZ are ignored (EPIPE and EFBIG become
+ * write errors), and SIGHUP, SIGINT, SIGQUIT and SIGTERM remove the
+ * temporary files (cli_cleanup_add) before the program dies of them. */
+void cli_init(void);
+/* Removes `path` (rmdir when is_dir) if a signal ends the program. Returns
+ * a slot for cli_cleanup_remove, or -1 (no room; the path is too long). */
+int cli_cleanup_add(const char *path, int is_dir);
+void cli_cleanup_remove(int slot);
+
+/* Opens `path` for writing ("-": standard output), as cli_out.c explains:
+ * a regular file (or a new one) through a temporary file renamed over it
+ * at the end, anything else in place, symbolic links followed. Returns a
+ * new sink, or NULL with "PATH: why" in msg. */
 cli_out *cli_out_open(const char *path, char *msg, size_t msgsize);
 /* A pstats_write_fn over a cli_out (ctx). Returns 0 or -1. */
 int cli_out_write(void *ctx, const void *buf, size_t len);
-/* Flushes, fsyncs and renames the temporary file onto the target, then frees
- * the sink. Returns 0, or -1 with a message (the temporary file removed and
- * any existing target untouched). */
+/* "standard output" or the path given: what messages call the output. */
+const char *cli_out_name(const cli_out *o);
+/* Flushes, closes and renames the temporary file onto the target, then
+ * frees the sink. Returns 0, or -1 with "PATH: why" in msg (the temporary
+ * file removed and any existing target untouched). */
 int cli_out_commit(cli_out *o, char *msg, size_t msgsize);
 /* Removes the temporary file and frees the sink; the target is untouched. */
 void cli_out_abort(cli_out *o);

@@ -401,8 +401,7 @@ static int write_result(const config *c, models *ms, cli_out *out)
     }
     if (rc != 0) {
         if (out->failed)
-            fprintf(stderr, PROG ": %s: %s\n", out->path ? out->path : "standard output",
-                    strerror(out->err_no));
+            fprintf(stderr, PROG ": %s: %s\n", cli_out_name(out), strerror(out->err_no));
         else
             cli_print_error(PROG, NULL, &err);
         return err.code == PSTATS_EUSAGE ? CLI_EXIT_USAGE : CLI_EXIT_INPUT;
@@ -598,6 +597,7 @@ int main(int argc, char **argv)
 {
     config c;
     memset(&c, 0, sizeof c);
+    cli_init();
     int rc = parse_args(&c, argc, argv);
     if (rc < 0)
         rc = check_config(&c);
@@ -624,9 +624,10 @@ int main(int argc, char **argv)
         fprintf(stderr, PROG ": out of memory\n");
         rc = CLI_EXIT_INPUT;
     }
-    int have_prof = 0, have_dir = 0;
+    int have_prof = 0, have_dir = 0, prof_slot = -1, dir_slot = -1;
     if (rc < 0 && c.script) {
         int fd = mkstemp(prof);
+        prof_slot = fd >= 0 ? cli_cleanup_add(prof, 0) : -1;
         if (fd < 0 || close(fd) != 0) {
             fprintf(stderr, PROG ": cannot create a temporary file: %s\n", strerror(errno));
             rc = CLI_EXIT_INPUT;
@@ -639,6 +640,7 @@ int main(int argc, char **argv)
     }
     if (rc < 0 && c.kcachegrind && !c.output) {
         have_dir = mkdtemp(kc_dir) != NULL;
+        dir_slot = have_dir ? cli_cleanup_add(kc_dir, 1) : -1;
         if (!have_dir) {
             fprintf(stderr, PROG ": cannot create a temporary directory: %s\n", strerror(errno));
             rc = CLI_EXIT_INPUT;
@@ -655,6 +657,8 @@ int main(int argc, char **argv)
         unlink(prof);
     if (have_dir && rc != CLI_EXIT_OK)
         rmdir(kc_dir);
+    cli_cleanup_remove(prof_slot);
+    cli_cleanup_remove(dir_slot);
     config_free(&c);
     free(prof);
     free(kc_dir);

@@ -68,7 +68,10 @@ static int dump(const char *path, size_t max_output)
     } else {
         if (pymarshal_repr(pymarshal_doc_root(doc), max_output, NULL, cli_out_write, out,
                            &err) != 0) {
-            print_error(name, &err);
+            if (out->failed) /* the output's error, with its cause */
+                fprintf(stderr, PROG ": %s: %s\n", cli_out_name(out), strerror(out->err_no));
+            else
+                print_error(name, &err);
             rc = CLI_EXIT_INPUT;
         } else {
             cli_out_write(out, "\n", 1);
@@ -90,6 +93,7 @@ int main(int argc, char **argv)
     char msg[256], *end;
     cli_parser p;
     int id;
+    cli_init();
     cli_parser_init(&p, argc, argv, options, sizeof options / sizeof options[0]);
     while ((id = cli_next(&p, &arg, msg, sizeof msg)) != CLI_OPT_END) {
         switch (id) {
