@@ -1,8 +1,9 @@
 # The callgrind writer and the pstats2callgrind program: unit tests
 # (Check), the command line, and the output checked against the real
 # readers (callgrind_annotate, gprof2dot's rules, KCachegrind, Python).
-add_executable(callgrind_tests callgrind_tests.c)
+add_executable(callgrind_tests callgrind_tests.c oom.c profile_gen.c)
 target_link_libraries(callgrind_tests PRIVATE pstats PkgConfig::CHECK)
+target_include_directories(callgrind_tests PRIVATE ${PSTATS_PRIVATE_INCLUDES})
 target_compile_definitions(callgrind_tests PRIVATE
   CALLGRIND_FIXTURES="${PROJECT_SOURCE_DIR}/fixtures")
 add_test(NAME callgrind_unit COMMAND callgrind_tests)

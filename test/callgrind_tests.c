@@ -14,6 +14,10 @@
 #include "pstats/pstats.h"
 #include "pstats/version.h"
 
+#include "oom.h"
+#include "profile_gen.h"
+#include "pstats_internal.h" /* PS_CG_THREADS_ALWAYS */
+
 /* ------------------------------------------------------ marshal builder */
 
 typedef struct mb {
@@ -559,50 +563,67 @@ END_TEST
 
 /* ------------------------------------------------------- failure paths */
 
-typedef struct failing { long left; long calls; } failing;
+/* The writer with the n-th allocation failing (the one loop of
+ * test/oom.h): PSTATS_ENOMEM, nothing leaked, and once it succeeds the
+ * output of a run without failures. */
+typedef struct cg_oom {
+    pstats_stats *const *parts;
+    size_t nparts;
+    pstats_callgrind_options o;
+    char *want;
+} cg_oom;
 
-static void *f_malloc(void *ctx, size_t n)
+static oom_result cg_oom_run(oom_alloc *f, void *ctx, char *why, size_t whysize)
 {
-    failing *f = ctx;
-    f->calls++;
-    return f->left-- > 0 ? malloc(n) : NULL;
+    cg_oom *c = ctx;
+    pstats_callgrind_options o = c->o;
+    o.alloc = &f->hook;
+    sink out = {NULL, 0, 0, 0};
+    pstats_error err;
+    int rc = pstats_write_callgrind((const pstats_stats *const *)c->parts, c->nparts, &o,
+                                    sink_write, &out, &err);
+    oom_result r = rc == 0 ? OOM_DONE : err.code == PSTATS_ENOMEM ? OOM_NOMEM : OOM_WRONG;
+    if (r == OOM_WRONG)
+        snprintf(why, whysize, "code %d: %s", (int)err.code, err.msg);
+    if (r == OOM_DONE && (!out.p || strcmp(out.p, c->want) != 0)) {
+        r = OOM_WRONG;
+        snprintf(why, whysize, "the output differs from a run without failures");
+    }
+    free(out.p);
+    return r;
 }
 
-static void *f_realloc(void *ctx, void *p, size_t n)
+/* Writes parts with every allocation failing in turn; returns the number
+ * of allocations the writer makes. */
+static size_t cg_oom_check(pstats_stats *const *models, size_t nparts,
+                           const pstats_callgrind_options *o, size_t stride)
 {
-    failing *f = ctx;
-    f->calls++;
-    return f->left-- > 0 ? realloc(p, n) : NULL;
+    cg_oom c = {models, nparts, {PSTATS_UNIT_NS, NULL, 0, NULL}, NULL};
+    if (o)
+        c.o = *o;
+    c.want = convert_opts(models, nparts, &c.o);
+    size_t n = oom_loop(cg_oom_run, &c, stride);
+    free(c.want);
+    return n;
 }
 
-static void f_free(void *ctx, void *p)
-{
-    (void)ctx;
-    free(p);
-}
-
-/* Every allocation failure is reported as PSTATS_ENOMEM, without a leak
- * (the sanitizer build checks leaks), until enough memory succeeds. */
+/* Every entry of the writer's options, one part and two, and its
+ * two-thread paths forced on a small model (chunks of a few functions). */
 START_TEST(allocation_failures)
 {
     pstats_stats *s = load_fixture("profiles/mix-cpython3.11-cprofile.prof");
-    int done = 0;
-    for (long n = 0; n < 100000 && !done; n++) {
-        failing f = {n, 0};
-        pymarshal_allocator a = {f_malloc, f_realloc, f_free, &f};
-        pstats_callgrind_options o = {PSTATS_UNIT_NS, NULL, 0, &a};
-        sink out = {NULL, 0, 0, 0};
-        pstats_error err;
-        int rc = pstats_write_callgrind((const pstats_stats *const *)&s, 1, &o, sink_write,
-                                        &out, &err);
-        if (rc == 0)
-            done = 1;
-        else
-            ck_assert_int_eq(err.code, PSTATS_ENOMEM);
-        free(out.p);
-    }
-    ck_assert(done);
+    pstats_stats *t = load_fixture("profiles/fib-cpython2.7-profile.prof");
+    pstats_callgrind_options o = {PSTATS_UNIT_US, "mix fib", 1, NULL};
+    ck_assert_uint_gt(cg_oom_check(&s, 1, NULL, 1), 5);
+    ck_assert_uint_gt(cg_oom_check(&s, 1, &o, 1), 5);
+    pstats_stats *two[2] = {s, t};
+    ck_assert_uint_gt(cg_oom_check(two, 2, &o, 1), 5);
+    pstats_set_load_flags(s, PS_CG_THREADS_ALWAYS);
+    pstats_set_load_flags(t, PS_CG_THREADS_ALWAYS);
+    ck_assert_uint_gt(cg_oom_check(&s, 1, NULL, 1), 5);
+    ck_assert_uint_gt(cg_oom_check(two, 2, &o, 1), 5);
     pstats_free(s);
+    pstats_free(t);
 }
 END_TEST
 
@@ -626,84 +647,18 @@ END_TEST
 
 /* ------------------------------------------------- many functions */
 
-/* A growing marshal buffer for models too big for mb. */
-typedef struct gb {
-    unsigned char *p;
-    size_t n, cap;
-} gb;
-
-static void g_put(gb *b, const void *s, size_t n)
-{
-    if (b->n + n > b->cap) {
-        b->cap = (b->n + n) * 2;
-        b->p = realloc(b->p, b->cap);
-        ck_assert_ptr_nonnull(b->p);
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-}
-
-static void g_i32(gb *b, int c, int32_t v)
-{
-    unsigned char t[5] = {(unsigned char)c, (unsigned char)(v & 0xFF),
-                          (unsigned char)((v >> 8) & 0xFF), (unsigned char)((v >> 16) & 0xFF),
-                          (unsigned char)(((uint32_t)v >> 24) & 0xFF)};
-    g_put(b, t, 5);
-}
-
-static void g_float(gb *b, double d)
-{
-    g_put(b, "g", 1);
-    g_put(b, &d, 8); /* little-endian machines only, as the marshal format */
-}
-
-static void g_key(gb *b, int i)
-{
-    char file[64], name[32];
-    /* i and i + 5000 share a short name, in different directories */
-    snprintf(file, sizeof file, "/src/dir%d/mod%d.py", i % 7, i % 1000);
-    snprintf(name, sizeof name, "f%d", i % 5000);
-    g_put(b, ")\x03", 2);
-    g_i32(b, 'u', (int32_t)strlen(file));
-    g_put(b, file, strlen(file));
-    g_i32(b, 'i', i % 50 + 1);
-    g_i32(b, 'u', (int32_t)strlen(name));
-    g_put(b, name, strlen(name));
-}
-
-/* n functions; i is called by i - 1, by 7i mod n and, every 100th, by
- * itself: enough blocks for the writer's two threads. */
+/* n functions (test/profile_gen.h): enough blocks for the writer's two
+ * threads. */
 static pstats_stats *many_functions(int n)
 {
-    gb b = {NULL, 0, 0};
-    g_put(&b, "{", 1);
-    for (int i = 0; i < n; i++) {
-        int callers[3] = {i - 1, (int)((7LL * i) % n), i % 100 == 0 ? i : -1};
-        g_key(&b, i);
-        g_put(&b, ")\x05", 2);
-        g_i32(&b, 'i', 3);
-        g_i32(&b, 'i', 3);
-        g_float(&b, 0.001 * (i % 13));
-        g_float(&b, 0.01 * (i % 17));
-        g_put(&b, "{", 1);
-        for (int k = 0; k < 3; k++) {
-            if (callers[k] < 0 || (k == 1 && (callers[1] == i - 1 || callers[1] == i)))
-                continue;
-            g_key(&b, callers[k]);
-            g_put(&b, ")\x04", 2);
-            g_i32(&b, 'i', 1 + k);
-            g_i32(&b, 'i', 1 + k);
-            g_float(&b, 0.0005 * k);
-            g_float(&b, 0.002 * (i % 5));
-        }
-        g_put(&b, "0", 1);
-    }
-    g_put(&b, "0", 1);
+    size_t len;
+    unsigned char *data = profile_gen(n, &len);
+    ck_assert_ptr_nonnull(data);
     pstats_stats *s = pstats_new(NULL);
     pstats_error err;
     ck_assert_ptr_nonnull(s);
-    ck_assert_msg(pstats_load_buffer(s, b.p, b.n, "many", -1, &err) == 0, "load: %s", err.msg);
-    free(b.p);
+    ck_assert_msg(pstats_load_buffer(s, data, len, "many", -1, &err) == 0, "load: %s", err.msg);
+    free(data);
     return s;
 }
 
@@ -750,22 +705,7 @@ START_TEST(many_functions_threads)
     ck_assert_ptr_nonnull(p2);
     ck_assert_ptr_nonnull(blocks);
     ck_assert_ptr_nonnull(strstr(p2, blocks));
-    for (long n = 0, done = 0; !done; n += 7) {
-        failing f = {n, 0};
-        pymarshal_allocator a = {f_malloc, f_realloc, f_free, &f};
-        pstats_callgrind_options o = {PSTATS_UNIT_NS, NULL, 0, &a};
-        sink out = {NULL, 0, 0, 0};
-        pstats_error err;
-        int rc = pstats_write_callgrind((const pstats_stats *const *)&s, 1, &o, sink_write,
-                                        &out, &err);
-        if (rc == 0) {
-            ck_assert_str_eq(out.p, one);
-            done = 1;
-        } else {
-            ck_assert_int_eq(err.code, PSTATS_ENOMEM);
-        }
-        free(out.p);
-    }
+    ck_assert_uint_gt(cg_oom_check(&s, 1, NULL, 1), 20);
     for (int k = 1; k <= 6; k++) {
         sink out = {NULL, 0, 0, k};
         pstats_error err;

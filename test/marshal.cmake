@@ -30,7 +30,7 @@ elseif(PSTATS_FUZZ)
 endif()
 
 # Check unit tests; the byte cases come from test/marshal_cases.py.
-add_executable(marshal_tests marshal_test_main.c marshal_test_util.c marshal_tests.c
+add_executable(marshal_tests marshal_test_main.c marshal_test_util.c oom.c marshal_tests.c
                marshal_tokens_tests.c marshal_writer_tests.c)
 target_link_libraries(marshal_tests PRIVATE pymarshal PkgConfig::CHECK)
 target_compile_definitions(marshal_tests PRIVATE MARSHAL_SOURCE_DIR="${PROJECT_SOURCE_DIR}")

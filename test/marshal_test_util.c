@@ -1,5 +1,6 @@
 /* See marshal_test_util.h. */
 #include "marshal_test_util.h"
+#include "oom.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,56 +65,27 @@ uint8_t *read_fixture(const char *name, size_t *len)
     return b.p;
 }
 
-static void *f_malloc(void *ctx, size_t n)
+typedef struct marshal_oom {
+    marshal_oom_op op;
+    void *ctx;
+} marshal_oom;
+
+static oom_result marshal_oom_run(oom_alloc *f, void *ctx, char *why, size_t whysize)
 {
-    failing_alloc *f = ctx;
-    if (f->left-- <= 0)
-        return NULL;
-    void *p = malloc(n);
-    f->live += p != NULL;
-    return p;
+    marshal_oom *m = ctx;
+    pymarshal_error err;
+    memset(&err, 0, sizeof err);
+    int rc = m->op(&f->hook, m->ctx, &err);
+    if (rc == 0)
+        return OOM_DONE;
+    if (rc == -1 && err.code == PYMARSHAL_ENOMEM)
+        return OOM_NOMEM;
+    snprintf(why, whysize, "rc %d, code %d: %s", rc, (int)err.code, err.msg);
+    return OOM_WRONG;
 }
 
-static void *f_realloc(void *ctx, void *p, size_t n)
+long marshal_oom_loop(marshal_oom_op op, void *ctx)
 {
-    failing_alloc *f = ctx;
-    if (f->left-- <= 0)
-        return NULL;
-    void *q = realloc(p, n);
-    f->live += q != NULL && p == NULL;
-    return q;
-}
-
-static void f_free(void *ctx, void *p)
-{
-    failing_alloc *f = ctx;
-    f->live -= p != NULL;
-    free(p);
-}
-
-void failing_alloc_init(failing_alloc *f, long n)
-{
-    f->left = n;
-    f->live = 0;
-    f->hook.malloc = f_malloc;
-    f->hook.realloc = f_realloc;
-    f->hook.free = f_free;
-    f->hook.ctx = f;
-}
-
-long oom_loop(oom_op op, void *ctx)
-{
-    for (long n = 0;; n++) {
-        failing_alloc f;
-        pymarshal_error err;
-        memset(&err, 0, sizeof err);
-        failing_alloc_init(&f, n);
-        int rc = op(&f.hook, ctx, &err);
-        ck_assert_msg(f.live == 0, "allocation %ld failing: %ld blocks leaked", n, f.live);
-        if (rc == 0)
-            return n;
-        ck_assert_msg(rc == -1 && err.code == PYMARSHAL_ENOMEM,
-                      "allocation %ld failing: rc %d, %s", n, rc, err.msg);
-        ck_assert_msg(n < 1000000, "no success after a million allocations");
-    }
+    marshal_oom m = {op, ctx};
+    return (long)oom_loop(marshal_oom_run, &m, 1);
 }

@@ -28,21 +28,13 @@ char *text_of(const pymarshal_value *v);
 /* fixtures/profiles/NAME read whole, or NULL when absent. free() it. */
 uint8_t *read_fixture(const char *name, size_t *len);
 
-/* An allocator failing every call from the n-th on (0: the first). It
- * counts live blocks, so a test can assert nothing leaked. */
-typedef struct failing_alloc {
-    long left;
-    long live;
-    pymarshal_allocator hook;
-} failing_alloc;
-void failing_alloc_init(failing_alloc *f, long n);
-
-/* The one out-of-memory loop: for n = 0, 1, 2, ... run op with an
- * allocator failing from its n-th call until op succeeds (returns 0).
- * Every failing run must return -1 with *err code PYMARSHAL_ENOMEM and
- * free all it took. Returns the number of failing runs. */
-typedef int (*oom_op)(const pymarshal_allocator *alloc, void *ctx, pymarshal_error *err);
-long oom_loop(oom_op op, void *ctx);
+/* An operation of libpymarshal under the one out-of-memory loop
+ * (test/oom.h): run with an allocator failing its 1st, 2nd, ... allocation
+ * until it succeeds (returns 0); every failing run must return -1 with
+ * *err code PYMARSHAL_ENOMEM and free all it took. Returns the number of
+ * failing runs. */
+typedef int (*marshal_oom_op)(const pymarshal_allocator *alloc, void *ctx, pymarshal_error *err);
+long marshal_oom_loop(marshal_oom_op op, void *ctx);
 
 Suite *marshal_reader_suite(void);
 Suite *marshal_tokens_suite(void);

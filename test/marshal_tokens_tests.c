@@ -1,7 +1,7 @@
 /*
  * The token reader and the value tree: slot numbering, references, skip,
  * replay, depth/offset bookkeeping, sharing in the tree, and out-of-memory
- * at every allocation (through the one oom_loop helper).
+ * at every allocation (through the one out-of-memory loop, test/oom.h).
  */
 #include <check.h>
 #include <stdlib.h>
@@ -306,13 +306,13 @@ START_TEST(test_out_of_memory)
         if (!data)
             continue;
         blob b = {data, len};
-        ck_assert_int_gt(oom_loop(op_load, &b), 1);
-        ck_assert_int_gt(oom_loop(op_tokens, &b), 0);
+        ck_assert_int_gt(marshal_oom_loop(op_load, &b), 1);
+        ck_assert_int_gt(marshal_oom_loop(op_tokens, &b), 0);
         free(data);
     }
     blob slots = {(const uint8_t *)SLOTS, SLOTS_LEN};
-    ck_assert_int_gt(oom_loop(op_tokens, &slots), 1);
-    ck_assert_int_gt(oom_loop(op_load, &slots), 1);
+    ck_assert_int_gt(marshal_oom_loop(op_tokens, &slots), 1);
+    ck_assert_int_gt(marshal_oom_loop(op_load, &slots), 1);
 }
 END_TEST
 

@@ -1,7 +1,7 @@
 /*
  * The writer and the encoder: the bytes CPython writes (version 2, from
  * test/marshal_cases.inc), the short forms of version 4, FLAG_REF only on
- * shared objects, errors, and out-of-memory through oom_loop.
+ * shared objects, errors, and out-of-memory through the one loop of test/oom.h.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -257,9 +257,9 @@ START_TEST(test_encode_out_of_memory)
     pymarshal_doc *doc = pymarshal_load(data, len, NULL, &err);
     ck_assert_ptr_nonnull(doc);
     enc_ctx e = {pymarshal_doc_root(doc), 4};
-    ck_assert_int_gt(oom_loop(op_encode, &e), 1);
+    ck_assert_int_gt(marshal_oom_loop(op_encode, &e), 1);
     e.version = 2;
-    ck_assert_int_gt(oom_loop(op_encode, &e), 0);
+    ck_assert_int_gt(marshal_oom_loop(op_encode, &e), 0);
     pymarshal_doc_free(doc);
     free(data);
 }

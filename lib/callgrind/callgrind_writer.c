@@ -109,7 +109,7 @@ static void write_header(cg_ctx *c, const pstats_stats *const *parts, size_t npa
         if (pstats_cg_bytes_put_name(c->a, &b, cmd, strlen(cmd)) == 0)
             put(c, b.p, b.len);
         else
-            put_str(c, "???");
+            c->oom = 1;
         cm_free(c->a, b.p);
         put(c, "\n", 1);
     }

@@ -525,10 +525,11 @@ int pstats_sort(pstats_stats *s, const char *const *keys, size_t nkeys, pstats_e
     if (!err)
         err = &local;
     memset(err, 0, sizeof *err);
-    ps_free(s, s->fcn_list);
-    s->fcn_list = NULL;
-    if (nkeys == 0)
+    if (nkeys == 0) {
+        ps_free(s, s->fcn_list);
+        s->fcn_list = NULL;
         return 0;
+    }
     sortctx c;
     memset(&c, 0, sizeof c);
     c.s = s;
@@ -558,7 +559,8 @@ int pstats_sort(pstats_stats *s, const char *const *keys, size_t nkeys, pstats_e
     }
     if (rc == 0 && !done)
         sort_ids(idx, tmp, n, &c);
-    if (rc == 0) {
+    if (rc == 0) { /* only now: a failed sort keeps the order there was */
+        ps_free(s, s->fcn_list);
         s->fcn_list = idx;
         idx = NULL;
         memcpy(s->sort_type, type, sizeof type);
