@@ -20,6 +20,9 @@ typedef struct oom_alloc {
     size_t fail_at;   /* the one that fails (1-based); 0: none */
     size_t live;      /* blocks not freed */
     int armed;
+    int verified;     /* set by an operation that compared its result with
+                         a run without failures: a failure it absorbed (a
+                         fallback that needs less memory) is then fine */
     pymarshal_allocator hook;
 } oom_alloc;
 
@@ -35,8 +38,8 @@ typedef oom_result (*oom_op)(oom_alloc *f, void *ctx, char *why, size_t whysize)
  * stepping by `stride` >= 1, for operations of very many allocations),
  * until op succeeds without reaching it. Every run must free all it
  * allocated; every failing run must be OOM_NOMEM; a run that reached the
- * failing allocation must not succeed (a failure swallowed). Returns the
- * number of failing runs. */
+ * failing allocation must not succeed (a failure swallowed) unless it
+ * verified its result. Returns the number of failing runs. */
 size_t oom_loop(oom_op op, void *ctx, size_t stride);
 
 #endif

@@ -279,8 +279,8 @@ static int sc_diff(const pymarshal_allocator *a, pstats_error *err)
 
 START_TEST(allocation_failures_in_outputs)
 {
-    oom_loop(sc_json_map);
-    oom_loop(sc_diff);
+    pstats_oom_check(sc_json_map);
+    pstats_oom_check(sc_diff);
 }
 END_TEST
 

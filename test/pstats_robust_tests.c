@@ -1,7 +1,7 @@
 /*
  * libpstats robustness: errors that name what a file is (with offsets),
- * truncated and corrupted profiles, and allocation failure at every step of
- * load, sort, reports, writer, add and strip_dirs (no leak, a clean ENOMEM).
+ * truncated and corrupted profiles (allocation failure at every step is in
+ * pstats_oom_tests.c).
  */
 #include <check.h>
 #include <stdio.h>
@@ -168,123 +168,6 @@ START_TEST(corrupted_profiles)
 }
 END_TEST
 
-/* ------------------------------------------------------ allocation failure */
-
-typedef struct failalloc {
-    size_t calls, fail_at, live;
-} failalloc;
-
-/* Blocks carry their size, so that a shrinking realloc (which the library
- * may do best effort) is never made to fail. */
-static void *fa_malloc(void *ctx, size_t n)
-{
-    failalloc *f = ctx;
-    if (++f->calls == f->fail_at)
-        return NULL;
-    size_t *p = malloc(n + 16);
-    if (!p)
-        return NULL;
-    f->live++;
-    p[0] = n;
-    return p + 2;
-}
-
-static void *fa_realloc(void *ctx, void *q, size_t n)
-{
-    failalloc *f = ctx;
-    if (!q)
-        return fa_malloc(ctx, n);
-    size_t *p = (size_t *)q - 2;
-    if (n > p[0] && ++f->calls == f->fail_at)
-        return NULL;
-    p = realloc(p, n + 16);
-    if (!p)
-        return NULL;
-    p[0] = n;
-    return p + 2;
-}
-
-static void fa_free(void *ctx, void *q)
-{
-    failalloc *f = ctx;
-    if (!q)
-        return;
-    f->live--;
-    free((size_t *)q - 2);
-}
-
-void oom_loop(scenario fn)
-{
-    for (size_t n = 1;; n++) {
-        failalloc f = {0, n, 0};
-        pymarshal_allocator a = {fa_malloc, fa_realloc, fa_free, &f};
-        pstats_error err;
-        memset(&err, 0, sizeof err);
-        int rc = fn(&a, &err);
-        ck_assert_msg(f.live == 0, "fail at %zu: %zu blocks leaked", n, f.live);
-        if (rc == 0) {
-            ck_assert_msg(f.calls < n, "succeeded despite a failed allocation %zu", n);
-            break;
-        }
-        ck_assert_msg(err.code == PSTATS_ENOMEM, "fail at %zu: code %d (%s)", n, err.code,
-                      err.msg);
-        ck_assert(n < 100000);
-    }
-}
-
-static int sc_load_report(const pymarshal_allocator *a, pstats_error *err)
-{
-    static void *data;
-    static size_t len;
-    if (!data)
-        data = read_file(PROF("mix-cpython3.11-cprofile.prof"), &len);
-    pstats_stats *s = pstats_new(a);
-    if (!s) {
-        err->code = PSTATS_ENOMEM;
-        return -1;
-    }
-    const char *keys[] = {"cumulative", "stdname"};
-    pstats_restriction r[2] = {{PSTATS_LIMIT_REGEX, 0, 0, "py:[0-9]+"},
-                               {PSTATS_LIMIT_FRACTION, 0, 0.5, NULL}};
-    sink out = {0};
-    int rc = pstats_load_buffer(s, data, len, "mix", 0, err);
-    if (rc == 0)
-        rc = pstats_sort(s, keys, 2, err);
-    if (rc == 0)
-        rc = pstats_print_stats(s, r, 2, sink_write, &out, err);
-    if (rc == 0)
-        rc = pstats_print_callers(s, r, 1, sink_write, &out, err);
-    if (rc == 0)
-        rc = pstats_print_callees(s, r, 1, sink_write, &out, err);
-    if (rc == 0)
-        rc = pstats_write_pstats(s, sink_write, &out, err);
-    free(out.p);
-    pstats_free(s);
-    return rc;
-}
-
-static int sc_add_strip(const pymarshal_allocator *a, pstats_error *err)
-{
-    pstats_stats *x = pstats_new(a), *y = pstats_new(a);
-    int rc = -1;
-    if (!x || !y)
-        err->code = PSTATS_ENOMEM;
-    else if (pstats_load_path(x, PROF("fib-cpython3.12-cprofile.prof"), err) == 0 &&
-             pstats_load_path(y, PROF("fib-cpython3.12-profile.prof"), err) == 0 &&
-             pstats_add(x, &y, 1, err) == 0)
-        rc = pstats_strip_dirs(x, err);
-    pstats_free(x);
-    pstats_free(y);
-    return rc;
-}
-
-START_TEST(allocation_failures)
-{
-    oom_loop(sc_load_report);
-    oom_loop(sc_add_strip);
-}
-END_TEST
-
 Suite *pstats_robust_suite(void)
 {
     Suite *s = suite_create("pstats_robust");
@@ -294,7 +177,6 @@ Suite *pstats_robust_suite(void)
     tcase_add_test(t, errors_in_memory);
     tcase_add_test(t, truncated_profile_has_offset);
     tcase_add_test(t, corrupted_profiles);
-    tcase_add_test(t, allocation_failures);
     suite_add_tcase(s, t);
     return s;
 }

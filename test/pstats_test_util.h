@@ -19,11 +19,13 @@ int sink_write(void *ctx, const void *buf, size_t len);
 void *read_file(const char *path, size_t *len);
 Suite *pstats_robust_suite(void);
 Suite *pstats_outputs_suite(void);
+Suite *pstats_oom_suite(void);
 
-/* Run the scenario failing the 1st, 2nd, ... allocation until it succeeds:
- * every failure must be a clean ENOMEM and leave nothing allocated
- * (pstats_robust_tests.c). */
-typedef int (*scenario)(const pymarshal_allocator *a, pstats_error *err);
-void oom_loop(scenario fn);
+/* A libpstats operation under the one out-of-memory loop (test/oom.h, in
+ * pstats_oom_tests.c): run with its 1st, 2nd, ... allocation failing until
+ * it succeeds; every failure must be a clean PSTATS_ENOMEM and leave
+ * nothing allocated. */
+typedef int (*pstats_oom_scenario)(const pymarshal_allocator *a, pstats_error *err);
+void pstats_oom_check(pstats_oom_scenario fn);
 
 #endif

@@ -9,6 +9,20 @@
  * keeps its own copy of every name; the input is unmapped after loading)
  * and live as long as the model.
  * Errors are values (pstats_error); the library never prints or exits.
+ *
+ * Out of memory (the allocator of pstats_new, or of the callgrind
+ * options, returning NULL): every function that allocates returns -1 with
+ * PSTATS_ENOMEM, frees what it took, and leaves the model as it was,
+ * except that a failed pstats_load_* leaves it empty and a failed
+ * pstats_add leaves s empty (a half-merged model would be wrong) unless s
+ * is among the others (then s is unchanged). A failed pstats_sort keeps
+ * the order there was; a failed report or writer may have written part
+ * of its output. The model is usable afterwards. Where a second thread
+ * would need memory it cannot get, the work is done in one thread
+ * instead. The accessors allocate nothing, except pstats_format_count and
+ * pstats_format_edge_count for counts beyond int64 (0 when out of memory).
+ * test/pstats_oom_tests.c and test/callgrind_tests.c fail every
+ * allocation of every entry point in turn to check this.
  */
 #ifndef PSTATS_PSTATS_H
 #define PSTATS_PSTATS_H

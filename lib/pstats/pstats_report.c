@@ -504,8 +504,10 @@ static void print_line(out *o, pstats_stats *s, uint32_t id)
     size_t w = o->b.len - start;
     if (w < 9 && !o->b.oom) { /* rjust(9) */
         psb_pad(&o->b, 9 - w);
-        memmove(o->b.p + start + (9 - w), o->b.p + start, w);
-        memset(o->b.p + start, ' ', 9 - w);
+        if (!o->b.oom) { /* (a failed pad grew nothing to move into) */
+            memmove(o->b.p + start + (9 - w), o->b.p + start, w);
+            memset(o->b.p + start, ' ', 9 - w);
+        }
     }
     PUT_LIT(o, " ");
     f8(o, pn_double(s, tt));
