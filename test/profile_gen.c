@@ -52,7 +52,7 @@ static void g_key(gb *b, int i)
     g_put(b, ")\x03", 2);
     g_i32(b, 'u', (int32_t)strlen(file));
     g_put(b, file, strlen(file));
-    g_i32(b, 'i', i % 50 + 1);
+    g_i32(b, 'i', i % 50 + 1 + 100 * (i / 35000)); /* unique from 35000 on too */
     g_i32(b, 'u', (int32_t)strlen(name));
     g_put(b, name, strlen(name));
 }

@@ -138,6 +138,8 @@ static void listing_lines(const fuzz_buf *b, fuzz_buf *out)
 {
     static const char *const heads[] = {"   Ordered by: ", "   Random listing order",
                                         "   List reduced from ", "   <Invalid regular"};
+    if (b->len == 0)
+        return;
     const char *p = (const char *)b->p, *stop = p + b->len;
     while (p < stop) {
         const char *end = memchr(p, '\n', (size_t)(stop - p));
