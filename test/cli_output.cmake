@@ -13,3 +13,18 @@ if(TARGET pstats2callgrind_cli AND TARGET pymarshal_cli)
                    ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR}/cli_output
                    $<TARGET_FILE:io_fail_preload>)
 endif()
+
+# Short of memory: the CLI under ulimit -v on a generated profile
+# (test/cli_memory_tests.sh; skipped in sanitizer builds).
+add_executable(profile_gen profile_gen_main.c profile_gen.c)
+if(TARGET pstats2callgrind_cli)
+  set(PSTATS_SANITIZED OFF)
+  if(PSTATS_SANITIZE OR PSTATS_TSAN)
+    set(PSTATS_SANITIZED ON)
+  endif()
+  add_test(NAME cli_memory
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/cli_memory_tests.sh
+                   $<TARGET_FILE:pstats2callgrind_cli> $<TARGET_FILE:profile_gen>
+                   ${CMAKE_CURRENT_BINARY_DIR}/cli_memory ${PSTATS_SANITIZED})
+  set_tests_properties(cli_memory PROPERTIES SKIP_RETURN_CODE 77)
+endif()
