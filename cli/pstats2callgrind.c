@@ -402,8 +402,8 @@ static int write_result(const config *c, models *ms, cli_out *out)
     if (rc != 0) {
         if (out->failed)
             fprintf(stderr, PROG ": %s: %s\n", cli_out_name(out), strerror(out->err_no));
-        else
-            cli_print_error(PROG, NULL, &err);
+        else /* out of memory while writing: the output is what failed */
+            cli_print_error(PROG, err.code == PSTATS_ENOMEM ? cli_out_name(out) : NULL, &err);
         return err.code == PSTATS_EUSAGE ? CLI_EXIT_USAGE : CLI_EXIT_INPUT;
     }
     return -1;
