@@ -111,6 +111,7 @@ struct pstats_stats {
     pedge_s *edges; size_t nedges, cap_edges;
     pedge *wedges; size_t nwedges, cap_wedges;   /* edges that do not pack */
     pcode *codes; size_t ncodes, cap_codes;
+    uint64_t *code_slots; size_t code_mask; /* find a code object in O(1) */
 
     uint32_t *limbs; size_t nlimbs, cap_limbs;
     pbig *bigs; size_t nbigs, cap_bigs;

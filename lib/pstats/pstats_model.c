@@ -139,6 +139,7 @@ void ps_clear(pstats_stats *s)
     ps_free(s, s->edges);
     ps_free(s, s->wedges);
     ps_free(s, s->codes);
+    ps_free(s, s->code_slots);
     ps_free(s, s->limbs);
     ps_free(s, s->bigs);
     while (s->arena) {
@@ -365,19 +366,40 @@ int ps_reserve(pstats_stats *s, size_t nstrs, size_t nkeys)
     return 0;
 }
 
+static uint32_t code_hash(uint32_t name, uint32_t filename, int64_t firstlineno)
+{
+    return ps_key_hash(name, firstlineno, filename, PSTATS_KEY_CODE);
+}
+
+static uint32_t code_hash_of(const pstats_stats *s, uint32_t id)
+{
+    const pcode *c = &s->codes[id];
+    return code_hash(c->name, c->filename, c->firstlineno);
+}
+
+/* Hashed: a hostile file of a million code objects must not take time
+ * quadratic in their number. */
 uint32_t ps_code(pstats_stats *s, uint32_t name, uint32_t filename, int64_t firstlineno)
 {
-    for (size_t i = 0; i < s->ncodes; i++)
-        if (s->codes[i].name == name && s->codes[i].filename == filename &&
-            s->codes[i].firstlineno == firstlineno)
-            return (uint32_t)i;
+    if (!s->code_slots || s->ncodes + 1 > (s->code_mask + 1) / 4 * 3)
+        if (rehash(s, &s->code_slots, &s->code_mask, s->ncodes, 0, code_hash_of))
+            return UINT32_MAX;
+    uint32_t h = code_hash(name, filename, firstlineno);
+    size_t i = h & s->code_mask;
+    for (uint64_t v; (v = s->code_slots[i]) != 0; i = (i + 1) & s->code_mask) {
+        const pcode *c = &s->codes[(uint32_t)v - 1];
+        if ((uint32_t)(v >> 32) == h && c->name == name && c->filename == filename &&
+            c->firstlineno == firstlineno)
+            return (uint32_t)v - 1;
+    }
     if (ps_grow(s, (void **)&s->codes, &s->cap_codes, s->ncodes + 1, sizeof(pcode)))
         return UINT32_MAX;
     pcode *c = &s->codes[s->ncodes];
     c->name = name;
     c->filename = filename;
     c->firstlineno = firstlineno;
-    return (uint32_t)s->ncodes++;
+    s->code_slots[i] = (uint64_t)h << 32 | (uint32_t)++s->ncodes;
+    return (uint32_t)s->ncodes - 1;
 }
 
 int ps_strcmp(const pstats_stats *s, uint32_t a, uint32_t b)
