@@ -168,6 +168,28 @@ START_TEST(corrupted_profiles)
 }
 END_TEST
 
+/* A bad sort key is a KeyError in Python, raised before the order
+ * changes: the previous sort stays. */
+START_TEST(bad_sort_key_keeps_the_order)
+{
+    pstats_stats *s = pstats_new(NULL);
+    ck_assert_int_eq(pstats_load_path(s, PROF("mix-cpython3.11-cprofile.prof"), NULL), 0);
+    const char *time[] = {"time"}, *bad[] = {"time", "cum"};
+    sink a = {0}, b = {0};
+    pstats_error err;
+    ck_assert_int_eq(pstats_sort(s, time, 1, &err), 0);
+    ck_assert_int_eq(pstats_print_stats(s, NULL, 0, sink_write, &a, &err), 0);
+    ck_assert_int_eq(pstats_sort(s, bad, 2, &err), -1);
+    ck_assert_int_eq(err.code, PSTATS_EUSAGE);
+    ck_assert_int_eq(pstats_print_stats(s, NULL, 0, sink_write, &b, &err), 0);
+    ck_assert_ptr_nonnull(strstr(b.p, "Ordered by: internal time"));
+    ck_assert_str_eq(a.p, b.p);
+    free(a.p);
+    free(b.p);
+    pstats_free(s);
+}
+END_TEST
+
 Suite *pstats_robust_suite(void)
 {
     Suite *s = suite_create("pstats_robust");
@@ -177,6 +199,7 @@ Suite *pstats_robust_suite(void)
     tcase_add_test(t, errors_in_memory);
     tcase_add_test(t, truncated_profile_has_offset);
     tcase_add_test(t, corrupted_profiles);
+    tcase_add_test(t, bad_sort_key_keeps_the_order);
     suite_add_tcase(s, t);
     return s;
 }
