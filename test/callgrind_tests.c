@@ -16,7 +16,7 @@
 
 #include "oom.h"
 #include "profile_gen.h"
-#include "pstats_internal.h" /* PS_CG_THREADS_ALWAYS */
+#include "pstats_internal.h" /* PS_THREADS_ALWAYS */
 
 /* ------------------------------------------------------ marshal builder */
 
@@ -619,8 +619,8 @@ START_TEST(allocation_failures)
     ck_assert_uint_gt(cg_oom_check(&s, 1, &o, 1), 5);
     pstats_stats *two[2] = {s, t};
     ck_assert_uint_gt(cg_oom_check(two, 2, &o, 1), 5);
-    pstats_set_load_flags(s, PS_CG_THREADS_ALWAYS);
-    pstats_set_load_flags(t, PS_CG_THREADS_ALWAYS);
+    pstats_set_load_flags(s, PS_THREADS_ALWAYS);
+    pstats_set_load_flags(t, PS_THREADS_ALWAYS);
     ck_assert_uint_gt(cg_oom_check(&s, 1, NULL, 1), 5);
     ck_assert_uint_gt(cg_oom_check(two, 2, &o, 1), 5);
     pstats_free(s);

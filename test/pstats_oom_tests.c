@@ -19,7 +19,7 @@
 #include "oom.h"
 #include "profile_gen.h"
 #include "pstats/pstats.h"
-#include "pstats_internal.h" /* PS_LOAD_PIPE_ALWAYS */
+#include "pstats_internal.h" /* PS_LOAD_PIPE_ALWAYS, PS_THREADS_ALWAYS */
 #include "pstats_test_util.h"
 
 /* ------------------------------------------------------------- helpers */
@@ -389,6 +389,9 @@ START_TEST(sort_every_kind)
 }
 END_TEST
 
+/* Reports sorted or not, with restrictions, valid or not, loaded without
+ * edges, with the rows in two threads (forced in chunks of three; by size
+ * on a 9000-function model). */
 typedef struct report_case {
     input in;
     int sorted;
@@ -435,13 +438,17 @@ START_TEST(reports_every_kind)
 {
     static const char *const files[] = {"mix-cpython3.11-cprofile.prof",
                                         "mix-cpython2.7-profile.prof", "synth-bigcounts.prof"};
-    for (size_t i = 0; i < NELEM(files); i++)
-        for (int k = 0; k < 4; k++) {
-            report_case c = {{files[i], 0, k == 3 ? PSTATS_LOAD_NO_EDGES : 0, NULL, 0},
+    for (size_t i = 0; i < NELEM(files) + 1; i++)
+        for (int k = 0; k < 5; k++) {
+            if (i == NELEM(files) && k != 1)
+                continue; /* the big model: rows in two threads by size */
+            unsigned flags = k == 3 ? PSTATS_LOAD_NO_EDGES : k == 4 ? PS_THREADS_ALWAYS : 0;
+            report_case c = {{i < NELEM(files) ? files[i] : NULL, i < NELEM(files) ? 0 : 9000,
+                              flags, NULL, 0},
                              k >= 1,
                              {{PSTATS_LIMIT_REGEX, 0, 0, "py:[0-9]+\\("},
                               {PSTATS_LIMIT_FRACTION, 0, 0.5, NULL}},
-                             k == 0 ? 0 : k == 1 ? 2 : 1,
+                             i == NELEM(files) || k == 0 ? 0 : k == 1 ? 2 : 1,
                              NULL};
             if (k == 2)
                 c.r[0].regex = "(";  /* invalid: reported in the text */

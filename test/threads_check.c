@@ -10,10 +10,12 @@
  *   keys), with and without edges;
  * - write it as callgrind: names, cost plan, rows and the summary in two
  *   halves, the formatting pipeline with its helper thread;
+ * - sort it (two threads from 65536 functions) and print the three reports
+ *   (rows formatted by two threads from 8192);
  * - the same with an allocator that is not thread-safe (the library must
  *   call it under its lock), and on a fixture with every two-thread path
- *   forced (PS_LOAD_PIPE_ALWAYS, PS_CG_THREADS_ALWAYS: chunks of a few
- *   functions);
+ *   forced (PS_LOAD_PIPE_ALWAYS, PS_THREADS_ALWAYS: chunks of a few
+ *   items), whose reports must be what one thread prints;
  * - each output twice: the same bytes.
  */
 #include <stdio.h>
@@ -22,7 +24,7 @@
 
 #include "profile_gen.h"
 #include "pstats/pstats.h"
-#include "pstats_internal.h" /* PS_LOAD_PIPE_ALWAYS, PS_CG_THREADS_ALWAYS */
+#include "pstats_internal.h" /* PS_LOAD_PIPE_ALWAYS, PS_THREADS_ALWAYS */
 
 #define CHECK(cond)                                                                   \
     do {                                                                              \
@@ -109,6 +111,30 @@ static void callgrind_twice(const pstats_stats *s, const pymarshal_allocator *a)
     free(y.p);
 }
 
+/* Sorts s three ways and prints the three reports after each into out. */
+static void reports(pstats_stats *s, buf *out)
+{
+    static const char *const keys[][2] = {{"cumulative", NULL}, {"stdname", NULL},
+                                          {"calls", "name"}};
+    pstats_error err;
+    for (size_t k = 0; k < 3; k++) {
+        CHECK(pstats_sort(s, keys[k], keys[k][1] ? 2 : 1, &err) == 0);
+        CHECK(pstats_print_stats(s, NULL, 0, put, out, &err) == 0);
+        CHECK(pstats_print_callers(s, NULL, 0, put, out, &err) == 0);
+        CHECK(pstats_print_callees(s, NULL, 0, put, out, &err) == 0);
+    }
+}
+
+static void reports_twice(pstats_stats *s)
+{
+    buf x = {0}, y = {0};
+    reports(s, &x);
+    reports(s, &y);
+    CHECK(x.len > 0 && x.len == y.len && memcmp(x.p, y.p, x.len) == 0);
+    free(x.p);
+    free(y.p);
+}
+
 static void big_profile(void)
 {
     size_t len;
@@ -117,6 +143,7 @@ static void big_profile(void)
     pstats_stats *s = load(data, len, 0, NULL);
     CHECK(pstats_nfuncs(s) == 70000);
     callgrind_twice(s, NULL);
+    reports_twice(s);
     pstats_free(s);
     counting c = {0, 0};
     pymarshal_allocator a = {c_malloc, c_realloc, c_free, &c};
@@ -145,9 +172,18 @@ static void forced(const char *dir, const char *name)
     counting c = {0, 0};
     pymarshal_allocator a = {c_malloc, c_realloc, c_free, &c};
     pstats_stats *s = load(data.p, data.len, PS_LOAD_PIPE_ALWAYS, &a);
-    pstats_set_load_flags(s, PS_CG_THREADS_ALWAYS);
+    pstats_set_load_flags(s, PS_THREADS_ALWAYS);
     callgrind_twice(s, NULL);
     callgrind_twice(s, &a);
+    reports_twice(s);
+    buf forced = {0}, one = {0};
+    reports(s, &forced);
+    pstats_free(s);
+    s = load(data.p, data.len, 0, NULL);
+    reports(s, &one);
+    CHECK(forced.len == one.len && memcmp(forced.p, one.p, one.len) == 0);
+    free(forced.p);
+    free(one.p);
     pstats_free(s);
     CHECK(c.live == 0);
     free(data.p);

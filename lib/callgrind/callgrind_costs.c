@@ -279,7 +279,7 @@ int pstats_cg_plan_build(cg_plan *pl, const pstats_stats *s, double scale,
     j.pl = pl;
     j.s = s;
     j.scale = scale;
-    int par = nk >= CG_PAR_PLAN || pstats_cg_forced(s);
+    int par = nk >= CG_PAR_PLAN || ps_threads_forced(s);
     int rc = plan_alloc(pl, &j, nk, par, a);
     if (rc == 0) {
         pstats_cg_halves(plan_half, &j, nk, mid, par, NULL);

@@ -108,7 +108,7 @@ static int plan_all_rows(cg_part *cp, const pymarshal_allocator *a)
     memset(&j, 0, sizeof j);
     j.cp = cp;
     int rc = pstats_cg_halves(plan_rows, &j, nk, nk / 2,
-                              nk >= CG_PAR_ROWS || pstats_cg_forced(cp->s), a);
+                              nk >= CG_PAR_ROWS || ps_threads_forced(cp->s), a);
     if (rc == 0 && j.n[1] && /* half 1's after half 0's */
         cm_reserve(a, (void **)&j.gaps[0], &j.cap[0], j.n[0] + j.n[1], sizeof *j.gaps[0]) != 0)
         rc = -1;

@@ -86,7 +86,7 @@ typedef struct cg_names {
     size_t nparts, nfuncs;
     uint32_t pseudo;
     int forced;               /* a part asks for two threads whatever its
-                               * size (pstats_cg_forced) */
+                               * size (ps_threads_forced) */
 } cg_names;
 
 static inline uint32_t pstats_cg_global(const cg_names *nm, size_t part, uint32_t id)
@@ -244,11 +244,6 @@ void pstats_cg_part_free(cg_part *cp, const pymarshal_allocator *a);
  * when out of memory, -2 when write failed. */
 int pstats_cg_pipe_run(cg_part *cp, const pymarshal_allocator *a, pstats_write_fn write,
                        void *ctx);
-
-/* 1 when model s carries the internal flag PS_CG_THREADS_ALWAYS (tests):
- * the writer then takes each of its two-thread paths whatever the size,
- * and formats in chunks of a few functions. */
-int pstats_cg_forced(const pstats_stats *s);
 
 /* Work on [from, to) of something; half: 0 or 1 (which scratch to use).
  * -1 on failure. */

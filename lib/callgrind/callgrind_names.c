@@ -700,7 +700,7 @@ int pstats_cg_names_build(cg_names *nm, const pstats_stats *const *parts, size_t
     nm->parts = parts;
     nm->nparts = nparts;
     for (size_t p = 0; p < nparts; p++)
-        nm->forced |= pstats_cg_forced(parts[p]);
+        nm->forced |= ps_threads_forced(parts[p]);
     int rc = names_build(&np);
     cm_free(a, np.hash);
     cm_free(a, np.slots);

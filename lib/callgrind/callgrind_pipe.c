@@ -25,7 +25,7 @@
 #define CG_SLOTS 4
 /* A chunk holds about this many functions plus planned calls (each about
  * 50 bytes of text): ~200 KB, small enough for the caches' sake, large
- * enough that the lock is taken rarely. Tests (pstats_cg_forced) use tiny
+ * enough that the lock is taken rarely. Tests (ps_threads_forced) use tiny
  * chunks, so that a small model goes round the ring of slots many times. */
 #define CG_CHUNK 4096
 #define CG_CHUNK_FORCED 3
@@ -151,16 +151,11 @@ static void *run_worker(void *arg)
     return NULL;
 }
 
-int pstats_cg_forced(const pstats_stats *s)
-{
-    return (s->load_flags & PS_CG_THREADS_ALWAYS) != 0;
-}
-
 /* A helper thread pays off from a few chunks up. */
 static int want_helper(const cg_part *cp)
 {
     size_t n = cp->pl.nkeys;
-    return pstats_cg_forced(cp->s) || (uint64_t)cp->pl.off[n] + n >= 4 * (uint64_t)CG_CHUNK;
+    return ps_threads_forced(cp->s) || (uint64_t)cp->pl.off[n] + n >= 4 * (uint64_t)CG_CHUNK;
 }
 
 int pstats_cg_pipe_run(cg_part *cp, const pymarshal_allocator *a, pstats_write_fn write,
@@ -173,7 +168,7 @@ int pstats_cg_pipe_run(cg_part *cp, const pymarshal_allocator *a, pstats_write_f
     pp.write = write;
     pp.ctx = ctx;
     pp.nfuncs = (uint32_t)cp->pl.nkeys;
-    pp.chunk = pstats_cg_forced(cp->s) ? CG_CHUNK_FORCED : CG_CHUNK;
+    pp.chunk = ps_threads_forced(cp->s) ? CG_CHUNK_FORCED : CG_CHUNK;
     if (pthread_mutex_init(&pp.mu, NULL) != 0)
         return -1;
     if (pthread_cond_init(&pp.cv, NULL) != 0) {

@@ -96,7 +96,7 @@ static void write_header(cg_ctx *c, const pstats_stats *const *parts, size_t npa
     for (size_t p = 0; p < nparts; p++) {
         size_t n = pstats_nkeys(parts[p]);
         sum_job j = {parts[p], c->scale, {0, 0}, {0, 0}};
-        pstats_cg_halves(sum_half, &j, n, n / 2, n >= CG_PAR_SUM || pstats_cg_forced(parts[p]),
+        pstats_cg_halves(sum_half, &j, n, n / 2, n >= CG_PAR_SUM || ps_threads_forced(parts[p]),
                          NULL);
         sum = sat_add(sum, sat_add(j.sum[0], j.sum[1]));
         calls = sat_add(calls, sat_add(j.calls[0], j.calls[1]));

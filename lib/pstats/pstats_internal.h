@@ -299,9 +299,10 @@ int ps_load_fast(pstats_stats *t, const uint8_t *data, size_t len, int release,
  * model's allocator is called under a lock. */
 /* An internal load flag: use the pipe whatever the input's size (tests). */
 #define PS_LOAD_PIPE_ALWAYS 0x80000000u
-/* An internal flag of a model (tests): the callgrind writer takes each of
- * its two-thread paths for it whatever its size (pstats_cg_forced). */
-#define PS_CG_THREADS_ALWAYS 0x40000000u
+/* An internal flag of a model (tests): every two-thread path that works
+ * on it - the callgrind writer's, the reports' rows, the sort - is taken
+ * whatever its size, in chunks of a few items (ps_threads_forced). */
+#define PS_THREADS_ALWAYS 0x40000000u
 typedef struct ps_pipe ps_pipe;
 typedef int (*ps_pipe_consume)(void *ctx, const void *batch, size_t n);
 ps_pipe *ps_pipe_start(pstats_stats *s, size_t bytes, ps_pipe_consume fn, void *ctx);
@@ -356,5 +357,11 @@ int ps_sort_word(const char *w, int fields[3][2], int *nfields, const char **des
 
 /* Describe a non-pstats input by its first bytes; NULL when unknown. */
 const char *ps_sniff(const uint8_t *p, size_t len);
+
+/* The model asks for its two-thread paths whatever its size (tests). */
+static inline int ps_threads_forced(const pstats_stats *s)
+{
+    return (s->load_flags & PS_THREADS_ALWAYS) != 0;
+}
 
 #endif

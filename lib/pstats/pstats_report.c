@@ -536,6 +536,7 @@ static void print_line(out *o, pstats_stats *s, uint32_t id)
  * Each slot of the ring has its own buffer and label scratch. */
 #define ROWS_CHUNK 2048
 #define ROWS_THREADS_FROM (4 * ROWS_CHUNK)
+#define ROWS_CHUNK_FORCED 3 /* tests (ps_threads_forced): round the ring often */
 
 typedef void (*row_fn)(out *o, pstats_stats *s, uint32_t id, void *scratch);
 
@@ -577,8 +578,9 @@ static int print_rows(out *o, pstats_stats *s, const uint32_t *list, size_t n, r
     j.scratch[1] = scratch1;
     for (int k = 0; k < CM_SLOTS; k++)
         psb_init(&j.slot[k].b, s);
-    cm_ordered_job job = {n, ROWS_CHUNK, NULL, NULL, rows_format, &j, o->write, o->ctx};
-    int threads = n >= ROWS_THREADS_FROM;
+    int forced = ps_threads_forced(s), threads = n >= ROWS_THREADS_FROM || forced;
+    cm_ordered_job job = {n, forced ? ROWS_CHUNK_FORCED : ROWS_CHUNK, NULL, NULL, rows_format,
+                          &j, o->write, o->ctx};
     pymarshal_allocator saved = s->alc;
     cm_locked_alloc lk;
     if (threads && cm_locked_alloc_init(&lk, &saved) != 0)

@@ -371,7 +371,7 @@ static int pair_sort(pstats_stats *s, int field, int dir, uint32_t *idx)
             (x.kind == PN_INT && (x.u.i > (INT64_C(1) << 53) || x.u.i < -(INT64_C(1) << 53))))
             return 0;
     }
-    int threads = n >= SORT_THREADS_FROM;
+    int threads = n >= SORT_THREADS_FROM || ps_threads_forced(s);
     int radix = n >= RADIX_SIZE; /* below, clearing the counters costs more */
     pair_job j;
     memset(&j, 0, sizeof j);
@@ -453,7 +453,8 @@ static void sort_ids(uint32_t *idx, uint32_t *tmp, size_t n, const sortctx *c)
 {
     for (size_t i = 0; i < n; i++)
         idx[i] = (uint32_t)i;
-    if (n < SORT_THREADS_FROM) {
+    /* (forced for tests from 32 up: the halves need two runs of 16) */
+    if (n < SORT_THREADS_FROM && !(n >= 32 && ps_threads_forced(c->s))) {
         ps_merge_sort(idx, tmp, n, sort_cmp, c);
         return;
     }

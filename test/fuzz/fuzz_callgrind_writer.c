@@ -19,7 +19,7 @@
  *    calls) <= max(tottime, cumtime). Keys named only as callers have no
  *    times of their own: their self cost is 0 and their calls carry what
  *    their callees' times give them (no bound to check);
- *  - the two-thread paths (forced with PS_CG_THREADS_ALWAYS, in chunks of a
+ *  - the two-thread paths (forced with PS_THREADS_ALWAYS, in chunks of a
  *    few functions) write the same bytes as the one-thread paths.
  * The same entry point is replayed over the corpus by regression_driver.c
  * (ctest: callgrind_fuzz_corpus).
@@ -211,7 +211,7 @@ static void write_both(pstats_stats *const *parts, size_t nparts,
                                     fuzz_buf_write, &one, &err);
     FUZZ_ASSERT(rc == 0);
     for (size_t p = 0; p < nparts; p++)
-        pstats_set_load_flags(parts[p], PS_CG_THREADS_ALWAYS);
+        pstats_set_load_flags(parts[p], PS_THREADS_ALWAYS);
     rc = pstats_write_callgrind((const pstats_stats *const *)parts, nparts, o, fuzz_buf_write,
                                 &two, &err);
     for (size_t p = 0; p < nparts; p++)
