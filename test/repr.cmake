@@ -1,5 +1,5 @@
 # repr of marshal values and the pymarshal program (fixtures/repr/).
-add_executable(repr_tests repr_tests.c)
+add_executable(repr_tests repr_tests.c oom.c)
 target_link_libraries(repr_tests PRIVATE pymarshal PkgConfig::CHECK)
 target_compile_definitions(repr_tests PRIVATE
   REPR_FIXTURES="${PROJECT_SOURCE_DIR}/fixtures/repr")

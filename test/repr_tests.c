@@ -12,6 +12,8 @@
 
 #include "pstats/marshal.h"
 
+#include "oom.h"
+
 #ifndef REPR_FIXTURES
 #error "REPR_FIXTURES must name fixtures/repr"
 #endif
@@ -317,27 +319,40 @@ START_TEST(test_deep_nesting)
 }
 END_TEST
 
-/* An allocator that fails from the n-th call on. */
-typedef struct failing {
-    long left;
-} failing;
+/* repr with its n-th allocation failing (the one loop of test/oom.h):
+ * PYMARSHAL_ENOMEM, what was written so far a prefix of the whole, and the
+ * whole once it succeeds. */
+typedef struct repr_oom {
+    const uint8_t *data;
+    size_t len;
+    buf ok;
+} repr_oom;
 
-static void *f_malloc(void *ctx, size_t n)
+static oom_result repr_oom_run(oom_alloc *f, void *ctx, char *why, size_t whysize)
 {
-    failing *f = ctx;
-    return f->left-- > 0 ? malloc(n) : NULL;
+    repr_oom *r = ctx;
+    buf b = {0};
+    pymarshal_error err;
+    f->verified = 1; /* the output is compared below */
+    int rc = repr_of(r->data, r->len, 0, &f->hook, &b, &err);
+    oom_result res = rc == 0 ? OOM_DONE : err.code == PYMARSHAL_ENOMEM ? OOM_NOMEM : OOM_WRONG;
+    size_t n = b.len;
+    if (res == OOM_WRONG)
+        snprintf(why, whysize, "code %d: %s", (int)err.code, err.msg);
+    else if (n > r->ok.len || (n && memcmp(b.p, r->ok.p, n) != 0) ||
+             (res == OOM_DONE && n != r->ok.len)) {
+        snprintf(why, whysize, "the output is not %s of a run without failures",
+                 res == OOM_DONE ? "that" : "a prefix");
+        res = OOM_WRONG;
+    }
+    free(b.p);
+    return res;
 }
 
-static void *f_realloc(void *ctx, void *p, size_t n)
+static size_t repr_oom_check(const uint8_t *data, size_t len, buf *ok)
 {
-    failing *f = ctx;
-    return f->left-- > 0 ? realloc(p, n) : NULL;
-}
-
-static void f_free(void *ctx, void *p)
-{
-    (void)ctx;
-    free(p);
+    repr_oom r = {data, len, *ok};
+    return oom_loop(repr_oom_run, &r, 1);
 }
 
 START_TEST(test_out_of_memory)
@@ -346,12 +361,9 @@ START_TEST(test_out_of_memory)
      * big ints (their limbs are allocated) and a set of ints. */
     static const char big[] = "l\x05\0\0\0\x01\0\x02\0\x03\0\x04\0\x05\0"; /* > 2^60 */
     uint8_t data[8192];
-    buf ok = {0}, b = {0};
+    buf ok = {0};
     pymarshal_error err;
-    failing fl;
-    pymarshal_allocator a = {f_malloc, f_realloc, f_free, &fl};
     size_t n = 0, i;
-    long k;
     for (i = 0; i < 200; i++) {
         memcpy(data + n, "(\x02\0\0\0", 5);
         n += 5;
@@ -367,19 +379,8 @@ START_TEST(test_out_of_memory)
         n += 5;
     }
     ck_assert_int_eq(repr_of(data, n, 0, NULL, &ok, &err), 0);
-    for (k = 0;; k++) {
-        int rc;
-        fl.left = k;
-        rc = repr_of(data, n, 0, &a, &b, &err);
-        if (rc == 0)
-            break;
-        ck_assert_int_eq(err.code, PYMARSHAL_ENOMEM);
-        ck_assert_int_eq(memcmp(b.p ? b.p : "", ok.p, b.len), 0);
-    }
-    ck_assert_int_gt(k, 2);
-    ck_assert_str_eq(b.p, ok.p);
+    ck_assert_uint_gt(repr_oom_check(data, n, &ok), 2);
     free(ok.p);
-    free(b.p);
 }
 END_TEST
 
@@ -389,11 +390,8 @@ START_TEST(test_out_of_memory_bigint)
      * conversion splits into blocks and Karatsuba products. */
     enum { ND = 1200 };
     uint8_t *data = malloc(5 + 2 * ND);
-    buf ok = {0}, b = {0};
+    buf ok = {0};
     pymarshal_error err;
-    failing fl;
-    pymarshal_allocator a = {f_malloc, f_realloc, f_free, &fl};
-    long k;
     size_t i;
     ck_assert_ptr_nonnull(data);
     memcpy(data, "l\xb0\x04\0\0", 5); /* 1200 */
@@ -401,17 +399,9 @@ START_TEST(test_out_of_memory_bigint)
         memcpy(data + 5 + 2 * i, "\xff\x7f", 2);
     ck_assert_int_eq(repr_of(data, 5 + 2 * ND, 0, NULL, &ok, &err), 0);
     ck_assert_uint_eq(ok.len, 5419); /* len(str(2**18000 - 1)) */
-    for (k = 0;; k++) {
-        fl.left = k;
-        if (repr_of(data, 5 + 2 * ND, 0, &a, &b, &err) == 0)
-            break;
-        ck_assert_int_eq(err.code, PYMARSHAL_ENOMEM);
-    }
-    ck_assert_int_gt(k, 10);
-    ck_assert_str_eq(b.p, ok.p);
+    ck_assert_uint_gt(repr_oom_check(data, 5 + 2 * ND, &ok), 10);
     free(data);
     free(ok.p);
-    free(b.p);
 }
 END_TEST
 
