@@ -726,7 +726,8 @@ static Suite *callgrind_suite(void)
 {
     Suite *su = suite_create("callgrind");
     TCase *tc = tcase_create("writer");
-    tcase_set_timeout(tc, 60);
+    tcase_set_timeout(tc, 600); /* the out-of-memory loops, in a sanitizer build on a
+                                 * busy machine */
     tcase_add_test(tc, header_and_summary);
     tcase_add_test(tc, costs_follow_pstats);
     tcase_add_test(tc, units_round);
