@@ -154,9 +154,11 @@ static int listing_head(const char *p, const char *end, int first)
  * by the caller.) */
 static void listing_lines(const fuzz_buf *b, fuzz_buf *out)
 {
-    const char *p = b->len ? (const char *)b->p : NULL, *stop = p + b->len;
+    if (b->len == 0)
+        return;
+    const char *p = (const char *)b->p, *stop = p + b->len;
     int in = 0;
-    while (p && p < stop) {
+    while (p < stop) {
         const char *end = memchr(p, '\n', (size_t)(stop - p));
         end = end ? end + 1 : stop;
         if (listing_head(p, end, !in)) {
