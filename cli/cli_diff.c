@@ -136,8 +136,7 @@ static int write_diff(const cli_diff_args *a, pstats_diff *d)
                      : pstats_print_diff(d, a->restr, a->nrestr, cli_out_write, out, &err);
     if (rc != 0) {
         if (out->failed)
-            fprintf(stderr, "%s: %s: %s\n", a->prog, out->path ? out->path : "standard output",
-                    strerror(out->err_no));
+            fprintf(stderr, "%s: %s: %s\n", a->prog, cli_out_name(out), strerror(out->err_no));
         else
             cli_print_error(a->prog, NULL, &err);
         cli_out_abort(out);

@@ -34,7 +34,7 @@ static uint32_t import_key(pstats_stats *u, const pstats_stats *src, uint32_t id
         uint32_t cn = import_str(u, src, c->name), cf = import_str(u, src, c->filename);
         if (cn == UINT32_MAX || cf == UINT32_MAX)
             return UINT32_MAX;
-        name = ps_code(u, cn, cf, c->firstlineno, c->offset);
+        name = ps_code(u, cn, cf, c->firstlineno);
     } else {
         name = import_str(u, src, k->name);
     }
