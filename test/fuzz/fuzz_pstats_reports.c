@@ -213,11 +213,14 @@ static int names_have_newline(const pstats_stats *s)
     return 0;
 }
 
-/* Rows of print_stats: the lines after the column heading, up to the
- * blank line that ends the table. */
-static size_t stats_rows(const fuzz_buf *b)
+/* Rows of print_stats: the lines after the column heading (Python 3.15's
+ * SampledStats has its own), up to the blank line that ends the table. */
+static size_t stats_rows(const fuzz_buf *b, int sampled)
 {
-    const char *head = "   ncalls  tottime  percall  cumtime  percall filename:lineno(function)\n";
+    const char *head = sampled ? " nsamples  tottime persample cumtime persample "
+                                 "filename:lineno(function)\n"
+                               : "   ncalls  tottime  percall  cumtime  percall "
+                                 "filename:lineno(function)\n";
     const char *p = b->len ? strstr((const char *)b->p, head) : NULL;
     const char *stop = (const char *)b->p + b->len;
     if (!p)
@@ -252,7 +255,7 @@ static void well_formed(const texts *t, const pstats_stats *s, const plan *p)
         if (n > 0) {
             FUZZ_ASSERT(fuzz_buf_same(&lines[0], &lines[1]) &&
                         fuzz_buf_same(&lines[0], &lines[2]));
-            FUZZ_ASSERT(stats_rows(&t->stats) == n);
+            FUZZ_ASSERT(stats_rows(&t->stats, pstats_is_sampled(s)) == n);
         }
     }
     for (int i = 0; i < 3; i++)
