@@ -60,8 +60,9 @@ static uint64_t number(const char **p, const char *end)
     uint64_t v = 0;
     FUZZ_ASSERT(q < end && *q >= '0' && *q <= '9');
     for (; q < end && *q >= '0' && *q <= '9'; q++) {
-        FUZZ_ASSERT(v <= (UINT64_MAX - 9) / 10);
-        v = v * 10 + (uint64_t)(*q - '0');
+        uint64_t d = (uint64_t)(*q - '0');
+        FUZZ_ASSERT(v <= (UINT64_MAX - d) / 10); /* (a saturated sum is 2^64 - 1) */
+        v = v * 10 + d;
     }
     *p = q;
     return v;
