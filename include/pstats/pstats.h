@@ -352,6 +352,82 @@ int pstats_write_callgrind(const pstats_stats *const *parts, size_t nparts,
                            const pstats_callgrind_options *opts,
                            pstats_write_fn write, void *ctx, pstats_error *err);
 
+
+/* -------------------------------------------------------------- pictures */
+
+/* The call graph in graphviz's dot language, as gprof2dot draws a pstats
+ * profile (`gprof2dot -f pstats -n NODE -e EDGE`): same nodes, calls,
+ * labels (total and self share, call counts) and colours; rules and the
+ * few departures in docs/graphs.md. Thresholds are percent of the total
+ * time: functions whose cumulative share is below node_thres are left out,
+ * then calls below edge_thres or to a left-out function. `opts` NULL:
+ * gprof2dot's defaults. Returns 0, or -1 with err set (PSTATS_EUSAGE for a
+ * negative threshold or a model loaded without its calls, PSTATS_ENOMEM,
+ * PSTATS_EIO when `write` failed). */
+#define PSTATS_DOT_NODE_THRES 0.5
+#define PSTATS_DOT_EDGE_THRES 0.1
+typedef struct pstats_dot_options {
+    double node_thres, edge_thres;    /* percent, >= 0 */
+    const pymarshal_allocator *alloc; /* NULL: malloc */
+} pstats_dot_options;
+int pstats_write_dot(const pstats_stats *s, const pstats_dot_options *opts,
+                     pstats_write_fn write, void *ctx, pstats_error *err);
+
+/* A flame graph reconstructed from the caller graph (pstats records no
+ * stacks; docs/graphs.md says how and where it is approximate): the call
+ * tree is expanded from the functions nobody calls, each call's share of
+ * the caller's time on that path taken from the recorded call times
+ * (callee time over caller time), calls back into a function already on
+ * the path not expanded again, heaviest paths first. Frames narrower than
+ * min_share of the total, deeper than max_depth or beyond max_frames go,
+ * summed, into one "[other]" frame under their parent, so every frame's
+ * total stays exact. Times are integers in `unit`; the SVG and the folded
+ * stacks of one model and options hold the same numbers. */
+typedef struct pstats_flame_options {
+    pstats_time_unit unit;
+    double min_share;          /* 0: 1e-4 (0.01 % of the total) */
+    size_t max_depth;          /* 0: 256 */
+    size_t max_frames;         /* 0: 10000 */
+    const char *title;         /* the SVG's title (UTF-8), NULL: "Flame graph" */
+    const pymarshal_allocator *alloc; /* NULL: malloc */
+} pstats_flame_options;
+/* One self-contained, interactive SVG (click to zoom, Ctrl-F or the
+ * Search button to highlight a regular expression; plain JavaScript, no
+ * external resource); readable without scripts as a static picture. */
+int pstats_write_flame_svg(const pstats_stats *s, const pstats_flame_options *opts,
+                           pstats_write_fn write, void *ctx, pstats_error *err);
+/* The same stacks folded, one "caller;callee;... N" line per frame with
+ * self time (flamegraph.pl, speedscope, inferno). Frame names are pstats'
+ * labels ("file.py:12(name)", "{built-in method ...}") with ';' written
+ * as ':'. */
+int pstats_write_collapsed(const pstats_stats *s, const pstats_flame_options *opts,
+                           pstats_write_fn write, void *ctx, pstats_error *err);
+
+/* The time spent in call e (an edge from pstats_caller_get or
+ * pstats_callee_get), in seconds, never negative: a tuple's cumtime; for a
+ * bare count (the profile module records no call times) the callee's
+ * cumtime times this caller's share of the calls from its other callers
+ * (calls of a function to itself are not counted: a recursive function's
+ * cumtime covers its outermost calls only). O(1) for tuples, O(callers of
+ * the callee) for counts. */
+double pstats_call_time(const pstats_stats *s, const pstats_edge *e);
+
+/* ----------------------------------------------------------- transforms */
+
+/* Leaves negligible functions out of s while keeping every total exact:
+ * functions whose cumulative time is below node_pct percent of the total
+ * time T (T = max(total tottime, every cumtime), as gprof2dot) and calls
+ * below edge_pct percent of T are folded, per calling function, into one
+ * function "[other] NAME" (NAME: the caller's name) that the caller calls
+ * instead: its calls are the folded calls summed, its tottime the folded
+ * functions' tottime apportioned over their callers (docs/graphs.md).
+ * Kept functions keep their numbers; the total tottime is unchanged. Time
+ * that no kept caller reaches goes to one "[other]" function called by
+ * nobody. Like strip_dirs, the sort order is dropped. 0, or -1 with err
+ * (PSTATS_EUSAGE: negative threshold or a model without its calls,
+ * PSTATS_ENOMEM; the model is then unchanged). */
+int pstats_prune(pstats_stats *s, double node_pct, double edge_pct, pstats_error *err);
+
 #ifdef __cplusplus
 }
 #endif
