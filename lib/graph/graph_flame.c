@@ -2,15 +2,20 @@
  * A flame graph from pstats data, which records no stacks: only, for each
  * function, its totals and, for each (caller, callee) pair, the calls and
  * their time. The call tree is rebuilt top-down (docs/graphs.md):
- *   - roots are the functions nobody else calls, then, heaviest first, any
- *     function not reachable from them (a cycle nobody enters);
+ *   - roots are the functions nobody else calls, heaviest first, then any
+ *     function not reachable from them (a cycle nobody enters), each worth
+ *     its cumtime, all together no more than the profile's total T =
+ *     max(total tottime, every cumtime);
  *   - a function's time on a path is split over its callees in proportion
  *     to the recorded call times: a callee g of f gets
- *     value(path) * time(f -> g) / I(f), where I(f) = max(cumtime(f), the
- *     sum of f's call times) and time(f -> g) is pstats_call_time (the
- *     callers entry's cumtime; for a bare count of the profile module, the
- *     callee's cumtime times the caller's share of its calls); what is
- *     left is the frame's self time;
+ *     value(path) * time(f -> g) / I(f), where I(f) is f's cumtime (the
+ *     sum of its call times for a function that records none, such as the
+ *     profile module's "profiler") and time(f -> g) is pstats_call_time
+ *     (the callers entry's cumtime; for a bare count of the profile module,
+ *     the callee's cumtime times the caller's share of its calls); when
+ *     the callees add up to more than the path's value (recursion through
+ *     other functions counts nested calls twice), they share that value in
+ *     proportion; what is left is the frame's self time;
  *   - a call to a function already on the path (recursion) is not expanded
  *     again: its time stays in the frame that makes it, since pstats counts
  *     a recursive function's inner calls in its own numbers already;
@@ -42,6 +47,8 @@ typedef struct flame_ctx {
     unsigned char *mark;      /* on the path being expanded; reached */
     cand *heap;
     size_t nheap, cap_heap;
+    double *kid;              /* the children's values of the frame expanded */
+    size_t cap_kid;
     uint64_t seq;
     double min_value, root_other;
     int oom;
@@ -73,19 +80,20 @@ static double func_ct(const pstats_stats *s, uint32_t id)
     return f.ct > 0.0 ? f.ct : 0.0;
 }
 
+/* I(f): cumtime, or for a function that records none (the profile
+ * module's "profiler" entry) the sum of its call times. */
 static void compute_incl(flame_ctx *c)
 {
     for (uint32_t f = 0; f < c->n; f++) {
-        double sum = 0.0;
-        size_t nc = pstats_ncallees(c->s, f);
+        double ct = func_ct(c->s, f), sum = 0.0;
+        size_t nc = ct > 0.0 ? 0 : pstats_ncallees(c->s, f);
         for (size_t k = 0; k < nc; k++) {
             pstats_edge e;
             pstats_callee_get(c->s, f, k, &e);
             if (e.callee != f)
                 sum += pstats_call_time(c->s, &e);
         }
-        double ct = func_ct(c->s, f);
-        c->incl[f] = sum > ct ? sum : ct;
+        c->incl[f] = ct > 0.0 ? ct : sum;
     }
 }
 
@@ -179,38 +187,62 @@ static int ranked_cmp(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* Pushes the roots: functions no other function calls, in id order, then
- * the heaviest function not reachable from any root until all are. */
+/* Offers root f with what is left of the budget T (*left). */
+static void push_root(flame_ctx *c, uint32_t f, double *left)
+{
+    double v = c->incl[f] < *left ? c->incl[f] : *left;
+    if (v > 0.0) {
+        push(c, v, f, GR_NONE, 0);
+        *left -= v;
+    }
+}
+
+/* Pushes the roots: the functions no other function calls, heaviest first,
+ * then the heaviest function not reachable from any root until all are;
+ * together never more than T = max(total tottime, every cumtime), the
+ * profile's total as gprof2dot takes it (a root that is not reachable may
+ * well have run inside another root: its time is not drawn twice). */
 static int push_roots(flame_ctx *c)
 {
     uint32_t *queue = cm_malloc(c->a, (c->n ? c->n : 1) * sizeof *queue);
-    ranked *rest = cm_malloc(c->a, (c->n ? c->n : 1) * sizeof *rest);
-    if (!queue || !rest) {
+    ranked *r = cm_malloc(c->a, (c->n ? c->n : 1) * sizeof *r);
+    if (!queue || !r) {
         cm_free(c->a, queue);
-        cm_free(c->a, rest);
+        cm_free(c->a, r);
         return -1;
     }
+    pstats_totals tot;
+    pstats_get_totals(c->s, &tot);
+    double left = tot.total_tt > 0.0 ? tot.total_tt : 0.0;
+    for (uint32_t f = 0; f < pstats_nfuncs(c->s); f++)
+        if (func_ct(c->s, f) > left)
+            left = func_ct(c->s, f);
+    size_t nr = 0;
     for (uint32_t f = 0; f < c->n; f++)
         if (!has_other_caller(c->s, f)) {
-            if (c->incl[f] > 0.0)
-                push(c, c->incl[f], f, GR_NONE, 0);
-            if (!(c->mark[f] & 2))
-                reach(c, f, queue);
+            r[nr].incl = c->incl[f];
+            r[nr++].id = f;
         }
-    size_t nrest = 0;
+    qsort(r, nr, sizeof *r, ranked_cmp);
+    for (size_t i = 0; i < nr; i++) {
+        push_root(c, r[i].id, &left);
+        if (!(c->mark[r[i].id] & 2))
+            reach(c, r[i].id, queue);
+    }
+    nr = 0;
     for (uint32_t f = 0; f < c->n; f++)
         if (!(c->mark[f] & 2) && c->incl[f] > 0.0) {
-            rest[nrest].incl = c->incl[f];
-            rest[nrest++].id = f;
+            r[nr].incl = c->incl[f];
+            r[nr++].id = f;
         }
-    qsort(rest, nrest, sizeof *rest, ranked_cmp);
-    for (size_t i = 0; i < nrest; i++)
-        if (!(c->mark[rest[i].id] & 2)) {
-            push(c, rest[i].incl, rest[i].id, GR_NONE, 0);
-            reach(c, rest[i].id, queue);
+    qsort(r, nr, sizeof *r, ranked_cmp);
+    for (size_t i = 0; i < nr; i++)
+        if (!(c->mark[r[i].id] & 2)) {
+            push_root(c, r[i].id, &left);
+            reach(c, r[i].id, queue);
         }
     cm_free(c->a, queue);
-    cm_free(c->a, rest);
+    cm_free(c->a, r);
     return c->oom ? -1 : 0;
 }
 
@@ -249,30 +281,55 @@ static void mark_path(flame_ctx *c, uint32_t i, int on)
     }
 }
 
+/* The value of each callee of f on a path worth `value`, into c->kid
+ * (0: a recursive call, or none): value * time(f -> g) / I(f), scaled down
+ * together when they add up to more than value. Returns their sum. */
+static double child_values(flame_ctx *c, uint32_t f, double value, size_t nc)
+{
+    double sum = 0.0, scale = c->incl[f] > 0.0 ? value / c->incl[f] : 0.0;
+    for (size_t k = 0; k < nc; k++) {
+        pstats_edge e;
+        pstats_callee_get(c->s, f, k, &e);
+        double v = c->mark[e.callee] & 1 ? 0.0 : pstats_call_time(c->s, &e) * scale;
+        c->kid[k] = v > 0.0 ? v : 0.0;
+        sum += c->kid[k];
+    }
+    if (sum > value) {
+        double shrink = value / sum;
+        sum = 0.0;
+        for (size_t k = 0; k < nc; k++)
+            sum += c->kid[k] *= shrink;
+    }
+    return sum;
+}
+
 /* Draws candidate x as a frame and offers its children. */
 static void expand(flame_ctx *c, const cand *x)
 {
+    size_t nc = pstats_ncallees(c->s, x->func);
+    if (nc > c->cap_kid &&
+        cm_reserve(c->a, (void **)&c->kid, &c->cap_kid, nc, sizeof *c->kid) != 0) {
+        c->oom = 1;
+        return;
+    }
     uint32_t i = new_frame(c, x->func, x->parent, x->depth, x->value);
     if (i == GR_NONE)
         return;
-    mark_path(c, i, 1);
-    double used = 0.0, scale = c->incl[x->func] > 0.0 ? x->value / c->incl[x->func] : 0.0;
-    size_t nc = pstats_ncallees(c->s, x->func);
+    mark_path(c, i, 1); /* recursion: a call stays in the frame that makes it */
+    double used = child_values(c, x->func, x->value, nc);
+    mark_path(c, i, 0);
     for (size_t k = 0; k < nc && !c->oom; k++) {
-        pstats_edge e;
-        pstats_callee_get(c->s, x->func, k, &e);
-        if (c->mark[e.callee] & 1) /* recursion: stays in this frame */
-            continue;
-        double v = pstats_call_time(c->s, &e) * scale;
+        double v = c->kid[k];
         if (!(v > 0.0))
             continue;
-        used += v;
-        if (v >= c->min_value && x->depth + 1 < c->o->max_depth)
+        if (v >= c->min_value && x->depth + 1 < c->o->max_depth) {
+            pstats_edge e;
+            pstats_callee_get(c->s, x->func, k, &e);
             push(c, v, e.callee, i, x->depth + 1);
-        else
+        } else {
             c->t->f[i].other += v;
+        }
     }
-    mark_path(c, i, 0);
     gr_frame *fr = &c->t->f[i];
     fr->self_v = fr->value > used ? fr->value - used : 0.0;
 }
@@ -433,6 +490,7 @@ int gr_flame_build(const pstats_stats *s, const pstats_flame_options *o, gr_flam
     cm_free(c.a, c.incl);
     cm_free(c.a, c.mark);
     cm_free(c.a, c.heap);
+    cm_free(c.a, c.kid);
     if (rc != 0)
         gr_flame_free(t, c.a);
     return rc;
