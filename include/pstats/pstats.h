@@ -414,18 +414,21 @@ double pstats_call_time(const pstats_stats *s, const pstats_edge *e);
 
 /* ----------------------------------------------------------- transforms */
 
-/* Leaves negligible functions out of s while keeping every total exact:
- * functions whose cumulative time is below node_pct percent of the total
- * time T (T = max(total tottime, every cumtime), as gprof2dot) and calls
- * below edge_pct percent of T are folded, per calling function, into one
- * function "[other] NAME" (NAME: the caller's name) that the caller calls
- * instead: its calls are the folded calls summed, its tottime the folded
- * functions' tottime apportioned over their callers (docs/graphs.md).
- * Kept functions keep their numbers; the total tottime is unchanged. Time
- * that no kept caller reaches goes to one "[other]" function called by
- * nobody. Like strip_dirs, the sort order is dropped. 0, or -1 with err
- * (PSTATS_EUSAGE: negative threshold or a model without its calls,
- * PSTATS_ENOMEM; the model is then unchanged). */
+/* Leaves negligible functions out of s while keeping every total exact
+ * (docs/graphs.md): functions whose cumulative time is below node_pct
+ * percent of the total time T (T = max(total tottime, every cumtime), as
+ * gprof2dot) and calls below edge_pct percent of T (calls of a function to
+ * itself excepted) are folded, per calling function, into one function
+ * "[other] NAME" (at the caller's file and line, NAME the caller's name)
+ * that the caller calls instead, the folded calls summed into that call.
+ * The left-out functions' tottime and call counts are handed up to their
+ * callers in proportion to the calls' times until they reach a kept
+ * caller, whose "[other]" takes them; what reaches none goes to one
+ * "[other]" function nobody calls. Kept functions and the calls between
+ * them keep their numbers; the sums of tottime, of calls and of primitive
+ * calls are unchanged. Like strip_dirs, the sort order is dropped. 0, or
+ * -1 with err (PSTATS_EUSAGE: negative threshold or a model without its
+ * calls, PSTATS_ENOMEM; the model is then unchanged). */
 int pstats_prune(pstats_stats *s, double node_pct, double edge_pct, pstats_error *err);
 
 #ifdef __cplusplus

@@ -4,22 +4,25 @@
  *   - T = max(total tottime, every cumtime), as gprof2dot; a function is
  *     kept when cumtime / T >= the node threshold, a call from a kept
  *     function to a kept function when its time / T >= the edge threshold
+ *     or when it calls itself (recursion is no other function)
  *     (a call's time: its cumtime; for the profile module's bare counts,
  *     the callee's cumtime times the caller's share of its calls);
  *   - each kept function C whose calls were folded (to left-out functions,
  *     or below the edge threshold) calls one new function "[other] NAME"
  *     (C's file and line, NAME its name) instead, the folded calls summed
  *     into that one call;
- *   - the left-out functions' tottime is handed up to their callers in
- *     proportion to the calls' times (a recursive group of left-out
- *     functions as one), through left-out callers, until it reaches a kept
- *     caller, whose "[other]" gets it as its own tottime; what reaches no
- *     kept caller goes to one "[other]" function that nobody calls;
+ *   - the left-out functions' tottime and call counts are handed up to
+ *     their callers in proportion to the calls' times (a recursive group of
+ *     left-out functions as one), through left-out callers, until they
+ *     reach a kept caller, whose "[other]" gets them as its own tottime and
+ *     counts (counts rounded so that they add up); what reaches no kept
+ *     caller goes to one "[other]" function that nobody calls;
  *   - kept functions keep their numbers and the calls between them theirs;
  *     the profile's totals stay; so does the sum of all tottimes.
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pstats_internal.h"
@@ -33,10 +36,12 @@ typedef struct pruner {
     double total, node_thres, edge_thres;
     unsigned char *kept;
     double *mass;             /* left out: tottime handed up to it; kept: its [other]'s */
+    double *mcalls;           /* the same for nc and cc (2 per key) */
+    int64_t *ocalls;          /* kept: its [other]'s nc and cc, rounded (2 per key + root) */
     double *otime;            /* kept: the time of its folded calls */
     pedge *acc;               /* kept: its folded calls summed (numbers of t) */
     unsigned char *has_acc;
-    double root_mass;
+    double root_mass, root_calls[2];
     uint32_t *map;            /* s key -> t key */
     uint32_t *order; size_t norder, cap_order;
     uint32_t *ecallee; size_t cap_ecallee;
@@ -177,7 +182,7 @@ static int fold_calls(pruner *p)
             if (!p->kept[e.caller])
                 continue;
             double time = call_time(s, &e, f, &count);
-            if (p->kept[f] && !(share(time, p->total) < p->edge_thres))
+            if (p->kept[f] && (e.caller == f || !(share(time, p->total) < p->edge_thres)))
                 continue;
             if (fold_call(p, e.caller, &e, time))
                 return -1;
@@ -208,15 +213,21 @@ static void hand_up(pruner *p, const tarjan *tj, const uint32_t *members, size_t
 {
     const pstats_stats *s = p->s;
     uint32_t comp = tj->comp[members[0]];
-    double m = 0.0, w[3] = {0, 0, 0};
+    double m = 0.0, calls[2] = {0, 0}, w[3] = {0, 0, 0};
     for (size_t i = 0; i < n; i++) {
         uint32_t f = members[i];
         const pkey *k = &s->keys[f];
         if (f < s->nstats) {
             double tt = num(s, k, 2);
             m += tt > 0.0 ? tt : 0.0;
+            for (int j = 0; j < 2; j++) {
+                double x = num(s, k, 1 - j); /* nc, cc */
+                calls[j] += x > 0.0 ? x : 0.0;
+            }
         }
         m += p->mass[f];
+        calls[0] += p->mcalls[2 * f];
+        calls[1] += p->mcalls[2 * f + 1];
         for (uint32_t j = k->edge_start; j < k->edge_start + k->nedges; j++) {
             pedge e;
             pe_get(s, &s->edges[j], &e);
@@ -226,9 +237,10 @@ static void hand_up(pruner *p, const tarjan *tj, const uint32_t *members, size_t
         }
     }
     int kind = w[0] > 0.0 ? 0 : w[1] > 0.0 ? 1 : w[2] > 0.0 ? 2 : -1;
-    if (kind < 0 || !(m > 0.0)) {
-        if (m > 0.0)
-            p->root_mass += m;
+    if (kind < 0) {
+        p->root_mass += m;
+        p->root_calls[0] += calls[0];
+        p->root_calls[1] += calls[1];
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -237,8 +249,12 @@ static void hand_up(pruner *p, const tarjan *tj, const uint32_t *members, size_t
         for (uint32_t j = k->edge_start; j < k->edge_start + k->nedges; j++) {
             pedge e;
             pe_get(s, &s->edges[j], &e);
-            if (tj->comp[e.caller] != comp)
-                p->mass[e.caller] += m * (weight(s, &e, f, kind) / w[kind]);
+            if (tj->comp[e.caller] != comp) {
+                double part = weight(s, &e, f, kind) / w[kind];
+                p->mass[e.caller] += m * part;
+                p->mcalls[2 * e.caller] += calls[0] * part;
+                p->mcalls[2 * e.caller + 1] += calls[1] * part;
+            }
         }
     }
 }
@@ -320,6 +336,50 @@ static int hand_up_all(pruner *p)
     ps_free(p->t, tj.cs_node);
     ps_free(p->t, tj.cs_pos);
     return rc;
+}
+
+/* The [other] functions' call counts as integers that add up to the
+ * rounded sum of what they received (largest remainders round up). */
+typedef struct frac {
+    double rest;
+    uint32_t slot;
+} frac;
+
+static int frac_cmp(const void *a, const void *b)
+{
+    const frac *x = a, *y = b;
+    if (x->rest != y->rest)
+        return x->rest > y->rest ? -1 : 1;
+    return x->slot < y->slot ? -1 : x->slot > y->slot;
+}
+
+static int round_calls(pruner *p)
+{
+    size_t n = p->n + 1; /* slot n: the root [other] */
+    frac *fr = ps_malloc(p->t, n * sizeof *fr);
+    if (!fr)
+        return -1;
+    for (int j = 0; j < 2; j++) {
+        double sum = 0.0, floors = 0.0;
+        size_t nf = 0;
+        for (size_t i = 0; i < n; i++) {
+            double x = i < p->n ? (p->has_acc[i] ? p->mcalls[2 * i + j] : 0.0) : p->root_calls[j];
+            double fl = floor(x);
+            sum += x;
+            floors += fl;
+            p->ocalls[2 * i + j] = (int64_t)fl;
+            if (x > fl) {
+                fr[nf].rest = x - fl;
+                fr[nf++].slot = (uint32_t)i;
+            }
+        }
+        qsort(fr, nf, sizeof *fr, frac_cmp);
+        double extra = floor(sum + 0.5) - floors;
+        for (size_t k = 0; k < nf && extra >= 1.0; k++, extra -= 1.0)
+            p->ocalls[2 * fr[k].slot + j]++;
+    }
+    ps_free(p->t, fr);
+    return 0;
 }
 
 /* ------------------------------------------------------ the new model */
@@ -434,14 +494,9 @@ static int add_other(pruner *p, uint32_t c)
     pkey *k = &p->t->keys[o];
     double tt = c == NONE ? p->root_mass : p->mass[c];
     double ct = c == NONE ? tt : p->otime[c] > tt ? p->otime[c] : tt;
-    if (c == NONE) {
-        pn_set(k->v, &k->kinds, 0, pn_int(0));
-        pn_set(k->v, &k->kinds, 1, pn_int(0));
-    } else {
-        const pedge *a = &p->acc[c];
-        pn_set(k->v, &k->kinds, 0, pn_get(a->v, a->kinds, a->kind == PSTATS_EDGE_INT ? 0 : 1));
-        pn_set(k->v, &k->kinds, 1, pn_get(a->v, a->kinds, 0));
-    }
+    size_t slot = c == NONE ? p->n : c;
+    pn_set(k->v, &k->kinds, 0, pn_int(p->ocalls[2 * slot + 1])); /* cc */
+    pn_set(k->v, &k->kinds, 1, pn_int(p->ocalls[2 * slot]));     /* nc */
     pn_set(k->v, &k->kinds, 2, pn_float(tt));
     pn_set(k->v, &k->kinds, 3, pn_float(ct));
     if (c == NONE)
@@ -467,7 +522,8 @@ static int build(pruner *p)
             pedge e, x;
             double count;
             pe_get(s, &s->edges[i], &e);
-            if (!p->kept[e.caller] || share(call_time(s, &e, f, &count), p->total) < p->edge_thres)
+            if (!p->kept[e.caller] ||
+                (e.caller != f && share(call_time(s, &e, f, &count), p->total) < p->edge_thres))
                 continue;
             if (import_key(p, e.caller) == NONE || import_edge(p, &e, &x))
                 return -1;
@@ -481,7 +537,8 @@ static int build(pruner *p)
     for (uint32_t c = (uint32_t)s->nstats; c < p->n; c++) /* callers only */
         if (p->has_acc[c] && (import_key(p, c) == NONE || add_other(p, c)))
             return -1;
-    if (p->root_mass > 0.0 && add_other(p, NONE))
+    if ((p->root_mass > 0.0 || p->ocalls[2 * p->n] || p->ocalls[2 * p->n + 1]) &&
+        add_other(p, NONE))
         return -1;
     if (pn_import(t, s, s->total_calls, &t->total_calls) ||
         pn_import(t, s, s->prim_calls, &t->prim_calls) ||
@@ -500,6 +557,8 @@ static void pruner_free(pruner *p)
     pstats_stats *t = p->t;
     ps_free(t, p->kept);
     ps_free(t, p->mass);
+    ps_free(t, p->mcalls);
+    ps_free(t, p->ocalls);
     ps_free(t, p->otime);
     ps_free(t, p->acc);
     ps_free(t, p->has_acc);
@@ -534,13 +593,16 @@ int pstats_prune(pstats_stats *s, double node_pct, double edge_pct, pstats_error
     size_t n1 = p.n ? p.n : 1;
     p.kept = ps_malloc(p.t, n1);
     p.mass = ps_malloc(p.t, n1 * sizeof(double));
+    p.mcalls = ps_malloc(p.t, 2 * n1 * sizeof(double));
+    p.ocalls = ps_malloc(p.t, 2 * (n1 + 1) * sizeof(int64_t));
     p.otime = ps_malloc(p.t, n1 * sizeof(double));
     p.acc = ps_malloc(p.t, n1 * sizeof(pedge));
     p.has_acc = ps_malloc(p.t, n1);
     p.map = ps_malloc(p.t, n1 * sizeof(uint32_t));
-    int rc = p.kept && p.mass && p.otime && p.acc && p.has_acc && p.map ? 0 : -1;
+    int rc = p.kept && p.mass && p.mcalls && p.ocalls && p.otime && p.acc && p.has_acc && p.map ? 0 : -1;
     if (rc == 0) {
         memset(p.mass, 0, n1 * sizeof(double));
+        memset(p.mcalls, 0, 2 * n1 * sizeof(double));
         memset(p.otime, 0, n1 * sizeof(double));
         memset(p.has_acc, 0, n1);
         for (size_t i = 0; i < p.n; i++)
@@ -550,6 +612,8 @@ int pstats_prune(pstats_stats *s, double node_pct, double edge_pct, pstats_error
     }
     if (rc == 0)
         rc = hand_up_all(&p);
+    if (rc == 0)
+        rc = round_calls(&p);
     if (rc == 0)
         rc = build(&p);
     if (rc == 0)
