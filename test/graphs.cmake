@@ -4,6 +4,11 @@
 # opened in Debian's Chromium and read by the real speedscope; pruning
 # (--node-thres/--edge-thres) checked for exact totals. The JavaScript tools
 # (test/js/package.json) are installed once per build tree by npm.
+add_executable(graphs_tests graphs_tests.c)
+target_link_libraries(graphs_tests PRIVATE pstats PkgConfig::CHECK m)
+target_compile_definitions(graphs_tests PRIVATE GRAPHS_FIXTURES="${PROJECT_SOURCE_DIR}/fixtures")
+add_test(NAME graphs_unit COMMAND graphs_tests)
+
 if(TARGET pstats2callgrind_cli)
   set(P2C $<TARGET_FILE:pstats2callgrind_cli>)
   set(JS_TOOLS ${CMAKE_CURRENT_BINARY_DIR}/js_tools)
