@@ -266,6 +266,40 @@ START_TEST(prune_keeps_totals)
 }
 END_TEST
 
+/* ------------------------------------------------------------ cycles */
+
+/* Components come after the components they call; functions of one
+ * component reach each other; `only` restricts the graph. */
+START_TEST(components_order)
+{
+    pstats_stats *s = load_fixture("profiles/mix-cpython3.11-cprofile.prof");
+    size_t n = pstats_nkeys(s);
+    uint32_t *comp = malloc(n * sizeof *comp);
+    unsigned char *only = calloc(n, 1);
+    pstats_error err;
+    int64_t nc = pstats_components(s, NULL, comp, &err);
+    ck_assert_int_gt(nc, 0);
+    ck_assert_int_lt(nc, (int64_t)n); /* the import machinery is a cycle */
+    size_t cross = 0;
+    for (uint32_t f = 0; f < n; f++)
+        for (size_t k = 0; k < pstats_ncallers(s, f); k++) {
+            pstats_edge e;
+            pstats_caller_get(s, f, k, &e);
+            ck_assert_uint_le(comp[f], comp[e.caller]);
+            cross += comp[f] != comp[e.caller];
+        }
+    ck_assert_uint_gt(cross, 0);
+    only[0] = 1;
+    ck_assert_int_eq(pstats_components(s, only, comp, &err), 1);
+    ck_assert_uint_eq(comp[0], 0);
+    for (uint32_t f = 1; f < n; f++)
+        ck_assert_uint_eq(comp[f], PSTATS_NO_COMPONENT);
+    free(comp);
+    free(only);
+    pstats_free(s);
+}
+END_TEST
+
 /* ------------------------------------------------------- failure paths */
 
 typedef struct failing { long left; } failing;
@@ -386,6 +420,7 @@ static Suite *graphs_suite(void)
     tcase_add_test(tc, flame_bounds_keep_totals);
     tcase_add_test(tc, call_time_of_counts);
     tcase_add_test(tc, prune_keeps_totals);
+    tcase_add_test(tc, components_order);
     tcase_add_test(tc, writer_failures);
     tcase_add_test(tc, prune_failures);
     suite_add_tcase(su, tc);

@@ -412,6 +412,19 @@ int pstats_write_collapsed(const pstats_stats *s, const pstats_flame_options *op
  * the callee) for counts. */
 double pstats_call_time(const pstats_stats *s, const pstats_edge *e);
 
+/* The call graph's strongly connected components (gprof's "cycles":
+ * functions that call each other, directly or through others): comp[f]
+ * (room for pstats_nkeys) receives f's component, numbered so that a
+ * component comes after every component it calls; a function alone is a
+ * component of its own. `only` (NULL: every key) restricts the graph to
+ * the keys f with only[f] != 0 and the calls between them; the others get
+ * PSTATS_NO_COMPONENT. Not recursive (any depth). Returns the number of
+ * components, or -1 with err (PSTATS_ENOMEM; PSTATS_EUSAGE for a model
+ * loaded without its calls). */
+#define PSTATS_NO_COMPONENT UINT32_MAX
+int64_t pstats_components(const pstats_stats *s, const unsigned char *only, uint32_t *comp,
+                          pstats_error *err);
+
 /* ----------------------------------------------------------- transforms */
 
 /* Leaves negligible functions out of s while keeping every total exact

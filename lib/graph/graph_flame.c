@@ -2,10 +2,12 @@
  * A flame graph from pstats data, which records no stacks: only, for each
  * function, its totals and, for each (caller, callee) pair, the calls and
  * their time. The call tree is rebuilt top-down (docs/graphs.md):
- *   - roots are the functions nobody else calls, heaviest first, then any
- *     function not reachable from them (a cycle nobody enters), each worth
- *     its cumtime, all together no more than the profile's total T =
- *     max(total tottime, every cumtime);
+ *   - roots: for each strongly connected component of the call graph (a
+ *     function alone, or functions that call each other: cProfile's `exec`
+ *     is also called by the import machinery it runs), its heaviest member,
+ *     worth its I (below) less the time of the calls into the component
+ *     from outside, when that is positive; heaviest first, together no more
+ *     than the profile's total T = max(total tottime, every cumtime);
  *   - a function's time on a path is split over its callees in proportion
  *     to the recorded call times: a callee g of f gets
  *     value(path) * time(f -> g) / I(f), where I(f) is f's cumtime (the
@@ -44,7 +46,7 @@ typedef struct flame_ctx {
     gr_flame *t;
     size_t n;
     double *incl;             /* I(f) */
-    unsigned char *mark;      /* on the path being expanded; reached */
+    unsigned char *mark;      /* on the path being expanded */
     cand *heap;
     size_t nheap, cap_heap;
     double *kid;              /* the children's values of the frame expanded */
@@ -142,106 +144,75 @@ static cand pop(flame_ctx *c)
 
 /* ----------------------------------------------------------------- roots */
 
-static int has_other_caller(const pstats_stats *s, uint32_t f)
-{
-    size_t nc = pstats_ncallers(s, f);
-    for (size_t k = 0; k < nc; k++) {
-        pstats_edge e;
-        pstats_caller_get(s, f, k, &e);
-        if (e.caller != f)
-            return 1;
-    }
-    return 0;
-}
-
-/* Marks (bit 2) everything reachable from f; queue has room for n ids. */
-static void reach(flame_ctx *c, uint32_t f, uint32_t *queue)
-{
-    size_t head = 0, tail = 0;
-    c->mark[f] |= 2;
-    queue[tail++] = f;
-    while (head < tail) {
-        uint32_t g = queue[head++];
-        size_t nc = pstats_ncallees(c->s, g);
-        for (size_t k = 0; k < nc; k++) {
-            pstats_edge e;
-            pstats_callee_get(c->s, g, k, &e);
-            if (!(c->mark[e.callee] & 2)) {
-                c->mark[e.callee] |= 2;
-                queue[tail++] = e.callee;
-            }
-        }
-    }
-}
-
 typedef struct ranked {
-    double incl;
+    double value;
     uint32_t id;
 } ranked;
 
 static int ranked_cmp(const void *a, const void *b)
 {
     const ranked *x = a, *y = b;
-    if (x->incl != y->incl)
-        return x->incl > y->incl ? -1 : 1;
+    if (x->value != y->value)
+        return x->value > y->value ? -1 : 1;
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* Offers root f with what is left of the budget T (*left). */
-static void push_root(flame_ctx *c, uint32_t f, double *left)
+/* For each component of the call graph (pstats_components), its heaviest
+ * member by I, worth I less the time of the calls into the component from
+ * outside: r[comp] (value 0 and id UINT32_MAX for none). */
+static int component_roots(flame_ctx *c, const uint32_t *comp, ranked *r, size_t ncomp)
 {
-    double v = c->incl[f] < *left ? c->incl[f] : *left;
-    if (v > 0.0) {
-        push(c, v, f, GR_NONE, 0);
-        *left -= v;
+    for (size_t k = 0; k < ncomp; k++) {
+        r[k].value = -1.0;
+        r[k].id = UINT32_MAX;
     }
+    for (uint32_t f = 0; f < c->n; f++) {
+        ranked *x = &r[comp[f]];
+        if (c->incl[f] > x->value) {
+            x->value = c->incl[f];
+            x->id = f;
+        }
+    }
+    for (uint32_t f = 0; f < c->n; f++) {
+        size_t nc = pstats_ncallers(c->s, f);
+        for (size_t k = 0; k < nc; k++) {
+            pstats_edge e;
+            pstats_caller_get(c->s, f, k, &e);
+            if (comp[e.caller] != comp[f])
+                r[comp[f]].value -= pstats_call_time(c->s, &e);
+        }
+    }
+    return 0;
 }
 
-/* Pushes the roots: the functions no other function calls, heaviest first,
- * then the heaviest function not reachable from any root until all are;
- * together never more than T = max(total tottime, every cumtime), the
- * profile's total as gprof2dot takes it (a root that is not reachable may
- * well have run inside another root: its time is not drawn twice). */
+/* Pushes the roots: for every component of the call graph whose time the
+ * calls from outside do not account for, its heaviest member, worth what
+ * is not accounted for; heaviest first, together never more than T =
+ * max(total tottime, every cumtime). */
 static int push_roots(flame_ctx *c)
 {
-    uint32_t *queue = cm_malloc(c->a, (c->n ? c->n : 1) * sizeof *queue);
+    uint32_t *comp = cm_malloc(c->a, (c->n ? c->n : 1) * sizeof *comp);
     ranked *r = cm_malloc(c->a, (c->n ? c->n : 1) * sizeof *r);
-    if (!queue || !r) {
-        cm_free(c->a, queue);
+    int64_t ncomp = comp && r ? pstats_components(c->s, NULL, comp, NULL) : -1;
+    if (ncomp < 0) {
+        cm_free(c->a, comp);
         cm_free(c->a, r);
         return -1;
     }
+    component_roots(c, comp, r, (size_t)ncomp);
     pstats_totals tot;
     pstats_get_totals(c->s, &tot);
     double left = tot.total_tt > 0.0 ? tot.total_tt : 0.0;
     for (uint32_t f = 0; f < pstats_nfuncs(c->s); f++)
         if (func_ct(c->s, f) > left)
             left = func_ct(c->s, f);
-    size_t nr = 0;
-    for (uint32_t f = 0; f < c->n; f++)
-        if (!has_other_caller(c->s, f)) {
-            r[nr].incl = c->incl[f];
-            r[nr++].id = f;
-        }
-    qsort(r, nr, sizeof *r, ranked_cmp);
-    for (size_t i = 0; i < nr; i++) {
-        push_root(c, r[i].id, &left);
-        if (!(c->mark[r[i].id] & 2))
-            reach(c, r[i].id, queue);
+    qsort(r, (size_t)ncomp, sizeof *r, ranked_cmp);
+    for (size_t i = 0; i < (size_t)ncomp && left > 0.0 && r[i].value > 0.0; i++) {
+        double v = r[i].value < left ? r[i].value : left;
+        push(c, v, r[i].id, GR_NONE, 0);
+        left -= v;
     }
-    nr = 0;
-    for (uint32_t f = 0; f < c->n; f++)
-        if (!(c->mark[f] & 2) && c->incl[f] > 0.0) {
-            r[nr].incl = c->incl[f];
-            r[nr++].id = f;
-        }
-    qsort(r, nr, sizeof *r, ranked_cmp);
-    for (size_t i = 0; i < nr; i++)
-        if (!(c->mark[r[i].id] & 2)) {
-            push_root(c, r[i].id, &left);
-            reach(c, r[i].id, queue);
-        }
-    cm_free(c->a, queue);
+    cm_free(c->a, comp);
     cm_free(c->a, r);
     return c->oom ? -1 : 0;
 }

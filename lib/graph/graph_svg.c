@@ -155,7 +155,7 @@ static void write_head(svg_ctx *c, const pstats_flame_options *o, double height)
               "<text id=\"search\" class=\"button\" x=\"%d\" y=\"24\">Search</text>\n"
               "<text id=\"matched\" x=\"%d\" y=\"%.0f\"> </text>\n"
               "<text id=\"details\" x=\"%d\" y=\"%.0f\"> </text>\n",
-              SVG_PAD, SVG_W - SVG_PAD - 60, SVG_W - SVG_PAD, height - 14, SVG_PAD,
+              SVG_PAD, SVG_W - SVG_PAD, SVG_W - SVG_PAD, height - 14, SVG_PAD,
               height - 14);
 }
 

@@ -20,7 +20,7 @@ static const char gr_svg_style[] =
     ".hide { display: none; }\n"
     ".button { cursor: pointer; fill: #333; }\n"
     ".button:hover { fill: #c00; }\n"
-    "#matched { text-anchor: end; }\n"
+    "#matched, #search { text-anchor: end; }\n"
     "</style>\n";
 
 static const char gr_svg_script[] =

@@ -193,13 +193,6 @@ static int fold_calls(pruner *p)
 
 /* ------------------------------------------ handing tottime up to callers */
 
-typedef struct tarjan {
-    uint32_t *index, *low, *comp;
-    uint32_t *stack; size_t nstack;
-    uint32_t *cs_node, *cs_pos; size_t ncs;
-    uint32_t next_index, ncomp;
-} tarjan;
-
 /* The weight of the call e into an SCC member: kind 0 time, 1 count, 2 one. */
 static double weight(const pstats_stats *s, const pedge *e, uint32_t m, int kind)
 {
@@ -207,12 +200,12 @@ static double weight(const pstats_stats *s, const pedge *e, uint32_t m, int kind
     return kind == 0 ? time : kind == 1 ? count : 1.0;
 }
 
-/* Hands the tottime of the SCC members[0..n) (and what they received) to
- * its callers outside it. */
-static void hand_up(pruner *p, const tarjan *tj, const uint32_t *members, size_t n)
+/* Hands the tottime and counts of the component members[0..n) (and what
+ * they received) to its callers outside it. */
+static void hand_up(pruner *p, const uint32_t *comp, const uint32_t *members, size_t n)
 {
     const pstats_stats *s = p->s;
-    uint32_t comp = tj->comp[members[0]];
+    uint32_t cm = comp[members[0]];
     double m = 0.0, calls[2] = {0, 0}, w[3] = {0, 0, 0};
     for (size_t i = 0; i < n; i++) {
         uint32_t f = members[i];
@@ -231,7 +224,7 @@ static void hand_up(pruner *p, const tarjan *tj, const uint32_t *members, size_t
         for (uint32_t j = k->edge_start; j < k->edge_start + k->nedges; j++) {
             pedge e;
             pe_get(s, &s->edges[j], &e);
-            if (tj->comp[e.caller] != comp)
+            if (comp[e.caller] != cm)
                 for (int kind = 0; kind < 3; kind++)
                     w[kind] += weight(s, &e, f, kind);
         }
@@ -249,7 +242,7 @@ static void hand_up(pruner *p, const tarjan *tj, const uint32_t *members, size_t
         for (uint32_t j = k->edge_start; j < k->edge_start + k->nedges; j++) {
             pedge e;
             pe_get(s, &s->edges[j], &e);
-            if (tj->comp[e.caller] != comp) {
+            if (comp[e.caller] != cm) {
                 double part = weight(s, &e, f, kind) / w[kind];
                 p->mass[e.caller] += m * part;
                 p->mcalls[2 * e.caller] += calls[0] * part;
@@ -259,82 +252,41 @@ static void hand_up(pruner *p, const tarjan *tj, const uint32_t *members, size_t
     }
 }
 
-/* Tarjan's strongly connected components of the left-out functions (calls
- * between them), without recursion; a component is complete after every
- * component it calls, so tottime flows from callees to callers. */
-static void visit(pruner *p, tarjan *tj, uint32_t v)
-{
-    const pstats_stats *s = p->s;
-    tj->ncs = 0;
-    tj->cs_node[tj->ncs] = v;
-    tj->cs_pos[tj->ncs++] = s->callee_off[v];
-    tj->index[v] = tj->low[v] = tj->next_index++;
-    tj->stack[tj->nstack++] = v;
-    while (tj->ncs) {
-        uint32_t u = tj->cs_node[tj->ncs - 1], pos = tj->cs_pos[tj->ncs - 1];
-        if (pos < s->callee_off[u + 1]) {
-            tj->cs_pos[tj->ncs - 1]++;
-            uint32_t w = s->callee_src[pos];
-            if (p->kept[w])
-                continue;
-            if (tj->index[w] == NONE) {
-                tj->index[w] = tj->low[w] = tj->next_index++;
-                tj->stack[tj->nstack++] = w;
-                tj->cs_node[tj->ncs] = w;
-                tj->cs_pos[tj->ncs++] = s->callee_off[w];
-            } else if (tj->comp[w] == NONE && tj->index[w] < tj->low[u]) {
-                tj->low[u] = tj->index[w]; /* w is on the stack */
-            }
-            continue;
-        }
-        tj->ncs--;
-        if (tj->ncs) {
-            uint32_t parent = tj->cs_node[tj->ncs - 1];
-            if (tj->low[u] < tj->low[parent])
-                tj->low[parent] = tj->low[u];
-        }
-        if (tj->low[u] != tj->index[u])
-            continue;
-        size_t start = tj->nstack;
-        do
-            start--;
-        while (tj->stack[start] != u);
-        for (size_t i = start; i < tj->nstack; i++)
-            tj->comp[tj->stack[i]] = tj->ncomp;
-        tj->ncomp++;
-        hand_up(p, tj, tj->stack + start, tj->nstack - start);
-        tj->nstack = start;
-    }
-}
-
+/* The left-out functions' components (pstats_components: callees first, so
+ * a component has received everything before it hands up), in order. */
 static int hand_up_all(pruner *p)
 {
-    pstats_stats *s = (pstats_stats *)p->s; /* the callees view is a cache */
-    if (ps_build_callees(s))
-        return -1;
-    tarjan tj;
-    memset(&tj, 0, sizeof tj);
     size_t n1 = p->n ? p->n : 1;
-    tj.index = ps_malloc(p->t, n1 * sizeof(uint32_t));
-    tj.low = ps_malloc(p->t, n1 * sizeof(uint32_t));
-    tj.comp = ps_malloc(p->t, n1 * sizeof(uint32_t));
-    tj.stack = ps_malloc(p->t, n1 * sizeof(uint32_t));
-    tj.cs_node = ps_malloc(p->t, n1 * sizeof(uint32_t));
-    tj.cs_pos = ps_malloc(p->t, n1 * sizeof(uint32_t));
-    int rc = tj.index && tj.low && tj.comp && tj.stack && tj.cs_node && tj.cs_pos ? 0 : -1;
-    if (rc == 0) {
+    unsigned char *out = ps_malloc(p->t, n1);
+    uint32_t *comp = ps_malloc(p->t, n1 * sizeof(uint32_t));
+    uint32_t *members = ps_malloc(p->t, n1 * sizeof(uint32_t));
+    size_t *start = NULL;
+    int64_t ncomp = -1;
+    if (out && comp && members) {
         for (size_t i = 0; i < p->n; i++)
-            tj.index[i] = tj.comp[i] = NONE;
-        for (uint32_t v = 0; v < p->n; v++)
-            if (!p->kept[v] && tj.index[v] == NONE)
-                visit(p, &tj, v);
+            out[i] = !p->kept[i];
+        ncomp = pstats_components(p->s, out, comp, NULL);
     }
-    ps_free(p->t, tj.index);
-    ps_free(p->t, tj.low);
-    ps_free(p->t, tj.comp);
-    ps_free(p->t, tj.stack);
-    ps_free(p->t, tj.cs_node);
-    ps_free(p->t, tj.cs_pos);
+    if (ncomp >= 0)
+        start = ps_malloc(p->t, ((size_t)ncomp + 2) * sizeof(size_t));
+    if (start) {
+        memset(start, 0, ((size_t)ncomp + 2) * sizeof(size_t));
+        for (size_t i = 0; i < p->n; i++)
+            if (comp[i] != PSTATS_NO_COMPONENT)
+                start[comp[i] + 2]++;
+        for (size_t c = 2; c < (size_t)ncomp + 2; c++)
+            start[c] += start[c - 1];
+        for (uint32_t i = 0; i < p->n; i++) /* start[c + 1] runs as c's cursor */
+            if (comp[i] != PSTATS_NO_COMPONENT)
+                members[start[comp[i] + 1]++] = i;
+        for (size_t c = 0; c < (size_t)ncomp; c++)
+            hand_up(p, comp, members + start[c], start[c + 1] - start[c]);
+    }
+    int rc = start ? 0 : -1;
+    ps_free(p->t, out);
+    ps_free(p->t, comp);
+    ps_free(p->t, members);
+    ps_free(p->t, start);
     return rc;
 }
 
