@@ -15,6 +15,9 @@ if(TARGET pstats2callgrind_cli)
   add_test(NAME js_tools_install
            COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/js/install.sh ${PROJECT_SOURCE_DIR} ${JS_TOOLS})
   set_tests_properties(js_tools_install PROPERTIES FIXTURES_SETUP js_tools)
+  add_test(NAME graphs_cli
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/graphs_cli.sh ${P2C}
+                   ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR}/graphs_cli)
   add_test(NAME graphs_dot
            COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/graphs_dot.sh ${P2C}
                    ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR}/graphs_dot)
