@@ -21,7 +21,10 @@ fi
 svgs=""
 for f in $inputs; do
   out=$work/$(basename "$f").svg
-  "$tool" -f svg -o "$out" "$f" 2>/dev/null || continue   # files no Python loads either
+  if ! "$tool" -f svg -o "$out" "$f" 2>/dev/null; then
+    "$tool" --stats -o /dev/null "$f" 2>/dev/null && { echo "FAIL $f: no svg"; exit 1; }
+    continue   # not a profile (synth-empty: no Python loads it either)
+  fi
   svgs="$svgs $out"
 done
 # shellcheck disable=SC2086

@@ -24,7 +24,10 @@ render() { # NAME DOTFILE: dot -Tsvg, silent, one <g class="node"> per node line
 }
 for f in "$src"/fixtures/profiles/*.prof "$src/fixtures/fibonacci.prof"; do
   name=$(basename "$f" .prof)
-  "$tool" -f dot -o "$work/$name.dot" "$f" 2>/dev/null || continue   # files no Python loads either
+  if ! "$tool" -f dot -o "$work/$name.dot" "$f" 2>"$work/$name.log"; then
+    "$tool" --stats -o /dev/null "$f" 2>/dev/null && fail "$name: $(cat "$work/$name.log")"
+    continue   # not a profile (synth-empty: no Python loads it either)
+  fi
   "$tool" -f dot --node-thres 0 --edge-thres 0 -o "$work/$name.all.dot" "$f" 2>/dev/null
   render "$name" "$work/$name.dot"
   render "$name.all" "$work/$name.all.dot"

@@ -24,7 +24,7 @@ for f in "$src"/fixtures/profiles/*.prof "$src/fixtures/fibonacci.prof"; do
   name=$(basename "$f" .prof)
   grep -qx "$name" "$golden/none.txt" && continue     # no Python 3 loads it
   [ -f "$golden/$name.dot" ] || { fail "$name: no golden (fixtures/generate/make_dot_goldens.sh)"; continue; }
-  "$tool" -f dot -o "$work/$name.dot" "$f" 2>/dev/null || { fail "$name: not converted"; continue; }
+  "$tool" -f dot -o "$work/$name.dot" "$f" 2>"$work/$name.log" || { fail "$name: $(cat "$work/$name.log")"; continue; }
   "$tool" -f dot --node-thres 0 --edge-thres 0 -o "$work/$name.all.dot" "$f" 2>/dev/null
   cmp -s "$golden/$name.dot" "$work/$name.dot" || fail "$name: differs from gprof2dot's ($golden/$name.dot)"
   cmp -s "$golden/$name.all.dot" "$work/$name.all.dot" || fail "$name: differs from gprof2dot -n 0 -e 0"

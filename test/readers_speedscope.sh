@@ -22,7 +22,10 @@ fi
 names=""
 for f in $inputs; do
   b=$(basename "$f")
-  "$tool" -o "$work/$b.cg" "$f" 2>/dev/null || continue   # files no Python loads either
+  if ! "$tool" -o "$work/$b.cg" "$f" 2>/dev/null; then
+    "$tool" --stats -o /dev/null "$f" 2>/dev/null && { echo "FAIL $b: not converted"; exit 1; }
+    continue   # not a profile (synth-empty: no Python loads it either)
+  fi
   "$tool" -f collapsed -o "$work/$b.folded" "$f" 2>/dev/null || { echo "FAIL $b: no collapsed output"; exit 1; }
   names="$names $b.cg $b.folded"
 done

@@ -363,7 +363,8 @@ int pstats_write_dot(const pstats_stats *s, const pstats_dot_options *opts,
         node_shares(&c, opts->node_thres / 100.0);
         oom = collect_calls(&c, opts->edge_thres / 100.0) != 0;
         if (!oom) {
-            qsort(c.calls, c.ncalls, sizeof *c.calls, call_cmp);
+            if (c.ncalls > 1)
+                qsort(c.calls, c.ncalls, sizeof *c.calls, call_cmp);
             write_graph(&c);
         }
     }

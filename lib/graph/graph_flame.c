@@ -206,7 +206,8 @@ static int push_roots(flame_ctx *c)
     for (uint32_t f = 0; f < pstats_nfuncs(c->s); f++)
         if (func_ct(c->s, f) > left)
             left = func_ct(c->s, f);
-    qsort(r, (size_t)ncomp, sizeof *r, ranked_cmp);
+    if (ncomp > 1)
+        qsort(r, (size_t)ncomp, sizeof *r, ranked_cmp);
     for (size_t i = 0; i < (size_t)ncomp && left > 0.0 && r[i].value > 0.0; i++) {
         double v = r[i].value < left ? r[i].value : left;
         push(c, v, r[i].id, GR_NONE, 0);

@@ -29,7 +29,7 @@ static void drain(gr_out *o)
 
 void gr_put(gr_out *o, const void *p, size_t n)
 {
-    if (o->failed)
+    if (o->failed || n == 0)
         return;
     if (n > GR_OUT_SIZE - o->len) {
         drain(o);

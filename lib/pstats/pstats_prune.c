@@ -325,7 +325,8 @@ static int round_calls(pruner *p)
                 fr[nf++].slot = (uint32_t)i;
             }
         }
-        qsort(fr, nf, sizeof *fr, frac_cmp);
+        if (nf > 1)
+            qsort(fr, nf, sizeof *fr, frac_cmp);
         double extra = floor(sum + 0.5) - floors;
         for (size_t k = 0; k < nf && extra >= 1.0; k++, extra -= 1.0)
             p->ocalls[2 * fr[k].slot + j]++;
