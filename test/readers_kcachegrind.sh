@@ -25,6 +25,9 @@ done
   "$P/mix-cpython3.12-cprofile.prof" 2>/dev/null || exit 1
 "$tool" --call-events --unit us -o "$work/callgrind.out.events" "$P/mix-cpython3.11-cprofile.prof" \
   2>/dev/null || exit 1
+# a pruned profile: its "[other] NAME" functions (docs/graphs.md)
+"$tool" --node-thres 1 --edge-thres 0.5 -o "$work/callgrind.out.pruned" \
+  "$P/mix-cpython3.11-cprofile.prof" 2>/dev/null || exit 1
 
 cat >"$work/session.sh" <<'EOF'
 #!/bin/sh
