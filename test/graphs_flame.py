@@ -80,7 +80,7 @@ def folded(path):
 
 
 def pstats_totals(prof, loads_in):
-    py = python_for(loads_in)
+    py = python_for(loads_in) if loads_in != '-' else None
     if not py:
         return None
     r = subprocess.run([py, '-c', TOTALS, prof], capture_output=True, text=True)
@@ -108,7 +108,7 @@ def check(tool, prof, work, name, loads_in):
         diff = sorted(k for k in set(stacks) | set(col_stacks) if stacks.get(k) != col_stacks.get(k))
         return 'svg and collapsed differ at %s: %s vs %s' % (
             ';'.join(diff[0])[-100:], stacks.get(diff[0]), col_stacks.get(diff[0]))
-    info = '%d frames, total %d ns' % (nframes, total)
+    info = '%d frames, total %d %s' % (nframes, total, ET.parse(svg).getroot().get('data-unit'))
     tot = pstats_totals(prof, loads_in)
     if tot:
         lo, hi = tot[0] * 1e9, max(tot[0], tot[1]) * 1e9
@@ -128,6 +128,10 @@ def main():
         if n.endswith('.prof'):
             cases.append((os.path.join(profiles, n), n, ''))
     cases.append((os.path.join(root, 'fixtures', 'fibonacci.prof'), 'fibonacci.prof', ''))
+    sampled = os.path.join(root, 'fixtures', 'sampled')  # Tachyon: stacks in samples
+    for n in sorted(os.listdir(sampled)) if os.path.isdir(sampled) else []:
+        if n.endswith('.prof'):
+            cases.append((os.path.join(sampled, n), n, '-'))
     real = os.path.join(root, '..', 'shared', 'real')
     if os.path.exists(os.path.join(real, 'MANIFEST.tsv')):
         with open(os.path.join(real, 'MANIFEST.tsv')) as f:

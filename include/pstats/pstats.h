@@ -381,8 +381,10 @@ int pstats_write_dot(const pstats_stats *s, const pstats_dot_options *opts,
  * the path not expanded again, heaviest paths first. Frames narrower than
  * min_share of the total, deeper than max_depth or beyond max_frames go,
  * summed, into one "[other]" frame under their parent, so every frame's
- * total stays exact. Times are integers in `unit`; the SVG and the folded
- * stacks of one model and options hold the same numbers. */
+ * total stays exact. Times are integers in `unit` (PSTATS_UNIT_SAMPLES:
+ * samples, for a sampled model of one interval, pstats_sample_interval);
+ * the SVG and the folded stacks of one model and options hold the same
+ * numbers. */
 typedef struct pstats_flame_options {
     pstats_time_unit unit;
     double min_share;          /* 0: 1e-4 (0.01 % of the total) */

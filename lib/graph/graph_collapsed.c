@@ -38,7 +38,7 @@ int pstats_write_collapsed(const pstats_stats *s, const pstats_flame_options *op
     pstats_flame_options o;
     if (!s || !write)
         return gr_fail(err, PSTATS_EUSAGE, "pstats_write_collapsed: no model or no sink");
-    if (gr_flame_options(opts, &o, err) != 0)
+    if (gr_flame_options(s, opts, &o, err) != 0)
         return -1;
     if (!pstats_has_edges(s))
         return gr_fail(err, PSTATS_EUSAGE,

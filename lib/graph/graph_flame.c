@@ -56,14 +56,18 @@ typedef struct flame_ctx {
     int oom;
 } flame_ctx;
 
-int gr_flame_options(const pstats_flame_options *in, pstats_flame_options *out,
-                     pstats_error *err)
+int gr_flame_options(const pstats_stats *s, const pstats_flame_options *in,
+                     pstats_flame_options *out, pstats_error *err)
 {
     memset(out, 0, sizeof *out);
     if (in)
         *out = *in;
-    if ((unsigned)out->unit > PSTATS_UNIT_MS || !(out->min_share >= 0.0 && out->min_share < 1.0))
+    double interval;
+    if ((unsigned)out->unit > PSTATS_UNIT_SAMPLES || !(out->min_share >= 0.0 && out->min_share < 1.0))
         return gr_fail(err, PSTATS_EUSAGE, "flame graph: bad unit or min_share (0 <= x < 1)");
+    if (out->unit == PSTATS_UNIT_SAMPLES && !pstats_sample_interval(s, &interval))
+        return gr_fail(err, PSTATS_EUSAGE,
+                       "flame graph: samples as the unit need a sampled profile of one interval");
     if (out->min_share == 0.0)
         out->min_share = 1e-4;
     if (out->max_depth == 0)
@@ -421,7 +425,7 @@ void gr_flame_free(gr_flame *t, const pymarshal_allocator *a)
 int gr_flame_build(const pstats_stats *s, const pstats_flame_options *o, gr_flame *t)
 {
     static const double scales[] = {1e9, 1e6, 1e3};
-    static const char *const units[] = {"ns", "us", "ms"};
+    static const char *const units[] = {"ns", "us", "ms", "samples"};
     flame_ctx c;
     memset(&c, 0, sizeof c);
     memset(t, 0, sizeof *t);
@@ -430,7 +434,10 @@ int gr_flame_build(const pstats_stats *s, const pstats_flame_options *o, gr_flam
     c.a = o->alloc;
     c.t = t;
     c.n = pstats_nkeys(s);
-    t->scale = scales[o->unit];
+    double interval = 1.0;
+    if (o->unit == PSTATS_UNIT_SAMPLES) /* checked by gr_flame_options */
+        (void)pstats_sample_interval(s, &interval);
+    t->scale = o->unit == PSTATS_UNIT_SAMPLES ? 1.0 / interval : scales[o->unit];
     t->unit = units[o->unit];
     c.incl = cm_malloc(c.a, (c.n ? c.n : 1) * sizeof *c.incl);
     c.mark = cm_malloc(c.a, c.n ? c.n : 1);

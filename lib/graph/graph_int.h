@@ -91,16 +91,17 @@ typedef struct gr_flame {
     int64_t total;            /* sum of the roots' totals */
     size_t max_depth;         /* deepest frame written */
     double scale;             /* units per second */
-    const char *unit;         /* "ns", "us", "ms" */
+    const char *unit;         /* "ns", "us", "ms", "samples" */
 } gr_flame;
 
 /* Builds the tree of s with the options' bounds (defaults filled in).
  * 0, or -1 when out of memory (the tree is then freed). */
 int gr_flame_build(const pstats_stats *s, const pstats_flame_options *o, gr_flame *t);
 void gr_flame_free(gr_flame *t, const pymarshal_allocator *a);
-/* The options with their defaults; PSTATS_EUSAGE for bad values. */
-int gr_flame_options(const pstats_flame_options *in, pstats_flame_options *out,
-                     pstats_error *err);
+/* The options with their defaults; PSTATS_EUSAGE for bad values (samples
+ * for a model that is not sampled with one interval). */
+int gr_flame_options(const pstats_stats *s, const pstats_flame_options *in,
+                     pstats_flame_options *out, pstats_error *err);
 
 /* The error helpers every writer shares. */
 int gr_fail(pstats_error *err, pstats_errcode code, const char *msg);

@@ -76,9 +76,13 @@ static void frame_color(const svg_ctx *c, uint32_t func, const char *label, size
     }
 }
 
+/* A time as seconds, or as samples for a sampled profile. */
 static void put_seconds(svg_ctx *c, int64_t units)
 {
-    gr_printf(&c->out, "%.6g s", (double)units / c->t->scale);
+    if (strcmp(c->t->unit, "samples") == 0)
+        gr_printf(&c->out, "%lld samples", (long long)units);
+    else
+        gr_printf(&c->out, "%.6g s", (double)units / c->t->scale);
 }
 
 /* The text drawn in a box w pixels wide, as the script's fit() makes it. */
@@ -137,7 +141,7 @@ static void write_head(svg_ctx *c, const pstats_flame_options *o, double height)
               "<?xml version=\"1.0\" standalone=\"no\"?>\n"
               "<svg version=\"1.1\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" "
               "xmlns=\"http://www.w3.org/2000/svg\" onload=\"init(evt)\" "
-              "data-total=\"%lld\" data-scale=\"%.0f\" data-unit=\"%s\">\n",
+              "data-total=\"%lld\" data-scale=\"%.17g\" data-unit=\"%s\">\n",
               SVG_W, height, SVG_W, height, (long long)c->t->total, c->t->scale, c->t->unit);
     gr_puts(&c->out, gr_svg_style);
     gr_puts(&c->out, gr_svg_script);
@@ -165,7 +169,7 @@ int pstats_write_flame_svg(const pstats_stats *s, const pstats_flame_options *op
     pstats_flame_options o;
     if (!s || !write)
         return gr_fail(err, PSTATS_EUSAGE, "pstats_write_flame_svg: no model or no sink");
-    if (gr_flame_options(opts, &o, err) != 0)
+    if (gr_flame_options(s, opts, &o, err) != 0)
         return -1;
     if (!pstats_has_edges(s))
         return gr_fail(err, PSTATS_EUSAGE,
