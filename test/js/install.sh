@@ -2,7 +2,8 @@
 # Installs the test-only JavaScript tools (playwright-core to drive Debian's
 # Chromium, and speedscope) into DIR from the committed package.json and
 # package-lock.json, with `npm ci` from the npm registry; a DIR that already
-# holds this lock file's install is left as it is.
+# holds this lock file's install is left as it is. playwright-core stays at
+# 1.56, the last release that runs on Node 18 (Debian 12's nodejs).
 #   install.sh SOURCE_DIR DIR
 set -eu
 src=$1 dir=$2
