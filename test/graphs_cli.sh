@@ -27,7 +27,7 @@ check "-i with a picture: NAME.svg in the current directory" sh -c "cd '$work/cw
 check "-o - writes the picture to standard output" sh -c "'$tool' -f dot -o - '$F' | grep -q '^digraph'"
 check "standard input to standard output" sh -c "'$tool' -f collapsed - < '$F' | grep -q 'fib_seq'"
 check "an unknown format is bad usage" status 2 -f png "$F"
-check "the message names the formats" grep -q 'callgrind, pstats, dot, svg or collapsed' "$work/err"
+check "the message names the formats" grep -q 'callgrind, pstats, json, dot, svg or collapsed' "$work/err"
 check "--node-thres takes a percentage" status 2 --node-thres abc "$F"
 check "--node-thres above 100 is refused" status 2 --node-thres 150 "$F"
 check "--edge-thres below 0 is refused" status 2 --edge-thres -1 "$F"
