@@ -19,6 +19,10 @@
  * share the reference table (restored afterwards) and never look ahead
  * themselves: a nested code object with 5 ints stays undecided until its
  * own 10th field, and one with several plausible counts takes the first.
+ *
+ * This file says which counts are plausible and what a 10th field means;
+ * the look-ahead readers are run by marshal_reader.c, the next step of the
+ * pipeline, so this file calls only marshal_scalar.c (pm_fail).
  */
 #include <string.h>
 
@@ -78,111 +82,26 @@ static int plausible(const pymarshal_reader *r, size_t off, unsigned k)
 
 static const unsigned order[3] = {5, 6, 4};
 
-static pymarshal_code_layout layout_of(unsigned k)
+pymarshal_code_layout pm_code_layout_of(unsigned k)
 {
-    return k == 4 ? PYMARSHAL_CODE_PY27 : PYMARSHAL_CODE_PY38;
+    return k == 4 ? PYMARSHAL_CODE_PY27 : k == 6 ? PYMARSHAL_CODE_PY38 : PYMARSHAL_CODE_PY30;
 }
 
-static pymarshal_reader *get_sub(pymarshal_reader *r, size_t off)
+unsigned pm_code_candidates(const pymarshal_reader *r, size_t off, unsigned *mask, int *trunc)
 {
-    if (!r->sub) {
-        r->sub = cm_malloc(r->alloc, sizeof *r->sub);
-        if (!r->sub) {
-            pm_fail(r, PYMARSHAL_ENOMEM, off, "out of memory for a look-ahead reader");
-            return NULL;
-        }
-        memset(r->sub, 0, sizeof *r->sub);
-        r->sub->alloc_copy = r->alloc_copy;
-        r->sub->alloc = r->alloc ? &r->sub->alloc_copy : NULL;
-    }
-    return r->sub;
-}
-
-/* Walk the code object at `off` with k ints in a dry reader. Returns the
- * layout, or -1 with the dry reader's error in *err. */
-static int trial(pymarshal_reader *r, size_t off, unsigned k, int full,
-                 pymarshal_error *err)
-{
-    pymarshal_reader *sub = get_sub(r, off);
-    if (!sub)
-        return -1;
-    size_t nslots = r->slots->n, ninterned = r->interned->n;
-    pm_reader_init_sub(sub, r, off);
-    sub->force_nints = (uint8_t)k;
-    int rc = pm_reader_run(sub, !full);
-    r->slots->n = nslots;
-    r->interned->n = ninterned;
-    if (rc < 0) {
-        *err = sub->err;
-        return -1;
-    }
-    return sub->decided;
-}
-
-int pm_code_layout(pymarshal_reader *r, size_t off)
-{
-    unsigned mask = 0, ncand = 0;
-    int trunc = 0;
+    unsigned n = 0;
+    *mask = 0;
+    *trunc = 0;
     for (int i = 0; i < 3; i++) {
         int p = plausible(r, off, order[i]);
         if (p == PM_TRUNC)
-            trunc = 1;
+            *trunc = 1;
         if (p == 1) {
-            mask |= 1u << order[i];
-            ncand++;
+            *mask |= 1u << order[i];
+            n++;
         }
     }
-    if (r->dry && r->sp == 0 && r->force_nints) {
-        mask = 1u << r->force_nints;
-        ncand = 1;
-    }
-    if (ncand == 0) {
-        if (trunc)
-            return pm_fail(r, PYMARSHAL_ETRUNCATED, off,
-                           "truncated: code object ends before its code bytes");
-        return pm_fail(r, PYMARSHAL_EVALUE, off,
-                       "code object of no known layout: no bytes object followed by a "
-                       "tuple after 4, 5 or 6 int fields");
-    }
-    unsigned first = 0;
-    for (int i = 0; i < 3 && !first; i++)
-        if (mask & (1u << order[i]))
-            first = order[i];
-    if (r->dry || ncand == 1) {
-        if (first != 5)
-            return (int)layout_of(first);
-        if (r->dry)
-            return 0;
-        pymarshal_error e;
-        int layout = trial(r, off, 5, 0, &e);
-        if (layout < 0) {
-            if (!r->failed) {
-                r->failed = 1;
-                r->err = e;
-            }
-            return -1;
-        }
-        return layout;
-    }
-    /* Several counts fit: the first whose whole object parses wins. */
-    pymarshal_error best = {PYMARSHAL_OK, 0, ""};
-    for (int i = 0; i < 3; i++) {
-        if (!(mask & (1u << order[i])))
-            continue;
-        pymarshal_error e = {PYMARSHAL_EVALUE, off, "code object of no known layout"};
-        int layout = trial(r, off, order[i], 1, &e);
-        if (layout > 0)
-            return layout;
-        if (layout < 0 && e.code == PYMARSHAL_ENOMEM)
-            return pm_fail(r, PYMARSHAL_ENOMEM, e.offset, "%s", "out of memory");
-        if (best.code == PYMARSHAL_OK || e.offset > best.offset)
-            best = e;
-    }
-    if (!r->failed) {
-        r->failed = 1;
-        r->err = best;
-    }
-    return -1;
+    return n;
 }
 
 int pm_code_decide(pymarshal_reader *r, pm_frame *f, pymarshal_kind field_kind)

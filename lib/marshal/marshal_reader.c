@@ -20,46 +20,6 @@
 
 #include "marshal_reader_int.h"
 
-int pm_fail(pymarshal_reader *r, pymarshal_errcode code, size_t offset,
-            const char *fmt, ...)
-{
-    if (r->failed)
-        return -1;
-    r->failed = 1;
-    char msg[sizeof r->err.msg];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    pm_set_error(&r->err, code, offset, "%s", msg);
-    return -1;
-}
-
-/* Cleared in two memsets: gcc makes one memset of the whole token a string
- * instruction (23 instructions a token, a sixth of the reader's), two of at
- * most 64 bytes a few vector stores. The token stays fully zeroed, padding
- * included, as before. */
-static inline void tok_init(pymarshal_token *tok, size_t off, uint8_t code)
-{
-    enum { HALF = sizeof *tok > 64 ? 64 : sizeof *tok };
-    memset(tok, 0, HALF);
-    memset((char *)tok + HALF, 0, sizeof *tok - HALF);
-    tok->offset = off;
-    tok->code = code;
-    tok->ref_slot = -1;
-    tok->ref_target = -1;
-}
-
-/* Are `n` more bytes there after r->pos? */
-static int need(pymarshal_reader *r, size_t n, size_t off, const char *what)
-{
-    size_t left = r->len - r->pos;
-    if (n <= left)
-        return 0;
-    return pm_fail(r, PYMARSHAL_ETRUNCATED, off,
-                   "truncated: %s needs %zu bytes, %zu left", what, n, left);
-}
-
 static int is_scalar(pymarshal_kind k)
 {
     return k <= PYMARSHAL_STR;
@@ -87,204 +47,6 @@ static void fill_slot(pymarshal_reader *r, const pm_frame *f)
             PM_SLOT(f->offset, (pymarshal_kind)f->kind, 1, f->layout);
 }
 
-/* ----------------------------------------------------------- scalars */
-
-static int read_i32(pymarshal_reader *r, size_t off, const char *what, int32_t *out)
-{
-    if (need(r, 4, off, what) < 0)
-        return -1;
-    *out = cm_i32(r->data + r->pos);
-    r->pos += 4;
-    return 0;
-}
-
-/* A length-prefixed byte string: u8 length when `short_len`, else i32. */
-static int read_str(pymarshal_reader *r, pymarshal_token *tok, int short_len)
-{
-    size_t off = tok->offset, n;
-    if (short_len) {
-        if (need(r, 1, off, "string length") < 0)
-            return -1;
-        n = r->data[r->pos++];
-    } else {
-        int32_t len;
-        if (read_i32(r, off, "string length", &len) < 0)
-            return -1;
-        if (len < 0)
-            return pm_fail(r, PYMARSHAL_ELENGTH, off, "negative string length %d",
-                           (int)len);
-        n = (size_t)len;
-    }
-    if (n > r->len - r->pos)
-        return pm_fail(r, PYMARSHAL_ETRUNCATED, off,
-                       "truncated: string of %zu bytes needs %zu bytes, %zu left", n, n,
-                       r->len - r->pos);
-    tok->data = r->data + r->pos;
-    tok->len = n;
-    r->pos += n;
-    return 0;
-}
-
-static int read_text_float(pymarshal_reader *r, size_t off, double *out)
-{
-    if (need(r, 1, off, "float text length") < 0)
-        return -1;
-    size_t n = r->data[r->pos++];
-    if (n > r->len - r->pos)
-        return pm_fail(r, PYMARSHAL_ETRUNCATED, off,
-                       "truncated: float text of %zu bytes needs %zu bytes, %zu left", n,
-                       n, r->len - r->pos);
-    /* CPython parses the text as a C string: it ends at a NUL byte. */
-    const uint8_t *nul = memchr(r->data + r->pos, 0, n);
-    size_t text = nul ? (size_t)(nul - (r->data + r->pos)) : n;
-    if (pm_parse_float_text(r->data + r->pos, text, out) < 0)
-        return pm_fail(r, PYMARSHAL_EVALUE, off, "bad float text '%.*s'",
-                       (int)(n > 40 ? 40 : n), (const char *)r->data + r->pos);
-    r->pos += n;
-    return 0;
-}
-
-static double bin_double(const uint8_t *p)
-{
-    uint64_t u = cm_le64(p);
-    double d;
-    memcpy(&d, &u, sizeof d);
-    return d;
-}
-
-static int read_long(pymarshal_reader *r, pymarshal_token *tok)
-{
-    size_t off = tok->offset;
-    int32_t n;
-    if (read_i32(r, off, "long digit count", &n) < 0)
-        return -1;
-    if (n == INT32_MIN)
-        return pm_fail(r, PYMARSHAL_ELENGTH, off, "long digit count %d out of range",
-                       (int)n);
-    size_t nd = (size_t)(n < 0 ? -n : n);
-    if (nd > (r->len - r->pos) / 2)
-        return pm_fail(r, PYMARSHAL_ETRUNCATED, off,
-                       "truncated: long of %zu digits needs %zu bytes, %zu left", nd,
-                       nd * 2, r->len - r->pos);
-    const uint8_t *d = r->data + r->pos;
-    for (size_t k = 0; k < nd; k++) {
-        unsigned dig = (unsigned)d[2 * k] | (unsigned)d[2 * k + 1] << 8;
-        if (dig >= 0x8000)
-            return pm_fail(r, PYMARSHAL_EVALUE, off + 5 + 2 * k,
-                           "long digit 0x%04x out of range (digits are 15 bits)", dig);
-        if (k == nd - 1 && dig == 0)
-            return pm_fail(r, PYMARSHAL_EVALUE, off,
-                           "unnormalized long: most significant digit is 0");
-    }
-    r->pos += nd * 2;
-    /* Up to 4 digits (60 bits) always fit; 5 digits fit below 2**63. */
-    unsigned top = nd == 5 ? ((unsigned)d[8] | (unsigned)d[9] << 8) : 0;
-    int low_zero = nd == 5 && !memcmp(d, "\0\0\0\0\0\0\0\0", 8);
-    if (nd <= 4 || (nd == 5 && (top < 8 || (top == 8 && low_zero && n < 0)))) {
-        uint64_t u = 0;
-        for (size_t k = nd; k-- > 0;)
-            u = u << 15 | ((unsigned)d[2 * k] | (unsigned)d[2 * k + 1] << 8);
-        tok->kind = PYMARSHAL_INT;
-        if (n >= 0)
-            tok->i = (int64_t)u;
-        else
-            tok->i = u == (UINT64_C(1) << 63) ? INT64_MIN : -(int64_t)u;
-        return 0;
-    }
-    tok->kind = PYMARSHAL_BIGINT;
-    tok->data = d;
-    tok->len = nd;
-    tok->negative = n < 0;
-    return 0;
-}
-
-/* Read the payload of scalar type `code` at r->pos into tok. 1 when `code`
- * is a scalar, 0 when it is not, -1 on error. No slots are taken. */
-static int read_scalar(pymarshal_reader *r, pymarshal_token *tok, uint8_t code)
-{
-    size_t off = tok->offset;
-    int32_t i;
-    switch (code) {
-    case 'N': tok->kind = PYMARSHAL_NONE; return 1;
-    case 'F': tok->kind = PYMARSHAL_FALSE; return 1;
-    case 'T': tok->kind = PYMARSHAL_TRUE; tok->i = 1; return 1;
-    case 'S': tok->kind = PYMARSHAL_STOPITER; return 1;
-    case '.': tok->kind = PYMARSHAL_ELLIPSIS; return 1;
-    case 'i':
-        if (read_i32(r, off, "int", &i) < 0)
-            return -1;
-        tok->kind = PYMARSHAL_INT;
-        tok->i = i;
-        return 1;
-    case 'I':
-        if (need(r, 8, off, "int64") < 0)
-            return -1;
-        tok->kind = PYMARSHAL_INT;
-        tok->i = (int64_t)cm_le64(r->data + r->pos);
-        r->pos += 8;
-        return 1;
-    case 'l':
-        return read_long(r, tok) < 0 ? -1 : 1;
-    case 'f':
-        tok->kind = PYMARSHAL_FLOAT;
-        return read_text_float(r, off, &tok->f) < 0 ? -1 : 1;
-    case 'x':
-        tok->kind = PYMARSHAL_COMPLEX;
-        if (read_text_float(r, off, &tok->f) < 0 || read_text_float(r, off, &tok->imag) < 0)
-            return -1;
-        return 1;
-    case 'g':
-    case 'y':
-        if (need(r, code == 'g' ? 8 : 16, off, code == 'g' ? "float" : "complex") < 0)
-            return -1;
-        tok->kind = code == 'g' ? PYMARSHAL_FLOAT : PYMARSHAL_COMPLEX;
-        tok->f = bin_double(r->data + r->pos);
-        if (code == 'y')
-            tok->imag = bin_double(r->data + r->pos + 8);
-        r->pos += code == 'g' ? 8 : 16;
-        return 1;
-    case 's':
-        tok->kind = PYMARSHAL_BYTES;
-        return read_str(r, tok, 0) < 0 ? -1 : 1;
-    case 't': {
-        /* Python 3: interned UTF-8 text. Python 2: an interned byte string,
-         * which is often not UTF-8; such a string is delivered as BYTES
-         * (what it is in Python 2) rather than rejected. */
-        if (read_str(r, tok, 0) < 0)
-            return -1;
-        size_t bad;
-        tok->interned = 1;
-        tok->kind = cm_utf8_valid(tok->data, tok->len, &bad) ? PYMARSHAL_STR
-                                                             : PYMARSHAL_BYTES;
-        tok->text = PYMARSHAL_UTF8;
-        return 1;
-    }
-    case 'u': {
-        if (read_str(r, tok, 0) < 0)
-            return -1;
-        size_t bad;
-        if (!cm_utf8_valid(tok->data, tok->len, &bad))
-            return pm_fail(r, PYMARSHAL_EUTF8, (size_t)(tok->data - r->data) + bad,
-                           "invalid UTF-8 in str (byte 0x%02x)", tok->data[bad]);
-        tok->kind = PYMARSHAL_STR;
-        tok->text = PYMARSHAL_UTF8;
-        return 1;
-    }
-    case 'a':
-    case 'A':
-    case 'z':
-    case 'Z':
-        /* "ASCII" forms are decoded as Latin-1 by CPython: bytes >= 0x80 pass. */
-        if (read_str(r, tok, code == 'z' || code == 'Z') < 0)
-            return -1;
-        tok->kind = PYMARSHAL_STR;
-        tok->text = PYMARSHAL_LATIN1;
-        tok->interned = code == 'A' || code == 'Z';
-        return 1;
-    }
-    return 0;
-}
-
 /* -------------------------------------------------------- references */
 
 /* The item count a REF token announces for the object at `off`. */
@@ -301,64 +63,11 @@ static size_t target_count(const pymarshal_reader *r, uint64_t e)
     return 0;
 }
 
-/* A reference to a scalar of the common kinds, decoded straight from the
- * bytes at `target`: they were fully checked (bounds, UTF-8) when the slot
- * was taken, and the slot's kind tells whether a 't' was UTF-8. 1 done, 0
- * not one of these codes. */
-static int ref_scalar_fast(const pymarshal_reader *r, pymarshal_token *tok, size_t target,
-                           pymarshal_kind kind)
-{
-    const uint8_t *p = r->data + target;
-    switch (p[0] & 0x7f) {
-    case 'i':
-        tok->kind = PYMARSHAL_INT;
-        tok->i = cm_i32(p + 1);
-        return 1;
-    case 'g':
-        tok->kind = PYMARSHAL_FLOAT;
-        tok->f = bin_double(p + 1);
-        return 1;
-    case 'z':
-    case 'Z':
-        tok->kind = PYMARSHAL_STR;
-        tok->text = PYMARSHAL_LATIN1;
-        tok->interned = (p[0] & 0x7f) == 'Z';
-        tok->len = p[1];
-        tok->data = p + 2;
-        return 1;
-    case 'a':
-    case 'A':
-    case 'u':
-    case 't':
-    case 's': {
-        uint8_t c = p[0] & 0x7f;
-        tok->kind = kind;
-        tok->text = c == 'a' || c == 'A' ? PYMARSHAL_LATIN1 : PYMARSHAL_UTF8;
-        tok->interned = c == 'A' || c == 't';
-        tok->len = (size_t)cm_i32(p + 1);
-        tok->data = p + 5;
-        return 1;
-    }
-    }
-    return 0;
-}
-
-static int reread(pymarshal_reader *r, pymarshal_token *tok, size_t target)
-{
-    size_t save = r->pos, off = tok->offset;
-    tok->offset = target;
-    r->pos = target + 1;
-    int rc = read_scalar(r, tok, r->data[target] & 0x7f);
-    r->pos = save;
-    tok->offset = off;
-    return rc == 1 ? 0 : -1;
-}
-
 static int read_ref(pymarshal_reader *r, pymarshal_token *tok)
 {
     size_t off = tok->offset;
     int32_t idx;
-    if (read_i32(r, off, "reference", &idx) < 0)
+    if (pm_read_i32(r, off, "reference", &idx) < 0)
         return -1;
     const pm_slots *t = r->slots;
     size_t known = r->mode == PM_MODE_REPLAY && (uint64_t)r->vslot < t->n
@@ -376,9 +85,9 @@ static int read_ref(pymarshal_reader *r, pymarshal_token *tok)
     tok->ref_target = idx;
     if (is_scalar(kind)) {
         tok->via_ref = 'r';
-        if (ref_scalar_fast(r, tok, PM_SLOT_OFFSET(e), kind))
+        if (pm_ref_scalar_fast(r, tok, PM_SLOT_OFFSET(e), kind))
             return 0;
-        return reread(r, tok, PM_SLOT_OFFSET(e));
+        return pm_reread(r, tok, PM_SLOT_OFFSET(e));
     }
     tok->kind = PYMARSHAL_REF;
     tok->target_kind = kind;
@@ -393,7 +102,7 @@ static int read_interned_ref(pymarshal_reader *r, pymarshal_token *tok)
 {
     size_t off = tok->offset;
     int32_t idx;
-    if (read_i32(r, off, "string reference", &idx) < 0)
+    if (pm_read_i32(r, off, "string reference", &idx) < 0)
         return -1;
     if (idx < 0 || (size_t)idx >= r->interned->n)
         return pm_fail(r, PYMARSHAL_EREF, off,
@@ -401,8 +110,113 @@ static int read_interned_ref(pymarshal_reader *r, pymarshal_token *tok)
                        (int)idx, r->interned->n);
     tok->ref_target = idx;
     tok->via_ref = 'R';
-    return reread(r, tok, r->interned->e[idx]);
+    return pm_reread(r, tok, r->interned->e[idx]);
 }
+
+/* ------------------------------------------------------ code layouts */
+
+/* Which layout a 'c' has: marshal_code.c says which int counts are
+ * plausible; when that does not settle it, look-ahead ("dry") readers walk
+ * the object under each candidate (see marshal_code.c's comment). */
+
+static const unsigned trial_order[3] = {5, 6, 4};
+static void init_sub(pymarshal_reader *sub, const pymarshal_reader *r, size_t start);
+static int run_reader(pymarshal_reader *r, int until_decided);
+
+static pymarshal_reader *get_sub(pymarshal_reader *r, size_t off)
+{
+    if (!r->sub) {
+        r->sub = cm_malloc(r->alloc, sizeof *r->sub);
+        if (!r->sub) {
+            pm_fail(r, PYMARSHAL_ENOMEM, off, "out of memory for a look-ahead reader");
+            return NULL;
+        }
+        memset(r->sub, 0, sizeof *r->sub);
+        r->sub->alloc_copy = r->alloc_copy;
+        r->sub->alloc = r->alloc ? &r->sub->alloc_copy : NULL;
+    }
+    return r->sub;
+}
+
+/* Walk the code object at `off` with k ints in a dry reader. Returns the
+ * layout, or -1 with the dry reader's error in *err. */
+static int trial(pymarshal_reader *r, size_t off, unsigned k, int full,
+                 pymarshal_error *err)
+{
+    pymarshal_reader *sub = get_sub(r, off);
+    if (!sub)
+        return -1;
+    size_t nslots = r->slots->n, ninterned = r->interned->n;
+    init_sub(sub, r, off);
+    sub->force_nints = (uint8_t)k;
+    int rc = run_reader(sub, !full);
+    r->slots->n = nslots;
+    r->interned->n = ninterned;
+    if (rc < 0) {
+        *err = sub->err;
+        return -1;
+    }
+    return sub->decided;
+}
+
+static int code_layout(pymarshal_reader *r, size_t off)
+{
+    unsigned mask;
+    int trunc;
+    unsigned ncand = pm_code_candidates(r, off, &mask, &trunc);
+    if (r->dry && r->sp == 0 && r->force_nints) {
+        mask = 1u << r->force_nints;
+        ncand = 1;
+    }
+    if (ncand == 0) {
+        if (trunc)
+            return pm_fail(r, PYMARSHAL_ETRUNCATED, off,
+                           "truncated: code object ends before its code bytes");
+        return pm_fail(r, PYMARSHAL_EVALUE, off,
+                       "code object of no known layout: no bytes object followed by a "
+                       "tuple after 4, 5 or 6 int fields");
+    }
+    unsigned first = 0;
+    for (int i = 0; i < 3 && !first; i++)
+        if (mask & (1u << trial_order[i]))
+            first = trial_order[i];
+    if (r->dry || ncand == 1) {
+        if (first != 5)
+            return (int)pm_code_layout_of(first);
+        if (r->dry)
+            return 0;
+        pymarshal_error e;
+        int layout = trial(r, off, 5, 0, &e);
+        if (layout < 0) {
+            if (!r->failed) {
+                r->failed = 1;
+                r->err = e;
+            }
+            return -1;
+        }
+        return layout;
+    }
+    /* Several counts fit: the first whose whole object parses wins. */
+    pymarshal_error best = {PYMARSHAL_OK, 0, ""};
+    for (int i = 0; i < 3; i++) {
+        if (!(mask & (1u << trial_order[i])))
+            continue;
+        pymarshal_error e = {PYMARSHAL_EVALUE, off, "code object of no known layout"};
+        int layout = trial(r, off, trial_order[i], 1, &e);
+        if (layout > 0)
+            return layout;
+        if (layout < 0 && e.code == PYMARSHAL_ENOMEM)
+            return pm_fail(r, PYMARSHAL_ENOMEM, e.offset, "%s", "out of memory");
+        if (best.code == PYMARSHAL_OK || e.offset > best.offset)
+            best = e;
+    }
+    if (!r->failed) {
+        r->failed = 1;
+        r->err = best;
+    }
+    return -1;
+}
+
 
 /* -------------------------------------------------------- containers */
 
@@ -466,11 +280,11 @@ static int read_container(pymarshal_reader *r, pymarshal_token *tok, uint8_t cod
     case 'c': tok->kind = PYMARSHAL_CODE; break;
     }
     if (code == ')') {
-        if (need(r, 1, off, "tuple size") < 0)
+        if (pm_need(r, 1, off, "tuple size") < 0)
             return -1;
         n = r->data[r->pos++];
     } else if (code != '{' && code != ':' && code != 'c') {
-        if (read_i32(r, off, "container size", &n) < 0)
+        if (pm_read_i32(r, off, "container size", &n) < 0)
             return -1;
         if (n < 0)
             return pm_fail(r, PYMARSHAL_ELENGTH, off, "negative %s size %d",
@@ -483,7 +297,7 @@ static int read_container(pymarshal_reader *r, pymarshal_token *tok, uint8_t cod
     else if (code == ':')
         items = tok->count = 3;
     else if (code == 'c') {
-        int layout = pm_code_layout(r, off);
+        int layout = code_layout(r, off);
         if (layout < 0)
             return -1;
         tok->code_layout = (uint8_t)layout;
@@ -505,7 +319,7 @@ static int read_object(pymarshal_reader *r, pymarshal_token *tok)
                        "truncated: an object is expected, the input ends");
     uint8_t b = r->data[off], code = b & 0x7f;
     int flag = (b & PM_FLAG_REF) != 0;
-    tok_init(tok, off, code);
+    pm_tok_init(tok, off, code);
     r->pos = off + 1;
     switch (code) {
     case '0':
@@ -518,21 +332,21 @@ static int read_object(pymarshal_reader *r, pymarshal_token *tok)
     case '(': case ')': case '[': case '<': case '>': case '{': case '}': case ':': case 'c':
         return read_container(r, tok, code, flag);
     case 'i': /* the two commonest scalars, without read_scalar's switch */
-        if (need(r, 4, off, "int") < 0)
+        if (pm_need(r, 4, off, "int") < 0)
             return -1;
         tok->kind = PYMARSHAL_INT;
         tok->i = cm_i32(r->data + off + 1);
         r->pos = off + 5;
         break;
     case 'g':
-        if (need(r, 8, off, "float") < 0)
+        if (pm_need(r, 8, off, "float") < 0)
             return -1;
         tok->kind = PYMARSHAL_FLOAT;
-        tok->f = bin_double(r->data + off + 1);
+        tok->f = pm_bin_double(r->data + off + 1);
         r->pos = off + 9;
         break;
     default: {
-        int rc = read_scalar(r, tok, code);
+        int rc = pm_read_scalar(r, tok, code);
         if (rc < 0)
             return -1;
         if (rc == 0)
@@ -597,9 +411,9 @@ static const char *expected_here(const pymarshal_reader *r)
 static int raw_field(pymarshal_reader *r, pymarshal_token *tok)
 {
     pm_frame *f = &r->stack[r->sp - 1];
-    tok_init(tok, r->pos, 'i');
+    pm_tok_init(tok, r->pos, 'i');
     int32_t v;
-    if (read_i32(r, f->offset, "code object int field", &v) < 0)
+    if (pm_read_i32(r, f->offset, "code object int field", &v) < 0)
         return -1;
     tok->kind = PYMARSHAL_INT;
     tok->raw_field = 1;
@@ -622,14 +436,14 @@ static inline int next_fast(pymarshal_reader *r, pymarshal_token *tok, pm_frame 
     const uint8_t *p = r->data + off;
     switch (p[0]) {
     case 'i':
-        tok_init(tok, off, 'i');
+        pm_tok_init(tok, off, 'i');
         tok->kind = PYMARSHAL_INT;
         tok->i = cm_i32(p + 1);
         break;
     case 'g':
-        tok_init(tok, off, 'g');
+        pm_tok_init(tok, off, 'g');
         tok->kind = PYMARSHAL_FLOAT;
-        tok->f = bin_double(p + 1);
+        tok->f = pm_bin_double(p + 1);
         break;
     case 'r': {
         int32_t idx = cm_i32(p + 1);
@@ -641,10 +455,10 @@ static inline int next_fast(pymarshal_reader *r, pymarshal_token *tok, pm_frame 
         uint64_t e = t->e[idx];
         if (!(e & PM_SLOT_FILLED) || !is_scalar(PM_SLOT_KIND(e)))
             return 0;
-        tok_init(tok, off, 'r');
+        pm_tok_init(tok, off, 'r');
         tok->via_ref = 'r';
         tok->ref_target = idx;
-        if (!ref_scalar_fast(r, tok, PM_SLOT_OFFSET(e), PM_SLOT_KIND(e)))
+        if (!pm_ref_scalar_fast(r, tok, PM_SLOT_OFFSET(e), PM_SLOT_KIND(e)))
             return 0;
         break;
     }
@@ -732,7 +546,7 @@ int pymarshal_reader_skip(pymarshal_reader *r)
     return 0;
 }
 
-int pm_reader_run(pymarshal_reader *r, int until_decided)
+static int run_reader(pymarshal_reader *r, int until_decided)
 {
     pymarshal_token tok;
     for (;;) {
@@ -808,7 +622,7 @@ void pymarshal_reader_free(pymarshal_reader *r)
     cm_free(a, r);
 }
 
-int pm_reader_init_sub(pymarshal_reader *sub, const pymarshal_reader *r, size_t start)
+static void init_sub(pymarshal_reader *sub, const pymarshal_reader *r, size_t start)
 {
     sub->data = r->data;
     sub->len = r->len;
@@ -826,7 +640,6 @@ int pm_reader_init_sub(pymarshal_reader *sub, const pymarshal_reader *r, size_t 
     sub->force_nints = 0;
     sub->decided = 0;
     memset(&sub->err, 0, sizeof sub->err);
-    return 0;
 }
 
 pymarshal_reader *pymarshal_reader_replay(pymarshal_reader *parent, int64_t slot,

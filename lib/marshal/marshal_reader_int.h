@@ -1,9 +1,13 @@
 /*
- * The token reader's private state, shared by marshal_reader.c (the object
- * walk) and marshal_code.c (code object layouts).
+ * The token reader's private state, shared by the first steps of the
+ * pipeline (marshal_internal.h): marshal_scalar.c (scalars, the sticky
+ * error), marshal_code.c (code object layouts) and marshal_reader.c (the
+ * object walk).
  */
 #ifndef PSTATS_MARSHAL_READER_INT_H
 #define PSTATS_MARSHAL_READER_INT_H
+
+#include <string.h>
 
 #include "marshal_internal.h"
 
@@ -69,20 +73,62 @@ struct pymarshal_reader {
 int pm_fail(pymarshal_reader *r, pymarshal_errcode code, size_t offset,
             const char *fmt, ...) CM_PRINTF(4, 5);
 
-/* marshal_code.c: at a 'c' whose type byte is at `off` (r->pos just after
- * it), decide the layout. Returns the layout, 0 for "3.0-3.7 or 3.11+,
- * decided at field 9" (dry readers only), or -1 with the error set. */
-int pm_code_layout(pymarshal_reader *r, size_t off);
+/* ------------------------------------------ marshal_scalar.c (step 2) */
 
-/* marshal_code.c: the depth-0 code frame of a dry reader, or a pending frame
- * of any reader, learns its layout from the kind of its 10th field. */
+/* A token for the object whose type byte (without FLAG_REF) is `code` at
+ * `off`, every other field cleared. */
+/* Cleared in two memsets: gcc makes one memset of the whole token a string
+ * instruction (23 instructions a token, a sixth of the reader's), two of at
+ * most 64 bytes a few vector stores. The token stays fully zeroed, padding
+ * included, as before. */
+static inline void pm_tok_init(pymarshal_token *tok, size_t off, uint8_t code)
+{
+    enum { HALF = sizeof *tok > 64 ? 64 : sizeof *tok };
+    memset(tok, 0, HALF);
+    memset((char *)tok + HALF, 0, sizeof *tok - HALF);
+    tok->offset = off;
+    tok->code = code;
+    tok->ref_slot = -1;
+    tok->ref_target = -1;
+}
+
+/* Are `n` more bytes there after r->pos? 0, or -1 with ETRUNCATED. */
+int pm_need_fail(pymarshal_reader *r, size_t n, size_t off, const char *what);
+static inline int pm_need(pymarshal_reader *r, size_t n, size_t off, const char *what)
+{
+    return n <= r->len - r->pos ? 0 : pm_need_fail(r, n, off, what);
+}
+int pm_read_i32(pymarshal_reader *r, size_t off, const char *what, int32_t *out);
+static inline double pm_bin_double(const uint8_t *p)
+{
+    uint64_t u = cm_le64(p);
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+/* The payload of scalar type `code` at r->pos into tok: 1 when `code` is a
+ * scalar, 0 when it is not, -1 on error. No slots are taken. */
+int pm_read_scalar(pymarshal_reader *r, pymarshal_token *tok, uint8_t code);
+/* A reference to a scalar of the common kinds decoded straight from the
+ * bytes at `target` (checked when its slot was taken): 1 done, 0 not one
+ * of those codes. */
+int pm_ref_scalar_fast(const pymarshal_reader *r, pymarshal_token *tok, size_t target,
+                       pymarshal_kind kind);
+/* Read the scalar at `target` again into tok (its offset kept). 0 or -1. */
+int pm_reread(pymarshal_reader *r, pymarshal_token *tok, size_t target);
+
+/* --------------------------------------------- marshal_code.c (step 3) */
+
+/* At a 'c' whose type byte is at `off`: which counts of raw ints before
+ * the `code` bytes object are plausible (bit k of *mask for k ints, k in
+ * 4, 5, 6); *trunc when the input ended before one could be told. Returns
+ * how many are plausible. */
+unsigned pm_code_candidates(const pymarshal_reader *r, size_t off, unsigned *mask, int *trunc);
+/* The layout k raw ints stand for (5 stands for 3.0-3.7 and 3.11+ alike,
+ * told apart at the 10th field). */
+pymarshal_code_layout pm_code_layout_of(unsigned nints);
+/* The code frame f (the depth-0 one of a dry reader, or any pending one)
+ * learns its layout from the kind of its 10th field. 0, or -1 (error set). */
 int pm_code_decide(pymarshal_reader *r, pm_frame *f, pymarshal_kind field_kind);
-
-/* Set up a reader over the same data sharing `r`'s tables (marshal_reader.c). */
-int pm_reader_init_sub(pymarshal_reader *sub, const pymarshal_reader *r, size_t start);
-
-/* Run a reader to the end of its object, or until it has decided its
- * depth-0 code layout when `until_decided`. 0 ok, -1 error. */
-int pm_reader_run(pymarshal_reader *r, int until_decided);
 
 #endif
