@@ -106,35 +106,65 @@ typedef enum pymarshal_code_layout {
 
 /* ---------------------------------------------------------------- options */
 
-#define PYMARSHAL_MAX_DEPTH_DEFAULT 2000
+#define PYMARSHAL_MAX_DEPTH_DEFAULT 2000 /* CPython's; PyPy's is 4901 */
+
+/* Whose marshal.loads the reader imitates where interpreters disagree
+ * (docs/marshal-decoder.md has the table): which type codes exist, what a
+ * NULL where a dict value is due does (CPython 3 ends the dict, 2.7 drops
+ * the pair, PyPy refuses), Latin-1 in 'a'/'z' strings, long digits, float
+ * text, invalid UTF-8, which code layout a 'c' has, the depth limit.
+ * PYMARSHAL_PY_AUTO guesses the writer from the data read so far: Python 2
+ * forms ('R', a 't' that is not UTF-8, a 2.7 code layout) make it 2.7,
+ * FLAG_REF on strings and containers but never on ints, floats, tuples or
+ * code objects makes it PyPy, anything else CPython 3, with every type
+ * code of every version accepted and code layouts decided from the data. */
+typedef enum pymarshal_impl {
+    PYMARSHAL_PY_AUTO = 0,
+    PYMARSHAL_PY_CPYTHON, /* with `python_version`: 207, 306 ... 315 */
+    PYMARSHAL_PY_PYPY     /* PyPy 7.3 (Python 3.9) */
+} pymarshal_impl;
 
 typedef struct pymarshal_options {
     const pymarshal_allocator *alloc; /* NULL: malloc */
-    unsigned max_depth;               /* 0: PYMARSHAL_MAX_DEPTH_DEFAULT */
+    unsigned max_depth;               /* 0: the writer's (2000, PyPy 4901) */
+    pymarshal_impl python;            /* whose rules; AUTO: guessed */
+    unsigned python_version;          /* CPYTHON: 100 * major + minor, e.g.
+                                         207, 312; 0: any Python 3 */
 } pymarshal_options;
+
+/* Parse "2.7", "3.12", "3" or "pypy" into *opts' python fields; -1 when
+ * it names no Python this library knows. */
+int pymarshal_options_set_python(pymarshal_options *opts, const char *name);
 
 /* ----------------------------------------------------------- token reader */
 
-/* What the reader accepts, checked against CPython 2.7 and 3.6-3.13 (see
- * docs/marshal-decoder.md): every type code of every format version, since
- * nothing in the stream names its version. FLAG_REF slots are numbered in
+/* What the reader accepts, checked against CPython 2.7, 3.6-3.13 and PyPy
+ * (docs/marshal-decoder.md; test/marshal_differential.py compares every
+ * verdict with the real interpreters): under AUTO every type code of every
+ * format version, since nothing in the stream names its version; under a
+ * named Python, its own codes only. FLAG_REF slots are numbered in
  * pre-order when the type byte is read; frozenset, code, slice and
- * frozendict reserve theirs and fill it when complete, and a reference to
- * a reserved slot is PYMARSHAL_EREF; N F T S . 0 and r take no slot.
- * 'a' 'A' 'z' 'Z' are Latin-1 (bytes >= 0x80 pass, as in CPython); 'u' and
- * 't' are UTF-8 with lone surrogates allowed; a 't' that is not UTF-8 is a
- * Python 2 str and comes out as BYTES. 'f' text ends at a NUL byte, as in
- * CPython. Depth: an object at depth max_depth (0-based) is
- * PYMARSHAL_EDEPTH, so 1999 containers around a leaf load and 2000 do not,
- * exactly as CPython. NULL ('0') is only a dict terminator: a NULL dict
- * value is refused (PYMARSHAL_ETYPE) where CPython 3 silently ends the dict
- * and 2.7 drops the pair. Code objects: the layout is decided from the
- * data (int field count, then a bytes object or a reference to one, then
- * the consts tuple or a reference to one; 3.0-3.7 against 3.11+ by the
- * kind of the 10th field). Every count and length is checked against the
- * bytes left before anything is pushed; memory is the reference table (8
- * bytes per FLAG_REF object), Python 2's interned list (8 bytes per 't')
- * and the stack: never one allocation per object. */
+ * frozendict (and PyPy's tuples) reserve theirs and fill it when complete,
+ * and a reference to a reserved slot is PYMARSHAL_EREF; N F T S . 0 and r
+ * take no slot (PyPy gives N F T S . one). 'a' 'A' 'z' 'Z' are Latin-1
+ * (bytes >= 0x80 pass, as in CPython; PyPy refuses them); 'u' and 't' are
+ * UTF-8 with lone surrogates allowed; a 't' that is not UTF-8 is a Python 2
+ * str and comes out as BYTES. 'f' text ends at a NUL byte, as in CPython.
+ * Depth: an object at depth max_depth (0-based) is PYMARSHAL_EDEPTH, so
+ * 1999 containers around a leaf load and 2000 do not, exactly as CPython.
+ * NULL ('0') ends a dict where a key is due; where a value is due it ends
+ * the dict (CPython 3), drops the pair (2.7) or is refused (PyPy), and the
+ * NULL token says which (drops_key, closes). A dict key, set or frozenset
+ * item that Python cannot hash (a list, dict or set, or a tuple, frozenset
+ * or code object holding one, or a reference to a tuple still being read)
+ * is PYMARSHAL_ETYPE, as Python's TypeError, unless a NULL value follows
+ * the key. Code objects: the layout is the named Python's, or under AUTO
+ * decided from the data (int field count, then a bytes object or a
+ * reference to one, then the consts tuple or a reference to one; 3.0-3.7
+ * against 3.11+ by the kind of the 10th field). Every count and length is
+ * checked against the bytes left before anything is pushed; memory is the
+ * reference table (8 bytes per FLAG_REF object), Python 2's interned list
+ * (8 bytes per 't') and the stack: never one allocation per object. */
 
 /* One object header as the reader meets it. Scalars are complete in the
  * token; containers announce their item count and their items follow as
@@ -161,6 +191,11 @@ typedef struct pymarshal_token {
     uint8_t text;           /* STR: pymarshal_text */
     uint8_t interned;       /* 't' 'A' 'Z' or Python 2 'R' */
     uint8_t code_layout;    /* CODE: pymarshal_code_layout */
+    uint8_t drops_key;      /* NULL: it stands where a dict value was due, and
+                               the key just delivered is not in the dict */
+    uint8_t closes;         /* NULL: the dict ends here (its terminator, or
+                               CPython 3's NULL value); 2.7's NULL value
+                               drops the pair and the dict goes on */
     int64_t i;              /* INT */
     double f, imag;         /* FLOAT; COMPLEX: f + imag*j */
     const uint8_t *data;    /* BYTES/STR: bytes inside the input; BIGINT:

@@ -122,3 +122,136 @@ int pm_code_decide(pymarshal_reader *r, pm_frame *f, pymarshal_kind field_kind)
         r->decided = f->layout;
     return 0;
 }
+
+/* ------------------------------------------------------------- checks */
+
+/* Python 2's str is 's' 't' 'R' (not 'u'); under AUTO a 2.7 layout may
+ * also hold the string forms of later versions (our own re-encodings). */
+#define PY2_AUTO 1000u
+
+/* Whose constructor builds the code object: the named Python, or under
+ * AUTO the one its layout says (2.7, 3.7 for 3.0-3.7, 3.8, 3.11). */
+static unsigned check_version(const pymarshal_reader *r, pymarshal_code_layout layout)
+{
+    if (r->impl == PYMARSHAL_PY_CPYTHON && r->version)
+        return r->version;
+    if (r->impl == PYMARSHAL_PY_PYPY)
+        return 309;
+    switch (layout) {
+    case PYMARSHAL_CODE_PY27: return PY2_AUTO;
+    case PYMARSHAL_CODE_PY30: return 307;
+    case PYMARSHAL_CODE_PY38: return 308;
+    default: return 311;
+    }
+}
+
+
+static int is_text(const pm_item *it, unsigned v)
+{
+    if (v == PY2_AUTO)
+        return it->kind == PYMARSHAL_STR || it->kind == PYMARSHAL_BYTES;
+    return v < 300 ? it->py2str : it->kind == PYMARSHAL_STR;
+}
+
+static int is_bytes(const pm_item *it, unsigned v)
+{
+    if (v == PY2_AUTO)
+        return it->kind == PYMARSHAL_STR || it->kind == PYMARSHAL_BYTES;
+    return v < 300 ? it->py2str : it->kind == PYMARSHAL_BYTES;
+}
+
+static int is_names(const pm_item *it, unsigned v)
+{
+    return it->kind == PYMARSHAL_TUPLE && (v < 300 || v == PY2_AUTO ? it->texts : it->strs);
+}
+
+enum { CO_VARARGS = 0x4, CO_VARKEYWORDS = 0x8, CO_FAST_LOCAL = 0x20 };
+
+/* How many locals a 3.11+ localspluskinds names (kinds with CO_FAST_LOCAL);
+ * the bytes are those of the field's string, in the input. */
+static int64_t count_locals(const pymarshal_reader *r, const pm_item *kinds)
+{
+    const uint8_t *p = r->data + kinds->off;
+    uint8_t c = p[0] & 0x7f;
+    if (c == 'r') { /* a reference: the bytes are where its slot points */
+        int32_t slot = cm_i32(p + 1);
+        p = r->data + PM_SLOT_OFFSET(r->slots->e[slot]);
+    }
+    p += 5; /* 's' and its length */
+    int64_t n = 0;
+    for (size_t k = 0; k < kinds->n; k++)
+        n += (p[k] & CO_FAST_LOCAL) != 0;
+    return n;
+}
+
+static int bad_call(pymarshal_reader *r, const pm_codesum *cs, const char *what)
+{
+    return pm_fail(r, PYMARSHAL_EVALUE, cs->off,
+                   "code object Python cannot build: %s (SystemError: bad argument "
+                   "to internal function)", what);
+}
+
+/* The checks of PyCode_New (2.7, 3.6-3.10) and _PyCode_Validate (3.11+)
+ * on what marshal read; the same for PyPy as for 3.8. */
+int pm_code_check(pymarshal_reader *r, const pm_codesum *cs)
+{
+    pymarshal_code_layout layout = cs->layout ? (pymarshal_code_layout)cs->layout
+                                              : PYMARSHAL_CODE_PY30;
+    unsigned v = check_version(r, layout);
+    const int32_t *n = cs->ints;
+    const pm_item *o = cs->obj;
+    int32_t argc = n[0], posonly = 0, kwonly = 0, nlocals = 0, stack = 0, flags = 0;
+    switch (layout) {
+    case PYMARSHAL_CODE_PY27: nlocals = n[1]; stack = n[2]; flags = n[3]; break;
+    case PYMARSHAL_CODE_PY30: kwonly = n[1]; nlocals = n[2]; stack = n[3]; flags = n[4]; break;
+    case PYMARSHAL_CODE_PY38:
+        posonly = n[1]; kwonly = n[2]; nlocals = n[3]; stack = n[4]; flags = n[5];
+        break;
+    default: posonly = n[1]; kwonly = n[2]; stack = n[3]; flags = n[4]; break;
+    }
+    if (argc < 0 || kwonly < 0 || nlocals < 0 ||
+        (v >= 308 && (argc < posonly || posonly < 0 || stack < 0 || flags < 0)))
+        return bad_call(r, cs, "a negative count");
+    int extra = ((flags & CO_VARARGS) != 0) + ((flags & CO_VARKEYWORDS) != 0);
+    if (layout == PYMARSHAL_CODE_PY311) {
+        /* code consts names localsplusnames localspluskinds filename name
+         * qualname | linetable exceptiontable */
+        if (!is_bytes(&o[0], v) || o[1].kind != PYMARSHAL_TUPLE ||
+            o[2].kind != PYMARSHAL_TUPLE || o[3].kind != PYMARSHAL_TUPLE ||
+            !is_bytes(&o[4], v) || o[3].n != o[4].n || !is_text(&o[5], v) ||
+            !is_text(&o[6], v) || !is_text(&o[7], v) || !is_bytes(&o[8], v) ||
+            !is_bytes(&o[9], v))
+            return bad_call(r, cs, "a field of the wrong type");
+        if (o[0].n % 2)
+            return pm_fail(r, PYMARSHAL_EVALUE, cs->off,
+                           "code: co_code is malformed (ValueError in Python)");
+        if (count_locals(r, &o[4]) - argc - kwonly - extra < 0)
+            return pm_fail(r, PYMARSHAL_EVALUE, cs->off,
+                           "code: co_varnames is too small (ValueError in Python)");
+        if (!is_names(&o[2], v) || !is_names(&o[3], v))
+            return pm_fail(r, PYMARSHAL_EVALUE, cs->off,
+                           "non-string found in code slot (SystemError in Python)");
+        return 0;
+    }
+    /* code consts names varnames freevars cellvars filename name | lnotab */
+    int py2 = v < 300 || v == PY2_AUTO;
+    if (!(py2 ? (is_bytes(&o[0], v) || o[0].kind == PYMARSHAL_STR) : is_bytes(&o[0], v)) ||
+        o[1].kind != PYMARSHAL_TUPLE || o[2].kind != PYMARSHAL_TUPLE ||
+        o[3].kind != PYMARSHAL_TUPLE || o[4].kind != PYMARSHAL_TUPLE ||
+        o[5].kind != PYMARSHAL_TUPLE || !is_text(&o[6], v) || !is_text(&o[7], v) ||
+        !is_bytes(&o[8], v))
+        return bad_call(r, cs, "a field of the wrong type");
+    if (!is_names(&o[2], v) || !is_names(&o[3], v) || !is_names(&o[4], v) ||
+        !is_names(&o[5], v))
+        return pm_fail(r, PYMARSHAL_EVALUE, cs->off, "non-string found in code slot (%s)",
+                       py2 ? "a fatal error in Python 2.7" : "SystemError in Python");
+    if (v >= 307 && v < PY2_AUTO) {
+        int64_t nvar = (int64_t)o[3].n;
+        int64_t total = argc <= nvar && kwonly <= nvar ? (int64_t)argc + kwonly + extra
+                                                       : nvar + 1;
+        if (total > nvar)
+            return pm_fail(r, PYMARSHAL_EVALUE, cs->off,
+                           "code: varnames is too small (ValueError in Python)");
+    }
+    return 0;
+}

@@ -36,15 +36,33 @@ static int64_t take_slot(pymarshal_reader *r, size_t off, pymarshal_kind kind, i
     pm_slots *t = r->slots;
     if (cm_reserve(r->alloc, (void **)&t->e, &t->cap, t->n + 1, sizeof *t->e) < 0)
         return pm_fail(r, PYMARSHAL_ENOMEM, off, "out of memory for the reference table");
-    t->e[t->n] = PM_SLOT(off, kind, filled, layout);
+    t->e[t->n] = PM_SLOT(off, kind, filled, layout) | (is_scalar(kind) ? PM_SLOT_CLOSED : 0u);
     return (int64_t)t->n++;
 }
 
-static void fill_slot(pymarshal_reader *r, const pm_frame *f)
+/* The object of frame f is complete: its slot is filled and says whether
+ * Python could hash it. */
+static void close_slot(pymarshal_reader *r, const pm_frame *f, unsigned unhash)
 {
-    if (f->fill_slot >= 0 && r->mode == PM_MODE_MAIN)
-        r->slots->e[f->fill_slot] =
-            PM_SLOT(f->offset, (pymarshal_kind)f->kind, 1, f->layout);
+    if (f->slot < 0 || r->mode != PM_MODE_MAIN)
+        return;
+    r->slots->e[f->slot] = PM_SLOT(f->offset, (pymarshal_kind)f->kind, 1, f->layout) |
+                           PM_SLOT_CLOSED | (unhash ? PM_SLOT_UNHASHABLE : 0u) |
+                           (f->kind == PYMARSHAL_TUPLE && !f->nonstr ? PM_SLOT_STRS : 0u) |
+                           (f->kind == PYMARSHAL_TUPLE && !f->nontext ? PM_SLOT_TEXTS : 0u);
+}
+
+/* What makes an object unhashable by itself (0: nothing). */
+static unsigned own_unhash(pymarshal_kind k)
+{
+    return k == PYMARSHAL_LIST || k == PYMARSHAL_DICT || k == PYMARSHAL_SET ? (unsigned)k : 0;
+}
+
+/* Python's name of what could not be hashed. */
+static const char *unhash_name(unsigned u)
+{
+    return u == PM_UNHASH_OPEN ? "a tuple that contains itself (recursion)"
+                               : pymarshal_kind_name((pymarshal_kind)u);
 }
 
 /* -------------------------------------------------------- references */
@@ -133,6 +151,8 @@ static pymarshal_reader *get_sub(pymarshal_reader *r, size_t off)
         }
         memset(r->sub, 0, sizeof *r->sub);
         r->sub->alloc_copy = r->alloc_copy;
+        r->sub->impl = r->impl;
+        r->sub->version = r->version;
         r->sub->alloc = r->alloc ? &r->sub->alloc_copy : NULL;
     }
     return r->sub;
@@ -159,8 +179,24 @@ static int trial(pymarshal_reader *r, size_t off, unsigned k, int full,
     return sub->decided;
 }
 
+/* The layout a named Python reads ('c' is read by its own layout only). */
+static pymarshal_code_layout fixed_layout(const pymarshal_reader *r)
+{
+    if (r->impl == PYMARSHAL_PY_PYPY)
+        return PYMARSHAL_CODE_PY38;
+    if (r->impl != PYMARSHAL_PY_CPYTHON || r->version == 0)
+        return 0;
+    return r->version < 300   ? PYMARSHAL_CODE_PY27
+           : r->version < 308 ? PYMARSHAL_CODE_PY30
+           : r->version < 311 ? PYMARSHAL_CODE_PY38
+                              : PYMARSHAL_CODE_PY311;
+}
+
 static int code_layout(pymarshal_reader *r, size_t off)
 {
+    pymarshal_code_layout fixed = fixed_layout(r);
+    if (fixed)
+        return (int)fixed;
     unsigned mask;
     int trunc;
     unsigned ncand = pm_code_candidates(r, off, &mask, &trunc);
@@ -233,8 +269,10 @@ static int push(pymarshal_reader *r, pymarshal_token *tok, size_t items, int fla
         return pm_fail(r, PYMARSHAL_ETRUNCATED, off,
                        "truncated: %s of %zu items needs at least %zu more bytes, %zu left",
                        pymarshal_kind_name(kind), tok->count, items + others, left);
+    /* PyPy fills a tuple's slot only when it is complete. */
     int reserve = kind == PYMARSHAL_FROZENSET || kind == PYMARSHAL_CODE ||
-                  kind == PYMARSHAL_SLICE || kind == PYMARSHAL_FROZENDICT;
+                  kind == PYMARSHAL_SLICE || kind == PYMARSHAL_FROZENDICT ||
+                  (kind == PYMARSHAL_TUPLE && pm_dialect(r) == PM_PYPY);
     int64_t slot = -1;
     if (flag) {
         slot = take_slot(r, off, kind, !reserve, tok->code_layout);
@@ -243,8 +281,8 @@ static int push(pymarshal_reader *r, pymarshal_token *tok, size_t items, int fla
         tok->ref_slot = slot;
     }
     if (items == 0 && kind != PYMARSHAL_DICT) {
-        pm_frame f = {0, off, reserve ? slot : -1, (uint8_t)kind, 0, 0, 0};
-        fill_slot(r, &f);
+        pm_frame f = {0, off, (uint8_t)kind, tok->code_layout, 0, 0, 0, 0, 0, 0, slot};
+        close_slot(r, &f, own_unhash(kind));
         return 0;
     }
     if (cm_reserve(r->alloc, (void **)&r->stack, &r->scap, r->sp + 1, sizeof *r->stack) < 0)
@@ -252,11 +290,24 @@ static int push(pymarshal_reader *r, pymarshal_token *tok, size_t items, int fla
     pm_frame *f = &r->stack[r->sp++];
     f->remaining = kind == PYMARSHAL_DICT ? 1 : items;
     f->offset = off;
-    f->fill_slot = reserve ? slot : -1;
     f->kind = (uint8_t)kind;
     f->layout = tok->code_layout;
     f->field = 0;
     f->want_value = 0;
+    f->unhash = 0;
+    f->key_unhash = 0;
+    f->nonstr = 0;
+    f->nontext = 0;
+    f->slot = slot;
+    if (kind == PYMARSHAL_CODE) {
+        if (cm_reserve(r->alloc, (void **)&r->codes, &r->cap_codes, r->ncodes + 1,
+                       sizeof *r->codes) < 0)
+            return pm_fail(r, PYMARSHAL_ENOMEM, off, "out of memory for the reader stack");
+        pm_codesum *cs = &r->codes[r->ncodes++];
+        memset(cs, 0, sizeof *cs);
+        cs->off = off;
+        cs->layout = f->layout;
+    }
     r->promised += f->remaining;
     r->last_push = r->sp;
     if (r->dry && r->sp == 1 && kind == PYMARSHAL_CODE && f->layout)
@@ -301,6 +352,8 @@ static int read_container(pymarshal_reader *r, pymarshal_token *tok, uint8_t cod
         if (layout < 0)
             return -1;
         tok->code_layout = (uint8_t)layout;
+        if (layout == PYMARSHAL_CODE_PY27)
+            r->seen |= PM_SEEN_PY2;
         /* A layout not yet decided (look-ahead only) counts as 3.0-3.7 until
          * its 10th field tells: the two agree up to there. */
         items = tok->count = strlen(pm_code_fields(layout ? (pymarshal_code_layout)layout
@@ -310,6 +363,44 @@ static int read_container(pymarshal_reader *r, pymarshal_token *tok, uint8_t cod
 }
 
 /* ------------------------------------------------------------ objects */
+
+/* FLAG_REF on these kinds: CPython 3.4+ sets it on any object referred to
+ * more than once, small ints and shared tuples included; PyPy only on
+ * strings, bytes, longs and mutable containers. */
+static const uint8_t flag_evidence[128] = {
+    ['i'] = PM_SEEN_FLAG_CPY, ['I'] = PM_SEEN_FLAG_CPY, ['g'] = PM_SEEN_FLAG_CPY,
+    ['f'] = PM_SEEN_FLAG_CPY, ['y'] = PM_SEEN_FLAG_CPY, ['x'] = PM_SEEN_FLAG_CPY,
+    ['('] = PM_SEEN_FLAG_CPY, [')'] = PM_SEEN_FLAG_CPY, ['c'] = PM_SEEN_FLAG_CPY,
+    ['z'] = PM_SEEN_FLAG_PYPY, ['Z'] = PM_SEEN_FLAG_PYPY, ['a'] = PM_SEEN_FLAG_PYPY,
+    ['A'] = PM_SEEN_FLAG_PYPY, ['u'] = PM_SEEN_FLAG_PYPY, ['t'] = PM_SEEN_FLAG_PYPY,
+    ['s'] = PM_SEEN_FLAG_PYPY, ['['] = PM_SEEN_FLAG_PYPY, ['{'] = PM_SEEN_FLAG_PYPY,
+    ['<'] = PM_SEEN_FLAG_PYPY, ['>'] = PM_SEEN_FLAG_PYPY, ['l'] = PM_SEEN_FLAG_PYPY,
+};
+
+static const char *writer_name(const pymarshal_reader *r)
+{
+    static const char *const names[] = {"CPython 3", "CPython 2.7", "PyPy"};
+    return names[pm_dialect(r)];
+}
+
+/* Does the named Python know type byte b? (Under AUTO every code exists.) */
+static int code_exists(const pymarshal_reader *r, uint8_t b)
+{
+    uint8_t code = b & 0x7f;
+    switch (pm_dialect(r)) {
+    case PM_CPY2: /* no FLAG_REF, no references, no short forms */
+        return !(b & PM_FLAG_REF) && code != 'r' && code != 'a' && code != 'A' &&
+               code != 'z' && code != 'Z' && code != ')' && code != ':' && code != '}';
+    case PM_PYPY:
+        return code != 'R' && code != ':' && code != '}';
+    default:
+        if (code == 'R')
+            return 0;
+        if (code == ':' || code == '}')
+            return r->version == 0 || r->version >= (code == ':' ? 314u : 315u);
+        return 1;
+    }
+}
 
 static int read_object(pymarshal_reader *r, pymarshal_token *tok)
 {
@@ -321,6 +412,11 @@ static int read_object(pymarshal_reader *r, pymarshal_token *tok)
     int flag = (b & PM_FLAG_REF) != 0;
     pm_tok_init(tok, off, code);
     r->pos = off + 1;
+    if (r->impl != PYMARSHAL_PY_AUTO && !code_exists(r, b))
+        return pm_fail(r, PYMARSHAL_ETYPE, off, "unknown type code 0x%02x (for %s)", b,
+                       writer_name(r));
+    if (flag)
+        r->seen |= flag_evidence[code];
     switch (code) {
     case '0':
         tok->kind = PYMARSHAL_NULL;
@@ -332,8 +428,11 @@ static int read_object(pymarshal_reader *r, pymarshal_token *tok)
     case '(': case ')': case '[': case '<': case '>': case '{': case '}': case ':': case 'c':
         return read_container(r, tok, code, flag);
     case 'i': /* the two commonest scalars, without read_scalar's switch */
-        if (pm_need(r, 4, off, "int") < 0)
-            return -1;
+        if (r->len - r->pos < 4) {
+            if (pm_read_scalar(r, tok, code) < 0)
+                return -1;
+            break;
+        }
         tok->kind = PYMARSHAL_INT;
         tok->i = cm_i32(r->data + off + 1);
         r->pos = off + 5;
@@ -359,7 +458,10 @@ static int read_object(pymarshal_reader *r, pymarshal_token *tok)
             return pm_fail(r, PYMARSHAL_ENOMEM, off, "out of memory for interned strings");
         in->e[in->n++] = off;
     }
-    if (flag && tok->kind >= PYMARSHAL_INT) {
+    if (code == 'R' || (code == 't' && tok->kind == PYMARSHAL_BYTES))
+        r->seen |= PM_SEEN_PY2;
+    /* PyPy gives N F T S . a slot too; CPython takes none for them. */
+    if (flag && (tok->kind >= PYMARSHAL_INT || pm_dialect(r) == PM_PYPY)) {
         int64_t slot = take_slot(r, off, tok->kind, 1, 0);
         if (slot < 0)
             return -1;
@@ -368,24 +470,99 @@ static int read_object(pymarshal_reader *r, pymarshal_token *tok)
     return 0;
 }
 
-/* The item just read is complete: count it in its container, closing every
- * container it completes. */
-static void item_done(pymarshal_reader *r)
+/* Record a completed field of the innermost code object. */
+static void code_field(pymarshal_reader *r, const pm_frame *f, const pm_item *it)
+{
+    pm_codesum *cs = &r->codes[r->ncodes - 1];
+    cs->layout = f->layout;
+    if (cs->nobj < sizeof cs->obj / sizeof cs->obj[0])
+        cs->obj[cs->nobj++] = *it;
+}
+
+/* The container of frame f is complete: what its parent learns of it. */
+static void closed_item(const pymarshal_reader *r, const pm_frame *f, pm_item *it)
+{
+    it->off = f->offset;
+    it->kind = f->kind;
+    it->unhash = (uint8_t)(f->unhash ? f->unhash : own_unhash((pymarshal_kind)f->kind));
+    it->strs = f->kind == PYMARSHAL_TUPLE && !f->nonstr;
+    it->texts = f->kind == PYMARSHAL_TUPLE && !f->nontext;
+    it->py2str = 0;
+    uint8_t c = r->data[f->offset] & 0x7f;
+    it->n = c == ')' ? r->data[f->offset + 1]
+            : c == '(' ? (size_t)cm_i32(r->data + f->offset + 1) : 0;
+}
+
+/* The item `it` is complete: count it in its container, closing every
+ * container it completes. Sets and frozensets hash their items, dicts their
+ * keys; a tuple, frozenset, code object, slice or frozendict cannot be
+ * hashed when a part cannot; a code object is checked as its Python's
+ * constructor checks it. 0, or -1 (TypeError in Python: unhashable type). */
+static int item_done(pymarshal_reader *r, pm_item *it)
 {
     while (r->sp) {
         pm_frame *f = &r->stack[r->sp - 1];
         if (f->kind == PYMARSHAL_DICT) {
+            if (!f->want_value)
+                f->key_unhash = it->unhash;
             f->want_value ^= 1;
-            return;
+            return 0;
         }
+        if (it->unhash) {
+            int hashes_items = f->kind == PYMARSHAL_SET || f->kind == PYMARSHAL_FROZENSET ||
+                               (f->kind == PYMARSHAL_FROZENDICT && !(f->remaining & 1));
+            if (hashes_items)
+                return pm_fail(r, PYMARSHAL_ETYPE, it->off,
+                               "unhashable %s as a %s item (TypeError in Python)",
+                               unhash_name(it->unhash),
+                               pymarshal_kind_name((pymarshal_kind)f->kind));
+            if (!f->unhash)
+                f->unhash = it->unhash;
+        }
+        f->nonstr |= it->kind != PYMARSHAL_STR;
+        f->nontext |= it->kind != PYMARSHAL_STR && it->kind != PYMARSHAL_BYTES;
+        if (f->kind == PYMARSHAL_CODE)
+            code_field(r, f, it);
         f->remaining--;
         r->promised--;
         if (f->remaining)
-            return;
-        fill_slot(r, f);
+            return 0;
+        if (f->kind == PYMARSHAL_CODE) {
+            if (pm_code_check(r, &r->codes[r->ncodes - 1]) < 0)
+                return -1;
+            r->ncodes--;
+        }
+        closed_item(r, f, it);
+        close_slot(r, f, it->unhash);
         r->sp--;
     }
     r->done = 1;
+    return 0;
+}
+
+/* A token that is complete at once (a scalar, an empty container, a
+ * reference) as an item. */
+static void token_item(const pymarshal_reader *r, const pymarshal_token *tok, pm_item *it)
+{
+    it->off = tok->offset;
+    it->kind = tok->kind;
+    it->n = tok->len;
+    it->strs = 0;
+    it->texts = 0;
+    it->py2str = tok->code == 's' || tok->code == 't' || tok->via_ref == 'R';
+    it->unhash = (uint8_t)own_unhash(tok->kind);
+    if (tok->kind == PYMARSHAL_REF) {
+        uint64_t e = r->slots->e[tok->ref_target];
+        it->kind = tok->target_kind;
+        it->n = tok->count;
+        it->strs = (e & PM_SLOT_STRS) != 0;
+        it->texts = (e & PM_SLOT_TEXTS) != 0;
+        it->unhash = !(e & PM_SLOT_CLOSED) ? PM_UNHASH_OPEN
+                     : e & PM_SLOT_UNHASHABLE ? (uint8_t)PM_SLOT_KIND(e) : 0;
+    } else if (tok->kind == PYMARSHAL_TUPLE) {
+        it->n = 0;
+        it->strs = it->texts = 1; /* () */
+    }
 }
 
 static const char *expected_here(const pymarshal_reader *r)
@@ -419,7 +596,13 @@ static int raw_field(pymarshal_reader *r, pymarshal_token *tok)
     tok->raw_field = 1;
     tok->i = v;
     f->field++;
-    item_done(r);
+    pm_codesum *cs = &r->codes[r->ncodes - 1];
+    if (cs->nints < sizeof cs->ints / sizeof cs->ints[0])
+        cs->ints[cs->nints++] = v;
+    /* Every layout ends with an object field: a raw int never completes
+     * its code object. */
+    f->remaining--;
+    r->promised--;
     return 1;
 }
 
@@ -427,11 +610,12 @@ static int raw_field(pymarshal_reader *r, pymarshal_token *tok)
  * and 'r' to a scalar without FLAG_REF, whole in the input. Makes the token
  * exactly as read_object would, and returns 1; returns 0 having consumed
  * nothing for everything else, which takes the generic path (so every check
- * and every error stays there). The caller checked the depth. */
+ * and every error stays there); -1 when the item completes a container
+ * Python could not hash where it must. The caller checked the depth. */
 static inline int next_fast(pymarshal_reader *r, pymarshal_token *tok, pm_frame *top)
 {
     size_t off = r->pos;
-    if (r->len - off < 9)
+    if (r->len - off < 9 || top->key_unhash)
         return 0;
     const uint8_t *p = r->data + off;
     switch (p[0]) {
@@ -466,15 +650,50 @@ static inline int next_fast(pymarshal_reader *r, pymarshal_token *tok, pm_frame 
         return 0;
     }
     r->pos = off + (p[0] == 'g' ? 9 : 5);
-    if (top->kind == PYMARSHAL_DICT)
+    top->nonstr |= tok->kind != PYMARSHAL_STR;
+    top->nontext |= tok->kind != PYMARSHAL_STR && tok->kind != PYMARSHAL_BYTES;
+    if (top->kind == PYMARSHAL_DICT) {
+        top->key_unhash = 0; /* a scalar key; or a value after a hashable key */
         top->want_value ^= 1;
-    else if (top->remaining > 1) {
+    } else if (top->remaining > 1) {
         top->remaining--;
         r->promised--;
     } else {
-        item_done(r);
+        pm_item it;
+        token_item(r, tok, &it);
+        if (item_done(r, &it) < 0)
+            return -1;
     }
     return 1;
+}
+
+/* A NULL: a dict's end where a key is due; where a value is due, CPython 3
+ * ends the dict there (the key is dropped), 2.7 drops the pair and reads
+ * on, PyPy refuses it; anywhere else it is an error in every Python. */
+static int null_token(pymarshal_reader *r, pymarshal_token *tok, pm_frame *top)
+{
+    if (!top || top->kind != PYMARSHAL_DICT)
+        return pm_fail(r, PYMARSHAL_ETYPE, tok->offset, "NULL object where %s is expected",
+                       expected_here(r));
+    if (top->want_value) {
+        int d = pm_dialect(r);
+        if (d == PM_PYPY)
+            return pm_fail(r, PYMARSHAL_ETYPE, tok->offset,
+                           "NULL object where a dict value is expected (PyPy refuses it)");
+        tok->drops_key = 1;
+        top->key_unhash = 0;
+        if (d == PM_CPY2) {
+            top->want_value = 0;
+            return 1;
+        }
+    }
+    tok->closes = 1;
+    r->promised--;
+    close_slot(r, top, PYMARSHAL_DICT);
+    r->sp--;
+    pm_item it;
+    closed_item(r, top, &it);
+    return item_done(r, &it) < 0 ? -1 : 1;
 }
 
 int pymarshal_reader_next(pymarshal_reader *r, pymarshal_token *tok)
@@ -497,20 +716,20 @@ int pymarshal_reader_next(pymarshal_reader *r, pymarshal_token *tok)
         return pm_fail(r, PYMARSHAL_EDEPTH, r->pos,
                        "nesting deeper than %u levels (recursion limit exceeded)",
                        r->max_depth);
-    if (top && top->kind != PYMARSHAL_CODE && next_fast(r, tok, top))
-        return 1;
+    if (top && top->kind != PYMARSHAL_CODE) {
+        int rc = next_fast(r, tok, top);
+        if (rc)
+            return rc;
+    }
     if (read_object(r, tok) < 0)
         return -1;
     top = sp ? &r->stack[sp - 1] : NULL; /* a push may have moved the stack */
-    if (tok->kind == PYMARSHAL_NULL) {
-        if (!top || top->kind != PYMARSHAL_DICT || top->want_value)
-            return pm_fail(r, PYMARSHAL_ETYPE, tok->offset, "NULL object where %s is expected",
-                           expected_here(r));
-        r->promised--;
-        r->sp--;
-        item_done(r);
-        return 1;
-    }
+    if (tok->kind == PYMARSHAL_NULL)
+        return null_token(r, tok, top);
+    if (top && top->kind == PYMARSHAL_DICT && top->want_value && top->key_unhash)
+        return pm_fail(r, PYMARSHAL_ETYPE, tok->offset,
+                       "unhashable %s as a dict key (TypeError in Python)",
+                       unhash_name(top->key_unhash));
     if (top && top->kind == PYMARSHAL_CODE) {
         top->field++;
         if (top->layout == 0 && top->field == 10) {
@@ -522,11 +741,16 @@ int pymarshal_reader_next(pymarshal_reader *r, pymarshal_token *tok)
     if (r->sp == sp) {
         /* The common case inline: an item of a tuple/list that is not its last. */
         pm_frame *f = sp ? &r->stack[sp - 1] : NULL;
-        if (f && f->kind != PYMARSHAL_DICT && f->remaining > 1) {
+        pm_item it;
+        token_item(r, tok, &it);
+        if (f && (f->kind == PYMARSHAL_TUPLE || f->kind == PYMARSHAL_LIST) &&
+            f->remaining > 1 && !it.unhash) {
+            f->nonstr |= it.kind != PYMARSHAL_STR;
+            f->nontext |= it.kind != PYMARSHAL_STR && it.kind != PYMARSHAL_BYTES;
             f->remaining--;
             r->promised--;
-        } else {
-            item_done(r);
+        } else if (item_done(r, &it) < 0) {
+            return -1;
         }
     }
     return 1;
@@ -575,6 +799,42 @@ const pymarshal_error *pymarshal_reader_error(const pymarshal_reader *r)
 
 /* ----------------------------------------------------------- lifetime */
 
+/* PyPy 7.3 loads 4 900 nested containers around a leaf, not 4 901. */
+#define PM_PYPY_MAX_DEPTH 4901u
+
+int pymarshal_options_set_python(pymarshal_options *opts, const char *name)
+{
+    if (!opts || !name)
+        return -1;
+    if (strcmp(name, "pypy") == 0 || strcmp(name, "pypy3") == 0) {
+        opts->python = PYMARSHAL_PY_PYPY;
+        opts->python_version = 309;
+        return 0;
+    }
+    if (strcmp(name, "auto") == 0) {
+        opts->python = PYMARSHAL_PY_AUTO;
+        opts->python_version = 0;
+        return 0;
+    }
+    unsigned major = 0, minor = 0;
+    int n = 0;
+    if (sscanf(name, "%u%n", &major, &n) != 1 || (major != 2 && major != 3))
+        return -1;
+    if (name[n] == '.') {
+        int m = 0;
+        if (sscanf(name + n + 1, "%u%n", &minor, &m) != 1 || name[n + 1 + m] != 0 ||
+            name[n + 1] < '0' || name[n + 1] > '9' || minor > 99)
+            return -1;
+    } else if (name[n] != 0 || major != 3) {
+        return -1;
+    }
+    if ((major == 2 && minor != 7) || (major == 3 && name[n] == '.' && minor > 15))
+        return -1;
+    opts->python = PYMARSHAL_PY_CPYTHON;
+    opts->python_version = name[n] == '.' ? 100 * major + minor : 0;
+    return 0;
+}
+
 static pymarshal_reader *reader_alloc(const pymarshal_allocator *alloc, unsigned max_depth,
                                       pymarshal_error *err)
 {
@@ -598,10 +858,16 @@ pymarshal_reader *pymarshal_reader_new(const void *data, size_t len,
                                        const pymarshal_options *opts,
                                        pymarshal_error *err)
 {
-    pymarshal_reader *r =
-        reader_alloc(opts ? opts->alloc : NULL, opts ? opts->max_depth : 0, err);
+    unsigned depth = opts ? opts->max_depth : 0;
+    if (!depth && opts && opts->python == PYMARSHAL_PY_PYPY)
+        depth = PM_PYPY_MAX_DEPTH;
+    pymarshal_reader *r = reader_alloc(opts ? opts->alloc : NULL, depth, err);
     if (!r)
         return NULL;
+    if (opts && (opts->python == PYMARSHAL_PY_CPYTHON || opts->python == PYMARSHAL_PY_PYPY)) {
+        r->impl = (uint8_t)opts->python;
+        r->version = (uint16_t)(opts->python == PYMARSHAL_PY_CPYTHON ? opts->python_version : 309);
+    }
     r->data = data;
     r->len = data ? len : 0;
     if (err)
@@ -619,6 +885,7 @@ void pymarshal_reader_free(pymarshal_reader *r)
     cm_free(a, r->stack);
     cm_free(a, r->own_slots.e);
     cm_free(a, r->own_interned.e);
+    cm_free(a, r->codes);
     cm_free(a, r);
 }
 
@@ -639,6 +906,8 @@ static void init_sub(pymarshal_reader *sub, const pymarshal_reader *r, size_t st
     sub->done = sub->failed = 0;
     sub->force_nints = 0;
     sub->decided = 0;
+    sub->ncodes = 0;
+    sub->seen = r->seen;
     memset(&sub->err, 0, sizeof sub->err);
 }
 
@@ -662,6 +931,9 @@ pymarshal_reader *pymarshal_reader_replay(pymarshal_reader *parent, int64_t slot
     r->interned = parent->interned;
     r->mode = PM_MODE_REPLAY;
     r->vslot = slot;
+    r->impl = parent->impl;
+    r->version = parent->version;
+    r->seen = parent->seen;
     if (err)
         memset(err, 0, sizeof *err);
     return r;

@@ -12,15 +12,50 @@
 #include "marshal_internal.h"
 
 /* A reference table entry packed in 64 bits: the offset of the object's
- * type byte (<< 8), whether the slot is filled (0x80), a code layout
- * (bits 5-6, layout - 1) and the kind (bits 0-4). */
+ * type byte (<< 12), whether it is a tuple of str or bytes only (0x800), of
+ * str only (0x400), whether the
+ * object is complete (0x200: a reference to
+ * a container still being read makes Python's hash recurse forever),
+ * whether Python could not hash it (0x100), whether the slot is filled
+ * (0x80), a code layout (bits 5-6, layout - 1) and the kind (bits 0-4). */
 #define PM_SLOT_FILLED 0x80u
+#define PM_SLOT_UNHASHABLE 0x100u
+#define PM_SLOT_CLOSED 0x200u
+#define PM_SLOT_STRS 0x400u  /* a tuple of str only (code objects' name tuples) */
+#define PM_SLOT_TEXTS 0x800u /* a tuple of str or bytes only (Python 2's) */
 #define PM_SLOT(off, kind, filled, layout)                                          \
-    ((uint64_t)(off) << 8 | ((filled) ? PM_SLOT_FILLED : 0u) |                     \
+    ((uint64_t)(off) << 12 | ((filled) ? PM_SLOT_FILLED : 0u) |                    \
      ((unsigned)((layout) ? (layout) - 1 : 0) << 5) | (unsigned)(kind))
-#define PM_SLOT_OFFSET(e) ((size_t)((e) >> 8))
+#define PM_SLOT_OFFSET(e) ((size_t)((e) >> 12))
 #define PM_SLOT_KIND(e) ((pymarshal_kind)((e) & 0x1fu))
 #define PM_SLOT_LAYOUT(e) ((pymarshal_code_layout)((((e) >> 5) & 3u) + 1))
+
+/* Whose rules apply (pymarshal_options.python, or guessed under AUTO). */
+enum { PM_CPY3 = 0, PM_CPY2, PM_PYPY };
+/* What the data said about its writer so far (AUTO's guess). */
+enum { PM_SEEN_PY2 = 1, PM_SEEN_FLAG_PYPY = 2, PM_SEEN_FLAG_CPY = 4 };
+/* An item Python cannot hash: its kind, or this for a reference to a
+ * container still open (hashing it would recurse forever). */
+#define PM_UNHASH_OPEN 0xffu
+
+/* What a code object's checks need of a field just read (pm_item), and of
+ * the code object being read (pm_codesum). */
+typedef struct pm_item {
+    size_t off;        /* offset of its type byte */
+    size_t n;          /* tuple: items; bytes, str: length */
+    uint8_t kind;      /* pymarshal_kind */
+    uint8_t unhash;    /* what Python could not hash in it (0: nothing) */
+    uint8_t strs;      /* a tuple of str only */
+    uint8_t texts;     /* a tuple of str or bytes only */
+    uint8_t py2str;    /* Python 2's str ('s' 't' 'R'), not unicode */
+} pm_item;
+
+typedef struct pm_codesum {
+    size_t off;
+    int32_t ints[7];   /* the raw int fields, in file order */
+    pm_item obj[10];   /* the object fields, in file order */
+    uint8_t nints, nobj, layout;
+} pm_codesum;
 
 typedef struct pm_slots {
     uint64_t *e;
@@ -36,11 +71,15 @@ typedef struct pm_offsets {
 typedef struct pm_frame {
     size_t remaining;  /* items (or code fields) still to come; DICT: 1 */
     size_t offset;     /* offset of its type byte */
-    int64_t fill_slot; /* reserved slot to fill when complete, else -1 */
     uint8_t kind;      /* pymarshal_kind */
     uint8_t layout;    /* CODE: pymarshal_code_layout, 0 = 3.0-3.7 or 3.11+ */
     uint8_t field;     /* CODE: index of the next field */
     uint8_t want_value;/* DICT: the next object is a value */
+    uint8_t unhash;    /* the kind of an unhashable part (0: hashable so far) */
+    uint8_t key_unhash;/* DICT: the key just read cannot be hashed */
+    uint8_t nonstr;    /* an item that is not a str was read */
+    uint8_t nontext;   /* an item that is neither str nor bytes was read */
+    int64_t slot;      /* the slot it took, else -1 */
 } pm_frame;
 
 enum { PM_MODE_MAIN = 0, PM_MODE_REPLAY = 1 };
@@ -65,9 +104,28 @@ struct pymarshal_reader {
     uint8_t done, failed;
     uint8_t force_nints;    /* dry: raw int count of the depth-0 code object */
     uint8_t decided;        /* dry: layout of the depth-0 code object, once known */
+    uint8_t impl;           /* pymarshal_impl */
+    uint8_t seen;           /* PM_SEEN_*: evidence of the writer (AUTO) */
+    uint16_t version;       /* CPYTHON: 100 * major + minor, 0 unknown */
     pymarshal_error err;
     pymarshal_reader *sub;  /* reused look-ahead reader */
+    pm_codesum *codes;      /* code objects being read, innermost last */
+    size_t ncodes, cap_codes;
 };
+
+/* PM_CPY3, PM_CPY2 or PM_PYPY: the rules in force at this point. */
+static inline int pm_dialect(const pymarshal_reader *r)
+{
+    if (r->impl == PYMARSHAL_PY_PYPY)
+        return PM_PYPY;
+    if (r->impl == PYMARSHAL_PY_CPYTHON)
+        return r->version && r->version < 300 ? PM_CPY2 : PM_CPY3;
+    if (r->seen & PM_SEEN_PY2)
+        return PM_CPY2;
+    if ((r->seen & PM_SEEN_FLAG_PYPY) && !(r->seen & PM_SEEN_FLAG_CPY))
+        return PM_PYPY;
+    return PM_CPY3;
+}
 
 /* Record an error (the first one sticks) and return -1. */
 int pm_fail(pymarshal_reader *r, pymarshal_errcode code, size_t offset,
@@ -130,5 +188,8 @@ pymarshal_code_layout pm_code_layout_of(unsigned nints);
 /* The code frame f (the depth-0 one of a dry reader, or any pending one)
  * learns its layout from the kind of its 10th field. 0, or -1 (error set). */
 int pm_code_decide(pymarshal_reader *r, pm_frame *f, pymarshal_kind field_kind);
+/* Would the Python whose rules apply build this code object? 0, or -1 with
+ * the error its constructor raises (SystemError, ValueError). */
+int pm_code_check(pymarshal_reader *r, const pm_codesum *cs);
 
 #endif

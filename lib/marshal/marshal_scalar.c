@@ -35,6 +35,21 @@ int pm_need_fail(pymarshal_reader *r, size_t n, size_t off, const char *what)
 
 /* ----------------------------------------------------------- scalars */
 
+/* Python 2.7 reads a 32-bit field byte by byte and takes a missing byte as
+ * EOF (-1): an 'i' or 'I' cut by the end of the input loads, its missing
+ * bytes read as 0xff. */
+static int truncated_int(pymarshal_reader *r, pymarshal_token *tok, size_t width)
+{
+    uint8_t b[8];
+    size_t have = r->len - r->pos;
+    memset(b, 0xff, sizeof b);
+    memcpy(b, r->data + r->pos, have);
+    r->pos = r->len;
+    tok->kind = PYMARSHAL_INT;
+    tok->i = width == 4 ? (int64_t)cm_i32(b) : (int64_t)cm_le64(b);
+    return 1;
+}
+
 int pm_read_i32(pymarshal_reader *r, size_t off, const char *what, int32_t *out)
 {
     if (pm_need(r, 4, off, what) < 0)
@@ -71,6 +86,26 @@ static int read_str(pymarshal_reader *r, pymarshal_token *tok, int short_len)
     return 0;
 }
 
+/* The text PyPy's float() parses: blanks stripped, each '_' that stands
+ * between two digits dropped; SIZE_MAX-safe: a NUL or a misplaced '_'
+ * gives text that no parser accepts. Returns its length in out[]. */
+static size_t pypy_float_text(const uint8_t *s, size_t n, uint8_t *out)
+{
+    static const char blanks[] = " \t\n\v\f\r\x1c\x1d\x1e\x1f";
+    while (n && s[0] && strchr(blanks, s[0]))
+        s++, n--;
+    while (n && s[n - 1] && strchr(blanks, s[n - 1]))
+        n--;
+    size_t m = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (s[k] == '_' && k > 0 && k + 1 < n && s[k - 1] >= '0' && s[k - 1] <= '9' &&
+            s[k + 1] >= '0' && s[k + 1] <= '9')
+            continue;
+        out[m++] = s[k] ? s[k] : '?';
+    }
+    return m;
+}
+
 static int read_text_float(pymarshal_reader *r, size_t off, double *out)
 {
     if (pm_need(r, 1, off, "float text length") < 0)
@@ -80,10 +115,18 @@ static int read_text_float(pymarshal_reader *r, size_t off, double *out)
         return pm_fail(r, PYMARSHAL_ETRUNCATED, off,
                        "truncated: float text of %zu bytes needs %zu bytes, %zu left", n,
                        n, r->len - r->pos);
-    /* CPython parses the text as a C string: it ends at a NUL byte. */
-    const uint8_t *nul = memchr(r->data + r->pos, 0, n);
-    size_t text = nul ? (size_t)(nul - (r->data + r->pos)) : n;
-    if (pm_parse_float_text(r->data + r->pos, text, out) < 0)
+    /* CPython parses the text as a C string: it ends at a NUL byte. PyPy
+     * calls float() on it: blanks around it and '_' between digits pass,
+     * a NUL does not. */
+    const uint8_t *p = r->data + r->pos;
+    const uint8_t *nul = memchr(p, 0, n);
+    size_t text = nul ? (size_t)(nul - p) : n;
+    uint8_t tidy[256];
+    if (pm_dialect(r) == PM_PYPY) {
+        text = pypy_float_text(p, n, tidy);
+        p = tidy;
+    }
+    if (pm_parse_float_text(p, text, out) < 0)
         return pm_fail(r, PYMARSHAL_EVALUE, off, "bad float text '%.*s'",
                        (int)(n > 40 ? 40 : n), (const char *)r->data + r->pos);
     r->pos += n;
@@ -110,11 +153,13 @@ static int read_long(pymarshal_reader *r, pymarshal_token *tok)
         if (dig >= 0x8000)
             return pm_fail(r, PYMARSHAL_EVALUE, off + 5 + 2 * k,
                            "long digit 0x%04x out of range (digits are 15 bits)", dig);
-        if (k == nd - 1 && dig == 0)
+        if (k == nd - 1 && dig == 0 && pm_dialect(r) != PM_PYPY)
             return pm_fail(r, PYMARSHAL_EVALUE, off,
                            "unnormalized long: most significant digit is 0");
     }
     r->pos += nd * 2;
+    while (nd && !d[2 * nd - 1] && !d[2 * nd - 2]) /* PyPy: leading zeros pass */
+        nd--;
     /* Up to 4 digits (60 bits) always fit; 5 digits fit below 2**63. */
     unsigned top = nd == 5 ? ((unsigned)d[8] | (unsigned)d[9] << 8) : 0;
     int low_zero = nd == 5 && !memcmp(d, "\0\0\0\0\0\0\0\0", 8);
@@ -149,12 +194,16 @@ int pm_read_scalar(pymarshal_reader *r, pymarshal_token *tok, uint8_t code)
     case 'S': tok->kind = PYMARSHAL_STOPITER; return 1;
     case '.': tok->kind = PYMARSHAL_ELLIPSIS; return 1;
     case 'i':
+        if (r->len - r->pos < 4 && pm_dialect(r) == PM_CPY2)
+            return truncated_int(r, tok, 4);
         if (pm_read_i32(r, off, "int", &i) < 0)
             return -1;
         tok->kind = PYMARSHAL_INT;
         tok->i = i;
         return 1;
     case 'I':
+        if (r->len - r->pos < 8 && pm_dialect(r) == PM_CPY2)
+            return truncated_int(r, tok, 8);
         if (pm_need(r, 8, off, "int64") < 0)
             return -1;
         tok->kind = PYMARSHAL_INT;
@@ -195,6 +244,10 @@ int pm_read_scalar(pymarshal_reader *r, pymarshal_token *tok, uint8_t code)
         tok->kind = cm_utf8_valid(tok->data, tok->len, &bad) ? PYMARSHAL_STR
                                                              : PYMARSHAL_BYTES;
         tok->text = PYMARSHAL_UTF8;
+        if (tok->kind == PYMARSHAL_BYTES && r->impl != PYMARSHAL_PY_AUTO &&
+            pm_dialect(r) != PM_CPY2)
+            return pm_fail(r, PYMARSHAL_EUTF8, (size_t)(tok->data - r->data) + bad,
+                           "invalid UTF-8 in str (byte 0x%02x)", tok->data[bad]);
         return 1;
     }
     case 'u': {
@@ -215,6 +268,12 @@ int pm_read_scalar(pymarshal_reader *r, pymarshal_token *tok, uint8_t code)
         /* "ASCII" forms are decoded as Latin-1 by CPython: bytes >= 0x80 pass. */
         if (read_str(r, tok, code == 'z' || code == 'Z') < 0)
             return -1;
+        if (pm_dialect(r) == PM_PYPY) /* PyPy: ASCII only */
+            for (size_t k = 0; k < tok->len; k++)
+                if (tok->data[k] >= 0x80)
+                    return pm_fail(r, PYMARSHAL_EVALUE, (size_t)(tok->data - r->data) + k,
+                                   "string is not ascii (byte 0x%02x; PyPy refuses it)",
+                                   tok->data[k]);
         tok->kind = PYMARSHAL_STR;
         tok->text = PYMARSHAL_LATIN1;
         tok->interned = code == 'A' || code == 'Z';

@@ -222,7 +222,9 @@ static int is_container(pymarshal_kind k)
 
 static int build_step(pm_build *b, const pymarshal_token *t, unsigned depth_after)
 {
-    if (t->kind != PYMARSHAL_NULL) {
+    if (t->kind == PYMARSHAL_NULL && t->drops_key) {
+        b->npending--; /* a NULL value: the key just read is not in the dict */
+    } else if (t->kind != PYMARSHAL_NULL) {
         pymarshal_value *v = node_for(b, t);
         if (!v || add_pending(b, v, t->offset) < 0)
             return -1;

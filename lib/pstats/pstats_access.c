@@ -28,7 +28,8 @@ static void put_name(psb *b, const pstats_stats *s, const pkey *k)
     snprintf(tmp, sizeof tmp, " at 0x%012" PRIx64 ", file \"", addr);
     psb_puts(b, tmp);
     put_str(b, s, c->filename);
-    snprintf(tmp, sizeof tmp, "\", line %" PRId64 ">", c->firstlineno);
+    /* code_repr prints a first line number of 0 as -1, in every Python */
+    snprintf(tmp, sizeof tmp, "\", line %" PRId64 ">", c->firstlineno ? c->firstlineno : -1);
     psb_puts(b, tmp);
 }
 
@@ -131,7 +132,8 @@ size_t ps_label_width(const pstats_stats *s, uint32_t id)
     w += strlen("<code object ") + ps_width(s, (const char *)s->strs[c->name].p, s->strs[c->name].len);
     w += strlen(" at 0x000000000000, file \"");
     w += ps_width(s, (const char *)s->strs[c->filename].p, s->strs[c->filename].len);
-    w += (size_t)snprintf(tmp, sizeof tmp, "\", line %" PRId64 ">", c->firstlineno) + 1;
+    w += (size_t)snprintf(tmp, sizeof tmp, "\", line %" PRId64 ">",
+                          c->firstlineno ? c->firstlineno : -1) + 1;
     return w;
 }
 
