@@ -155,8 +155,10 @@ def crafted():
 def mutations(data, rng, full):
     """Truncations and byte flips of one file."""
     n = len(data)
-    cuts = range(n) if (full and n <= 8192) or n <= 256 else sorted(
-        rng.sample(range(n), min(n, 200 if full else 12)))
+    if full:
+        cuts = range(n) if n <= 8192 else sorted(rng.sample(range(n), 200))
+    else:
+        cuts = sorted(rng.sample(range(n), min(n, 3)))
     for k in cuts:
         yield data[:k]
     if full and n <= 2048:
@@ -164,7 +166,7 @@ def mutations(data, rng, full):
                                                     CODES[k % len(CODES)], 0xff)]
     else:
         spots = [(rng.randrange(n), rng.choice([0x80, 1, 0x100, 0x100]))
-                 for _ in range(400 if full else 20)] if n else []
+                 for _ in range(400 if full else 4)] if n else []
         spots = [(k, data[k] ^ v if v < 0x100 else rng.choice(CODES)) for k, v in spots]
     for k, v in spots:
         yield data[:k] + bytes([v & 0xff]) + data[k + 1:]
@@ -187,8 +189,8 @@ def inputs(root, rng, full, only):
             continue
         with open(path, "rb") as f:
             data = f.read()
-        if not full and path.endswith(".prof") and rng.random() < 0.5:
-            continue  # the sample takes half the profiles (by the seed)
+        if not full and path.endswith(".prof") and rng.random() < 0.6:
+            continue  # the sample takes 2 profiles in 5 (by the seed)
         for m in mutations(data, rng, full):
             if (writer, m) not in seen:
                 seen.add((writer, m))
@@ -221,6 +223,8 @@ def compare(exe, workers, writer, data, tmp):
     if status == "E":
         return None if got == "E" else "Python refuses (%s), pymarshal accepts" % (
             payload.decode("utf-8", "replace")[:120])
+    if got == "E" and b"PyPy accepts it with a value of its own" in out:
+        return None  # known: docs/marshal-decoder.md (PyPy's 16-bit long digits)
     if got == "E":
         return "Python accepts, pymarshal refuses: %s" % out.decode("utf-8", "replace")[:200]
     if writer == "2.7" and status == "L":

@@ -135,8 +135,6 @@ static unsigned check_version(const pymarshal_reader *r, pymarshal_code_layout l
 {
     if (r->impl == PYMARSHAL_PY_CPYTHON && r->version)
         return r->version;
-    if (r->impl == PYMARSHAL_PY_PYPY)
-        return 309;
     switch (layout) {
     case PYMARSHAL_CODE_PY27: return PY2_AUTO;
     case PYMARSHAL_CODE_PY30: return 307;
@@ -192,9 +190,12 @@ static int bad_call(pymarshal_reader *r, const pm_codesum *cs, const char *what)
 }
 
 /* The checks of PyCode_New (2.7, 3.6-3.10) and _PyCode_Validate (3.11+)
- * on what marshal read; the same for PyPy as for 3.8. */
+ * on what marshal read; PyPy checks nothing. */
 int pm_code_check(pymarshal_reader *r, const pm_codesum *cs)
 {
+    if (r->impl == PYMARSHAL_PY_PYPY)
+        return 0; /* PyPy builds whatever marshal read (checked: negative counts,
+                     fields of other types, too few varnames) */
     pymarshal_code_layout layout = cs->layout ? (pymarshal_code_layout)cs->layout
                                               : PYMARSHAL_CODE_PY30;
     unsigned v = check_version(r, layout);
@@ -245,7 +246,7 @@ int pm_code_check(pymarshal_reader *r, const pm_codesum *cs)
         !is_names(&o[5], v))
         return pm_fail(r, PYMARSHAL_EVALUE, cs->off, "non-string found in code slot (%s)",
                        py2 ? "a fatal error in Python 2.7" : "SystemError in Python");
-    if (v >= 307 && v < PY2_AUTO) {
+    if (v >= 306 && v < PY2_AUTO) {
         int64_t nvar = (int64_t)o[3].n;
         int64_t total = argc <= nvar && kwonly <= nvar ? (int64_t)argc + kwonly + extra
                                                        : nvar + 1;

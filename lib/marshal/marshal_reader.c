@@ -886,6 +886,7 @@ void pymarshal_reader_free(pymarshal_reader *r)
     cm_free(a, r->own_slots.e);
     cm_free(a, r->own_interned.e);
     cm_free(a, r->codes);
+    cm_free(a, r->scratch);
     cm_free(a, r);
 }
 

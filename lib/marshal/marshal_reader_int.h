@@ -109,6 +109,9 @@ struct pymarshal_reader {
     uint16_t version;       /* CPYTHON: 100 * major + minor, 0 unknown */
     pymarshal_error err;
     pymarshal_reader *sub;  /* reused look-ahead reader */
+    uint8_t *scratch;       /* PyPy's rewritten strings and longs: valid until
+                               the next token */
+    size_t cap_scratch;
     pm_codesum *codes;      /* code objects being read, innermost last */
     size_t ncodes, cap_codes;
 };

@@ -35,6 +35,63 @@ int pm_need_fail(pymarshal_reader *r, size_t n, size_t off, const char *what)
 
 /* ----------------------------------------------------------- scalars */
 
+static uint8_t *scratch(pymarshal_reader *r, size_t n, size_t off)
+{
+    if (cm_reserve(r->alloc, (void **)&r->scratch, &r->cap_scratch, n ? n : 1, 1) < 0) {
+        pm_fail(r, PYMARSHAL_ENOMEM, off, "out of memory for a rewritten value");
+        return NULL;
+    }
+    return r->scratch;
+}
+
+
+/* Bytes 1.. of the longest valid start of a UTF-8 sequence at p[0..n) (lone
+ * surrogates allowed): at least 1. */
+static size_t bad_run(const uint8_t *p, size_t n)
+{
+    uint8_t c = p[0];
+    size_t want = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
+                  : c >= 0xF0 && c <= 0xF4 ? 4 : 1;
+    size_t k = 1;
+    while (k < want && k < n) {
+        uint8_t lo = 0x80, hi = 0xBF;
+        if (k == 1 && c == 0xE0) lo = 0xA0;
+        if (k == 1 && c == 0xF0) lo = 0x90;
+        if (k == 1 && c == 0xF4) hi = 0x8F;
+        if (p[k] < lo || p[k] > hi)
+            break;
+        k++;
+    }
+    return k;
+}
+
+/* PyPy's reading of a 'u' or 't' that is not UTF-8: the valid text before
+ * the first bad sequence, then each byte of that sequence as the five
+ * characters \uxHH, and nothing after it (checked on PyPy 7.3.11). */
+static int pypy_text(pymarshal_reader *r, pymarshal_token *tok, size_t bad)
+{
+    size_t run = bad_run(tok->data + bad, tok->len - bad);
+    uint8_t *out = scratch(r, bad + 5 * run, tok->offset);
+    if (!out)
+        return -1;
+    memcpy(out, tok->data, bad);
+    for (size_t k = 0; k < run; k++) {
+        static const char hex[] = "0123456789ABCDEF";
+        uint8_t b = tok->data[bad + k];
+        uint8_t *q = out + bad + 5 * k;
+        q[0] = '\\';
+        q[1] = 'u';
+        q[2] = 'x';
+        q[3] = (uint8_t)hex[b >> 4];
+        q[4] = (uint8_t)hex[b & 15];
+    }
+    tok->data = out;
+    tok->len = bad + 5 * run;
+    tok->kind = PYMARSHAL_STR;
+    tok->text = PYMARSHAL_UTF8;
+    return 0;
+}
+
 /* Python 2.7 reads a 32-bit field byte by byte and takes a missing byte as
  * EOF (-1): an 'i' or 'I' cut by the end of the input loads, its missing
  * bytes read as 0xff. */
@@ -148,18 +205,24 @@ static int read_long(pymarshal_reader *r, pymarshal_token *tok)
                        "truncated: long of %zu digits needs %zu bytes, %zu left", nd,
                        nd * 2, r->len - r->pos);
     const uint8_t *d = r->data + r->pos;
+    int pypy = pm_dialect(r) == PM_PYPY;
     for (size_t k = 0; k < nd; k++) {
         unsigned dig = (unsigned)d[2 * k] | (unsigned)d[2 * k + 1] << 8;
-        if (dig >= 0x8000)
+        if (dig >= 0x8000) /* PyPy loads it, as a value we do not reproduce */
             return pm_fail(r, PYMARSHAL_EVALUE, off + 5 + 2 * k,
-                           "long digit 0x%04x out of range (digits are 15 bits)", dig);
-        if (k == nd - 1 && dig == 0 && pm_dialect(r) != PM_PYPY)
+                           "long digit 0x%04x out of range (digits are 15 bits)%s", dig,
+                           pypy ? "; PyPy accepts it with a value of its own" : "");
+        if (k == nd - 1 && dig == 0 && !pypy)
             return pm_fail(r, PYMARSHAL_EVALUE, off,
                            "unnormalized long: most significant digit is 0");
     }
     r->pos += nd * 2;
-    while (nd && !d[2 * nd - 1] && !d[2 * nd - 2]) /* PyPy: leading zeros pass */
+    size_t given = nd;
+    while (nd && !d[2 * nd - 1] && !d[2 * nd - 2]) /* PyPy: leading zeros pass, */
         nd--;
+    if (given && !nd) /* but not a value of 0 written with digits */
+        return pm_fail(r, PYMARSHAL_EVALUE, off, "bad marshal data (a long of value 0 "
+                                                 "written with digits: PyPy refuses it)");
     /* Up to 4 digits (60 bits) always fit; 5 digits fit below 2**63. */
     unsigned top = nd == 5 ? ((unsigned)d[8] | (unsigned)d[9] << 8) : 0;
     int low_zero = nd == 5 && !memcmp(d, "\0\0\0\0\0\0\0\0", 8);
@@ -244,6 +307,10 @@ int pm_read_scalar(pymarshal_reader *r, pymarshal_token *tok, uint8_t code)
         tok->kind = cm_utf8_valid(tok->data, tok->len, &bad) ? PYMARSHAL_STR
                                                              : PYMARSHAL_BYTES;
         tok->text = PYMARSHAL_UTF8;
+        if (tok->kind == PYMARSHAL_BYTES && r->impl == PYMARSHAL_PY_PYPY) {
+            tok->kind = PYMARSHAL_STR;
+            return pypy_text(r, tok, bad) < 0 ? -1 : 1;
+        }
         if (tok->kind == PYMARSHAL_BYTES && r->impl != PYMARSHAL_PY_AUTO &&
             pm_dialect(r) != PM_CPY2)
             return pm_fail(r, PYMARSHAL_EUTF8, (size_t)(tok->data - r->data) + bad,
@@ -254,6 +321,8 @@ int pm_read_scalar(pymarshal_reader *r, pymarshal_token *tok, uint8_t code)
         if (read_str(r, tok, 0) < 0)
             return -1;
         size_t bad;
+        if (!cm_utf8_valid(tok->data, tok->len, &bad) && pm_dialect(r) == PM_PYPY)
+            return pypy_text(r, tok, bad) < 0 ? -1 : 1;
         if (!cm_utf8_valid(tok->data, tok->len, &bad))
             return pm_fail(r, PYMARSHAL_EUTF8, (size_t)(tok->data - r->data) + bad,
                            "invalid UTF-8 in str (byte 0x%02x)", tok->data[bad]);
@@ -313,6 +382,8 @@ int pm_ref_scalar_fast(const pymarshal_reader *r, pymarshal_token *tok, size_t t
     case 't':
     case 's': {
         uint8_t c = p[0] & 0x7f;
+        if ((c == 'u' || c == 't') && r->impl == PYMARSHAL_PY_PYPY)
+            return 0; /* its text may be rewritten: read it again */
         tok->kind = kind;
         tok->text = c == 'a' || c == 'A' ? PYMARSHAL_LATIN1 : PYMARSHAL_UTF8;
         tok->interned = c == 'A' || c == 't';

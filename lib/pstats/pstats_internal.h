@@ -42,6 +42,10 @@ typedef struct pcode {        /* a code object used as a key's third item */
     uint32_t name, filename;  /* string ids */
     int64_t firstlineno;
     uint64_t offset;          /* where it was read: its made-up address */
+    uint64_t digest;          /* of what code_richcompare compares (pstats_code.c) */
+    uint32_t identity;        /* 0, or the input (+1) whose objects it holds that
+                                 only equal themselves (a NaN, a list) */
+    uint8_t layout;           /* pymarshal_code_layout: the writer writes it back */
 } pcode;
 
 enum { KF_STATS = 1, KF_TOP = 2 };
@@ -111,6 +115,7 @@ struct pstats_stats {
     pedge_s *edges; size_t nedges, cap_edges;
     pedge *wedges; size_t nwedges, cap_wedges;   /* edges that do not pack */
     pcode *codes; size_t ncodes, cap_codes;
+    uint32_t *code_slots; size_t code_mask;      /* codes by digest: index + 1 */
 
     uint32_t *limbs; size_t nlimbs, cap_limbs;
     pbig *bigs; size_t nbigs, cap_bigs;
@@ -122,6 +127,7 @@ struct pstats_stats {
     pnum total_calls, prim_calls, total_tt;
     size_t max_name_len;  /* PS_WIDTH_UNKNOWN until a report needs it */
     int py2;        /* written by Python 2: strings are bytes, 2.7 layout */
+    int pypy;       /* code objects print as PyPy prints them (16 hex digits) */
     int sampled;    /* held Python 3.15's ('__sampled__',) marker */
     unsigned load_flags; /* PSTATS_LOAD_*: a setting of the handle, kept by ps_clear */
     int no_edges;   /* loaded (or merged with a model loaded) without edges */
@@ -172,8 +178,39 @@ static inline uint32_t ps_key_hash(uint32_t fh, int64_t line, uint32_t nh, uint8
     x *= 0xc4ceb9fe1a85ec53ull;
     return (uint32_t)(x ^ x >> 33);
 }
-uint32_t ps_code(pstats_stats *s, uint32_t name, uint32_t filename, int64_t firstlineno,
-                 uint64_t offset);
+/* The code-object key equal to *c (same digest and identity) as Python
+ * compares code objects, added when new: its index, UINT32_MAX when out of
+ * memory. The first one's name, file and line stay, as a dict keeps its
+ * first key. */
+uint32_t ps_code(pstats_stats *s, const pcode *c);
+
+/* pstats_code.c: the digest of a code object, fed the tokens the loader
+ * reads from its type byte on. psd_begin / psd_token return what the
+ * loader must do with the token: */
+enum { PSD_LEAF = 0, PSD_DESCEND, PSD_SKIP, PSD_EXPAND };
+/* LEAF: digested; DESCEND: its items follow, feed them; SKIP: skip its
+ * items (pymarshal_reader_skip); EXPAND: a reference not yet digested:
+ * replay it and feed its first token. -1: out of memory. d->done is set
+ * when the code object is complete, its digest in d->result. */
+typedef struct psd_frame {
+    uint64_t h;
+    size_t left, set_start;
+    int64_t slot;
+    uint8_t kind, layout, field;
+} psd_frame;
+typedef struct ps_digest {
+    pstats_stats *s;
+    psd_frame *f; size_t n, cap_f;
+    uint64_t *set; size_t nset, cap_set;         /* frozenset items' digests */
+    struct { uint64_t h; uint64_t set; } *memo;  /* by reference slot */
+    size_t cap_memo;
+    uint64_t result;
+    int done, identity, py2, nan_by_value;
+} ps_digest;
+void psd_init(ps_digest *d, pstats_stats *s, int py2, int nan_by_value);
+void psd_free(ps_digest *d);
+int psd_begin(ps_digest *d, const pymarshal_token *code);
+int psd_token(ps_digest *d, const pymarshal_token *t);
 int ps_rehash_keys(pstats_stats *s);
 /* Size the hash tables for about n strings and keys. */
 int ps_reserve(pstats_stats *s, size_t nstrs, size_t nkeys);

@@ -14,7 +14,7 @@
 
 #define MAX_REPLAY 64
 #define RELEASE_STEP ((size_t)1 << 20)
-enum { SEEN_PY2 = 1, SEEN_V4 = 2, SEEN_REF = 4 };
+enum { SEEN_PY2 = 1, SEEN_V4 = 2, SEEN_REF = 4, SEEN_FLAG_CPY = 8, SEEN_FLAG_PYPY = 16 };
 enum { TAG_STR = 1u << 30, TAG_KEY = 2u << 30, TAG_CODE = 3u << 30, TAG_MASK = 3u << 30 };
 
 typedef struct loader {
@@ -32,6 +32,7 @@ typedef struct loader {
     int py2_keys;   /* key strings written as Python 2 byte strings */
     int skip_edges; /* PSTATS_LOAD_NO_EDGES */
     uint8_t *conv; size_t cap_conv;   /* Latin-1 to UTF-8 scratch */
+    ps_digest dig;  /* code-object keys: what Python compares */
 } loader;
 
 /* ------------------------------------------------------------- errors */
@@ -86,6 +87,14 @@ static int fail_shape(loader *L, const pymarshal_token *t, const char *want)
     return -1;
 }
 
+/* A NULL where a dict value was due: the key is dropped, and the dict ends
+ * there (CPython 3: 2) or goes on (2.7: 3); 0 for any other token. PyPy's
+ * refusal is the reader's error. */
+static int dropped(const pymarshal_token *t)
+{
+    return t->kind == PYMARSHAL_NULL && t->drops_key ? (t->closes ? 2 : 3) : 0;
+}
+
 /* -------------------------------------------------------------- tokens */
 
 /* Codes only some writers use: Python 2's strings, marshal v4's short forms. */
@@ -99,6 +108,18 @@ static void note_code(loader *L, const pymarshal_token *t)
     L->seen |= code_seen[t->code];
     if (t->ref_slot >= 0 || (t->via_ref && t->code != 'R') || t->kind == PYMARSHAL_REF)
         L->seen |= SEEN_REF;
+    /* CPython 3.4+ flags every shared object, small ints and key tuples
+     * included; PyPy flags strings and mutable containers only. */
+    if (t->ref_slot >= 0 && !t->via_ref)
+        L->seen |= t->kind == PYMARSHAL_INT || t->kind == PYMARSHAL_FLOAT ||
+                           t->kind == PYMARSHAL_TUPLE || t->kind == PYMARSHAL_CODE
+                       ? SEEN_FLAG_CPY : SEEN_FLAG_PYPY;
+}
+
+/* Written by PyPy, as far as the data read so far tells (see note_code). */
+static int pypy_so_far(const loader *L)
+{
+    return (L->seen & SEEN_FLAG_PYPY) && !(L->seen & (SEEN_FLAG_CPY | SEEN_PY2));
 }
 
 static int next_tok(loader *L, pymarshal_token *t)
@@ -252,7 +273,25 @@ static int get_num(loader *L, uint64_t *v, uint8_t *kinds, int f)
     return 0;
 }
 
-/* A code object as a key's name: co_name, co_filename, co_firstlineno. */
+/* Feed one token to the code digest, doing what it asks (skip the
+ * container's items, or replay a reference and feed its first token). */
+static int digest_tok(loader *L, pymarshal_token *t)
+{
+    for (;;) {
+        int a = psd_token(&L->dig, t);
+        if (a < 0)
+            return fail_nomem(L);
+        if (a == PSD_SKIP)
+            return skip_tok(L, t);
+        if (a != PSD_EXPAND)
+            return 0;
+        if (expand_ref(L, t))
+            return -1;
+    }
+}
+
+/* A code object as a key's name: co_name, co_filename, co_firstlineno, and
+ * the digest of what Python compares (pstats_code.c). */
 static int get_code(loader *L, const pymarshal_token *ct, uint32_t *id)
 {
     int fn, nm, ln;
@@ -262,32 +301,39 @@ static int get_code(loader *L, const pymarshal_token *ct, uint32_t *id)
     case PYMARSHAL_CODE_PY38: fn = 12; nm = 13; ln = 14; break;
     default: fn = 10; nm = 11; ln = 13; break;
     }
-    uint32_t name = UINT32_MAX, file = UINT32_MAX;
-    int64_t line = 0;
-    for (size_t i = 0; i < ct->count; i++) {
+    pcode c;
+    memset(&c, 0, sizeof c);
+    c.name = c.filename = UINT32_MAX;
+    c.offset = ct->offset;
+    c.layout = ct->code_layout;
+    L->dig.py2 = ct->code_layout == PYMARSHAL_CODE_PY27;
+    L->dig.nan_by_value = pypy_so_far(L);
+    if (psd_begin(&L->dig, ct) < 0)
+        return fail_nomem(L);
+    while (!L->dig.done) {
         pymarshal_token t;
         if (next_tok(L, &t))
             return -1;
-        if ((int)i == fn || (int)i == nm) {
-            if (t.kind == PYMARSHAL_STR || t.kind == PYMARSHAL_BYTES) {
-                if (get_str(L, &t, (int)i == fn ? &file : &name))
-                    return -1;
-                continue;
-            }
-        } else if ((int)i == ln && t.kind == PYMARSHAL_INT) {
-            line = t.i;
+        int i = L->dig.n == 1 ? L->dig.f[0].field : -1;
+        if ((i == fn || i == nm) && (t.kind == PYMARSHAL_STR || t.kind == PYMARSHAL_BYTES)) {
+            if (get_str(L, &t, i == fn ? &c.filename : &c.name))
+                return -1;
+        } else if (i == ln && t.kind == PYMARSHAL_INT) {
+            c.firstlineno = t.i;
         }
-        if (skip_tok(L, &t))
+        if (digest_tok(L, &t))
             return -1;
     }
+    c.digest = L->dig.result;
+    c.identity = L->dig.identity ? 1 : 0; /* this input: the model's first */
     static const uint8_t q[] = "?";
-    if (name == UINT32_MAX)
-        name = ps_intern(L->s, q, 1, 0, 1);
-    if (file == UINT32_MAX)
-        file = ps_intern(L->s, q, 1, 0, 1);
-    if (name == UINT32_MAX || file == UINT32_MAX)
+    if (c.name == UINT32_MAX)
+        c.name = ps_intern(L->s, q, 1, 0, 1);
+    if (c.filename == UINT32_MAX)
+        c.filename = ps_intern(L->s, q, 1, 0, 1);
+    if (c.name == UINT32_MAX || c.filename == UINT32_MAX)
         return fail_nomem(L);
-    *id = ps_code(L->s, name, file, line, ct->offset);
+    *id = ps_code(L->s, &c);
     if (*id == UINT32_MAX)
         return fail_nomem(L);
     if (ct->ref_slot >= 0)
@@ -372,12 +418,15 @@ static int parse_key(loader *L, pymarshal_token *t, uint32_t *id)
     return 0;
 }
 
-/* One caller entry's value: a 4-tuple (nc, cc, tt, ct) or a count. */
+/* One caller entry's value: a 4-tuple (nc, cc, tt, ct) or a count; 2 or
+ * 3 for a NULL instead (dropped()). */
 static int parse_edge_value(loader *L, pedge *e)
 {
     pymarshal_token t;
     if (next_tok(L, &t) || expand_ref(L, &t))
         return -1;
+    if (dropped(&t))
+        return dropped(&t);
     e->kinds = 0;
     memset(e->v, 0, sizeof e->v);
     pnum n;
@@ -444,12 +493,19 @@ static int parse_callers(loader *L, uint32_t callee)
         if (rc == 1) { /* a marker among callers: not a function, skip it */
             if (next_tok(L, &t) || skip_tok(L, &t))
                 return -1;
+            if (dropped(&t) == 2)
+                break;
             continue;
         }
         pedge e;
         e.caller = caller;
-        if (parse_edge_value(L, &e))
+        rc = parse_edge_value(L, &e);
+        if (rc < 0)
             return -1;
+        if (rc == 2)
+            break;
+        if (rc == 3)
+            continue;
         if (ps_is_jprofile(s, caller))
             s->keys[callee].flags |= KF_TOP;
         uint32_t prev = L->last[caller];
@@ -535,6 +591,8 @@ static int skip_edge_value(loader *L)
     pymarshal_token t;
     if (next_tok(L, &t))
         return -1;
+    if (dropped(&t))
+        return dropped(&t);
     switch (t.kind) {
     case PYMARSHAL_TUPLE:
         if (t.count != 4)
@@ -569,22 +627,33 @@ static int skip_callers(loader *L, uint32_t callee)
         if (rc == 2) {
             if (next_tok(L, &t) || skip_tok(L, &t))
                 return -1;
+            if (dropped(&t) == 2)
+                break;
             continue;
         }
-        if (skip_edge_value(L))
+        int vr = skip_edge_value(L);
+        if (vr < 0)
             return -1;
+        if (vr == 2)
+            break;
+        if (vr == 3)
+            continue;
         if (rc == 1)
             L->s->keys[callee].flags |= KF_TOP;
     }
     return 0;
 }
 
+/* A function's (cc, nc, tt, ct, callers); 2 or 3 for a NULL instead
+ * (dropped()). */
 static int parse_entry(loader *L, uint32_t id)
 {
     pstats_stats *s = L->s;
     pymarshal_token t;
     if (next_tok(L, &t) || expand_ref(L, &t))
         return -1;
+    if (dropped(&t))
+        return dropped(&t);
     if (t.kind != PYMARSHAL_TUPLE || t.count != 5)
         return fail_shape(L, &t, "a (cc, nc, tt, ct, callers) tuple");
     pkey *k = &s->keys[id];
@@ -648,13 +717,19 @@ static int parse_profile(loader *L)
         if (rc < 0)
             return -1;
         if (rc == 1) {
-            L->s->sampled = 1;
             if (next_tok(L, &t) || skip_tok(L, &t))
                 return -1;
+            if (dropped(&t) == 2)
+                break;
+            if (!dropped(&t))
+                L->s->sampled = 1;
             continue;
         }
-        if (parse_entry(L, id))
+        rc = parse_entry(L, id);
+        if (rc < 0)
             return -1;
+        if (rc == 2)
+            break;
         if (L->data)
             ps_release_behind(L->data, pymarshal_reader_offset(L->stack[0]), &L->released);
     }
@@ -705,6 +780,7 @@ static void loader_free(loader *L)
     ps_free(t, L->slots);
     ps_free(t, L->last);
     ps_free(t, L->conv);
+    psd_free(&L->dig);
     L->slots = L->last = NULL;
     L->conv = NULL;
 }
@@ -719,6 +795,7 @@ static int load_general(pstats_stats *t, const uint8_t *data, size_t len, int re
     L.err = err;
     L.name = name;
     L.data = release ? data : NULL;
+    psd_init(&L.dig, t, 0, 0);
     L.skip_edges = (t->load_flags & PSTATS_LOAD_NO_EDGES) != 0;
     pymarshal_options o;
     memset(&o, 0, sizeof o);
@@ -727,6 +804,8 @@ static int load_general(pstats_stats *t, const uint8_t *data, size_t len, int re
     L.stack[0] = pymarshal_reader_new(data, len, &o, &me);
     int rc = L.stack[0] ? parse_profile(&L) : fail_nomem(&L);
     loader_free(&L);
+    /* PyPy prints code objects' addresses with 16 hex digits */
+    t->pypy = rc == 0 && t->ncodes && pypy_so_far(&L);
     out->order = L.order;
     out->norder = L.norder;
     out->py2_keys = L.py2_keys;

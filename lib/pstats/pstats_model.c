@@ -139,6 +139,7 @@ void ps_clear(pstats_stats *s)
     ps_free(s, s->edges);
     ps_free(s, s->wedges);
     ps_free(s, s->codes);
+    ps_free(s, s->code_slots);
     ps_free(s, s->limbs);
     ps_free(s, s->bigs);
     while (s->arena) {
@@ -365,21 +366,49 @@ int ps_reserve(pstats_stats *s, size_t nstrs, size_t nkeys)
     return 0;
 }
 
-uint32_t ps_code(pstats_stats *s, uint32_t name, uint32_t filename, int64_t firstlineno,
-                 uint64_t offset)
+static size_t code_home(const pcode *c, size_t mask)
 {
-    for (size_t i = 0; i < s->ncodes; i++)
-        if (s->codes[i].name == name && s->codes[i].filename == filename &&
-            s->codes[i].firstlineno == firstlineno)
-            return (uint32_t)i;
-    if (ps_grow(s, (void **)&s->codes, &s->cap_codes, s->ncodes + 1, sizeof(pcode)))
+    return (size_t)((c->digest ^ (uint64_t)c->identity * 0x9E3779B97F4A7C15ull) & mask);
+}
+
+/* Rebuild the code table with room for twice the codes. */
+static int code_rehash(pstats_stats *s)
+{
+    size_t cap = 16;
+    while (cap < 2 * (s->ncodes + 1))
+        cap *= 2;
+    uint32_t *t = ps_malloc(s, cap * sizeof *t);
+    if (!t)
+        return -1;
+    memset(t, 0, cap * sizeof *t);
+    for (size_t i = 0; i < s->ncodes; i++) {
+        size_t j = code_home(&s->codes[i], cap - 1);
+        while (t[j])
+            j = (j + 1) & (cap - 1);
+        t[j] = (uint32_t)i + 1;
+    }
+    ps_free(s, s->code_slots);
+    s->code_slots = t;
+    s->code_mask = cap - 1;
+    return 0;
+}
+
+uint32_t ps_code(pstats_stats *s, const pcode *c)
+{
+    if ((!s->code_slots || 2 * (s->ncodes + 1) > s->code_mask) && code_rehash(s))
         return UINT32_MAX;
-    pcode *c = &s->codes[s->ncodes];
-    c->name = name;
-    c->filename = filename;
-    c->firstlineno = firstlineno;
-    c->offset = offset;
-    return (uint32_t)s->ncodes++;
+    size_t j = code_home(c, s->code_mask);
+    for (; s->code_slots[j]; j = (j + 1) & s->code_mask) {
+        const pcode *o = &s->codes[s->code_slots[j] - 1];
+        if (o->digest == c->digest && o->identity == c->identity)
+            return s->code_slots[j] - 1;
+    }
+    if (s->ncodes >= UINT32_MAX - 1 ||
+        ps_grow(s, (void **)&s->codes, &s->cap_codes, s->ncodes + 1, sizeof(pcode)))
+        return UINT32_MAX;
+    s->codes[s->ncodes] = *c;
+    s->code_slots[j] = (uint32_t)++s->ncodes;
+    return (uint32_t)(s->ncodes - 1);
 }
 
 int ps_strcmp(const pstats_stats *s, uint32_t a, uint32_t b)
