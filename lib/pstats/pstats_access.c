@@ -25,7 +25,9 @@ static void put_name(psb *b, const pstats_stats *s, const pkey *k)
     uint64_t addr = UINT64_C(0x7f0000000000) + ((c->offset << 4) & UINT64_C(0xffffffffff));
     psb_puts(b, "<code object ");
     put_str(b, s, c->name);
-    snprintf(tmp, sizeof tmp, " at 0x%012" PRIx64 ", file \"", addr);
+    /* CPython prints 12 hex digits here (x86-64), PyPy 16 (0x00007f...) */
+    snprintf(tmp, sizeof tmp, s->pypy ? " at 0x%016" PRIx64 ", file \"" : " at 0x%012" PRIx64
+             ", file \"", addr);
     psb_puts(b, tmp);
     put_str(b, s, c->filename);
     /* code_repr prints a first line number of 0 as -1, in every Python */
@@ -130,7 +132,7 @@ size_t ps_label_width(const pstats_stats *s, uint32_t id)
     size_t w = ps_width(s, (const char *)f->p, f->len);
     w += (size_t)snprintf(tmp, sizeof tmp, ":%" PRId64 "(", k->line);
     w += strlen("<code object ") + ps_width(s, (const char *)s->strs[c->name].p, s->strs[c->name].len);
-    w += strlen(" at 0x000000000000, file \"");
+    w += strlen(" at 0x000000000000, file \"") + (s->pypy ? 4 : 0);
     w += ps_width(s, (const char *)s->strs[c->filename].p, s->strs[c->filename].len);
     w += (size_t)snprintf(tmp, sizeof tmp, "\", line %" PRId64 ">",
                           c->firstlineno ? c->firstlineno : -1) + 1;

@@ -119,7 +119,7 @@ static void note_code(loader *L, const pymarshal_token *t)
 /* Written by PyPy, as far as the data read so far tells (see note_code). */
 static int pypy_so_far(const loader *L)
 {
-    return (L->seen & SEEN_FLAG_PYPY) && !(L->seen & (SEEN_FLAG_CPY | SEEN_PY2));
+    return (L->seen & SEEN_FLAG_PYPY) && !(L->seen & SEEN_FLAG_CPY) && !L->py2_keys;
 }
 
 static int next_tok(loader *L, pymarshal_token *t)
