@@ -25,5 +25,6 @@ Suite *pstats_outputs_suite(void);
  * (pstats_robust_tests.c). */
 typedef int (*scenario)(const pymarshal_allocator *a, pstats_error *err);
 void oom_loop(scenario fn);
+Suite *pstats_agree_suite(void);
 
 #endif

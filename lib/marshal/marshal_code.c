@@ -182,6 +182,36 @@ static int64_t count_locals(const pymarshal_reader *r, const pm_item *kinds)
     return n;
 }
 
+static int is_seq(const pm_item *it)
+{
+    return it->kind == PYMARSHAL_TUPLE || it->kind == PYMARSHAL_LIST;
+}
+
+/* PyPy 7.3's unmarshal_pycode (3.8 layout), as probed: code and lnotab
+ * bytes, consts a tuple or list, the name tuples (or lists) of str or
+ * bytes, filename a str, name a str or bytes; a negative argcount or
+ * nlocals ends the interpreter (an RPython assertion); too few varnames,
+ * other negative counts pass. */
+static int pypy_check(pymarshal_reader *r, const pm_codesum *cs)
+{
+    const pm_item *o = cs->obj;
+    if (cs->layout != PYMARSHAL_CODE_PY38)
+        return 0; /* PyPy reads its own layout only: the reader said so */
+    if (cs->ints[0] < 0 || cs->ints[3] < 0)
+        return pm_fail(r, PYMARSHAL_EVALUE, cs->off,
+                       "code object with a negative count (PyPy aborts on it)");
+    int names_ok = 1;
+    for (int i = 2; i <= 5; i++)
+        names_ok &= o[i].kind == PYMARSHAL_LIST || (o[i].kind == PYMARSHAL_TUPLE && o[i].texts);
+    if (o[0].kind != PYMARSHAL_BYTES || !is_seq(&o[1]) || !names_ok ||
+        o[6].kind != PYMARSHAL_STR ||
+        (o[7].kind != PYMARSHAL_STR && o[7].kind != PYMARSHAL_BYTES) ||
+        o[8].kind != PYMARSHAL_BYTES)
+        return pm_fail(r, PYMARSHAL_EVALUE, cs->off,
+                       "code object PyPy cannot build: a field of the wrong type (TypeError)");
+    return 0;
+}
+
 static int bad_call(pymarshal_reader *r, const pm_codesum *cs, const char *what)
 {
     return pm_fail(r, PYMARSHAL_EVALUE, cs->off,
@@ -194,8 +224,7 @@ static int bad_call(pymarshal_reader *r, const pm_codesum *cs, const char *what)
 int pm_code_check(pymarshal_reader *r, const pm_codesum *cs)
 {
     if (r->impl == PYMARSHAL_PY_PYPY)
-        return 0; /* PyPy builds whatever marshal read (checked: negative counts,
-                     fields of other types, too few varnames) */
+        return pypy_check(r, cs);
     pymarshal_code_layout layout = cs->layout ? (pymarshal_code_layout)cs->layout
                                               : PYMARSHAL_CODE_PY30;
     unsigned v = check_version(r, layout);

@@ -81,7 +81,7 @@ static size_t target_count(const pymarshal_reader *r, uint64_t e)
     return 0;
 }
 
-static int read_ref(pymarshal_reader *r, pymarshal_token *tok)
+static int resolve_ref(pymarshal_reader *r, pymarshal_token *tok)
 {
     size_t off = tok->offset;
     int32_t idx;
@@ -113,6 +113,25 @@ static int read_ref(pymarshal_reader *r, pymarshal_token *tok)
     tok->count = target_count(r, e);
     if (kind == PYMARSHAL_CODE)
         tok->code_layout = (uint8_t)PM_SLOT_LAYOUT(e);
+    return 0;
+}
+
+/* A reference; PyPy gives a flagged one a slot of its own, which names the
+ * same object (CPython ignores the flag). */
+static int read_ref(pymarshal_reader *r, pymarshal_token *tok, int flag)
+{
+    if (resolve_ref(r, tok) < 0)
+        return -1;
+    if (flag && pm_dialect(r) == PM_PYPY && r->mode == PM_MODE_MAIN) {
+        pm_slots *t = r->slots;
+        if (cm_reserve(r->alloc, (void **)&t->e, &t->cap, t->n + 1, sizeof *t->e) < 0)
+            return pm_fail(r, PYMARSHAL_ENOMEM, tok->offset,
+                           "out of memory for the reference table");
+        t->e[t->n] = t->e[tok->ref_target];
+        tok->ref_slot = (int64_t)t->n++;
+    } else if (flag && pm_dialect(r) == PM_PYPY) {
+        tok->ref_slot = r->vslot++;
+    }
     return 0;
 }
 
@@ -377,6 +396,11 @@ static const uint8_t flag_evidence[128] = {
     ['<'] = PM_SEEN_FLAG_PYPY, ['>'] = PM_SEEN_FLAG_PYPY, ['l'] = PM_SEEN_FLAG_PYPY,
 };
 
+static const uint8_t seen_code[128] = {
+    ['r'] = PM_SEEN_V3, ['z'] = PM_SEEN_V3, ['Z'] = PM_SEEN_V3, ['a'] = PM_SEEN_V3,
+    ['A'] = PM_SEEN_V3, [')'] = PM_SEEN_V3, ['s'] = PM_SEEN_S, ['t'] = PM_SEEN_S,
+};
+
 static const char *writer_name(const pymarshal_reader *r)
 {
     static const char *const names[] = {"CPython 3", "CPython 2.7", "PyPy"};
@@ -416,13 +440,20 @@ static int read_object(pymarshal_reader *r, pymarshal_token *tok)
         return pm_fail(r, PYMARSHAL_ETYPE, off, "unknown type code 0x%02x (for %s)", b,
                        writer_name(r));
     if (flag)
-        r->seen |= flag_evidence[code];
+        r->seen |= flag_evidence[code] | PM_SEEN_V3;
+    else if (r->sp == 0 && r->mode == PM_MODE_MAIN && !r->dry && !r->seen)
+        r->seen |= PM_SEEN_TOP_PLAIN;
+    r->seen |= seen_code[code];
     switch (code) {
     case '0':
         tok->kind = PYMARSHAL_NULL;
+        /* PyPy gives a flagged NULL a slot that holds nothing: references
+         * to it are invalid, and later slots are numbered one further. */
+        if (flag && pm_dialect(r) == PM_PYPY && take_slot(r, off, PYMARSHAL_NULL, 0, 0) < 0)
+            return -1;
         return 0;
     case 'r':
-        return read_ref(r, tok);
+        return read_ref(r, tok, flag);
     case 'R':
         return read_interned_ref(r, tok);
     case '(': case ')': case '[': case '<': case '>': case '{': case '}': case ':': case 'c':

@@ -33,7 +33,8 @@
 /* Whose rules apply (pymarshal_options.python, or guessed under AUTO). */
 enum { PM_CPY3 = 0, PM_CPY2, PM_PYPY };
 /* What the data said about its writer so far (AUTO's guess). */
-enum { PM_SEEN_PY2 = 1, PM_SEEN_FLAG_PYPY = 2, PM_SEEN_FLAG_CPY = 4 };
+enum { PM_SEEN_PY2 = 1, PM_SEEN_FLAG_PYPY = 2, PM_SEEN_FLAG_CPY = 4, PM_SEEN_V3 = 8,
+       PM_SEEN_S = 16, PM_SEEN_TOP_PLAIN = 32 };
 /* An item Python cannot hash: its kind, or this for a reference to a
  * container still open (hashing it would recurse forever). */
 #define PM_UNHASH_OPEN 0xffu
@@ -123,7 +124,12 @@ static inline int pm_dialect(const pymarshal_reader *r)
         return PM_PYPY;
     if (r->impl == PYMARSHAL_PY_CPYTHON)
         return r->version && r->version < 300 ? PM_CPY2 : PM_CPY3;
-    if (r->seen & PM_SEEN_PY2)
+    /* Python 2: its own codes, or 's'/'t' strings in a file that starts
+     * without FLAG_REF and uses nothing of marshal 3+ (Python 3's profiles
+     * start with a flagged dict) */
+    if ((r->seen & PM_SEEN_PY2) ||
+        ((r->seen & (PM_SEEN_S | PM_SEEN_TOP_PLAIN)) == (PM_SEEN_S | PM_SEEN_TOP_PLAIN) &&
+         !(r->seen & PM_SEEN_V3)))
         return PM_CPY2;
     if ((r->seen & PM_SEEN_FLAG_PYPY) && !(r->seen & PM_SEEN_FLAG_CPY))
         return PM_PYPY;

@@ -219,8 +219,12 @@ static pymarshal_value *node_for(pm_build *b, const pymarshal_token *t)
 {
     if (t->kind == PYMARSHAL_REF || (t->via_ref && t->via_ref != 'R')) {
         int64_t s = t->ref_target;
-        if (s >= 0 && (size_t)s < b->slots_cap && b->slots[s])
+        if (s >= 0 && (size_t)s < b->slots_cap && b->slots[s]) {
+            /* PyPy: a flagged reference names its target in a slot too */
+            if (t->ref_slot >= 0 && remember(b, t->ref_slot, b->slots[s], t->offset) < 0)
+                return NULL;
             return b->slots[s];
+        }
         pm_set_error(b->err, PYMARSHAL_EREF, t->offset,
                      "reference to slot %lld, which the tree has not seen", (long long)s);
         return NULL;
