@@ -67,26 +67,56 @@ void psd_free(ps_digest *d)
     memset(d, 0, sizeof *d);
 }
 
+/* The digests of containers met with a reference slot, by slot: an open
+ * addressing table (slot + 1, digest), so memory follows the number of
+ * containers inside code objects, not the file's slot numbers. */
+static size_t memo_home(int64_t slot, size_t mask)
+{
+    return (size_t)(((uint64_t)slot * 0x9E3779B97F4A7C15ull) >> 20) & mask;
+}
+
 static int memo_get(const ps_digest *d, int64_t slot, uint64_t *out)
 {
-    if (slot < 0 || (uint64_t)slot >= d->cap_memo || !d->memo[slot].set)
+    if (slot < 0 || !d->cap_memo)
         return 0;
-    *out = d->memo[slot].h;
-    return 1;
+    size_t mask = d->cap_memo - 1;
+    for (size_t j = memo_home(slot, mask); d->memo[j].slot; j = (j + 1) & mask)
+        if (d->memo[j].slot == (uint64_t)slot + 1) {
+            *out = d->memo[j].h;
+            return 1;
+        }
+    return 0;
+}
+
+static void memo_set(ps_digest *d, int64_t slot, uint64_t h)
+{
+    size_t mask = d->cap_memo - 1, j = memo_home(slot, mask);
+    while (d->memo[j].slot && d->memo[j].slot != (uint64_t)slot + 1)
+        j = (j + 1) & mask;
+    d->nmemo += !d->memo[j].slot;
+    d->memo[j].slot = (uint64_t)slot + 1;
+    d->memo[j].h = h;
 }
 
 static int memo_put(ps_digest *d, int64_t slot, uint64_t h)
 {
-    if (slot < 0 || slot >= (int64_t)UINT32_MAX)
+    if (slot < 0)
         return 0;
-    size_t old = d->cap_memo;
-    if ((size_t)slot >= old) {
-        if (ps_grow(d->s, (void **)&d->memo, &d->cap_memo, (size_t)slot + 1, sizeof *d->memo))
+    if (2 * (d->nmemo + 1) > d->cap_memo) {
+        size_t cap = d->cap_memo ? 2 * d->cap_memo : 64, old = d->cap_memo;
+        struct psd_memo *t = ps_malloc(d->s, cap * sizeof *t), *o = d->memo;
+        if (!t)
             return -1;
-        memset(d->memo + old, 0, (d->cap_memo - old) * sizeof *d->memo);
+        memset(t, 0, cap * sizeof *t);
+        d->memo = t;
+        d->cap_memo = cap;
+        d->nmemo = 0;
+        for (size_t i = 0; i < old; i++)
+            if (o[i].slot)
+                memo_set(d, (int64_t)o[i].slot - 1, o[i].h);
+        ps_free(d->s, o);
     }
-    d->memo[slot].h = h;
-    d->memo[slot].set = 1;
+    memo_set(d, slot, h);
     return 0;
 }
 

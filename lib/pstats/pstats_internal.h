@@ -202,8 +202,8 @@ typedef struct ps_digest {
     pstats_stats *s;
     psd_frame *f; size_t n, cap_f;
     uint64_t *set; size_t nset, cap_set;         /* frozenset items' digests */
-    struct { uint64_t h; uint64_t set; } *memo;  /* by reference slot */
-    size_t cap_memo;
+    struct psd_memo { uint64_t slot, h; } *memo; /* by reference slot + 1 */
+    size_t cap_memo, nmemo;
     uint64_t result;
     int done, identity, py2, nan_by_value;
 } ps_digest;
