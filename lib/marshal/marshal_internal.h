@@ -9,10 +9,10 @@
  *   marshal_code.c           which code object layouts the bytes allow
  *   marshal_reader.c         the token reader: stack, reference table, layout
  *                            look-ahead (pymarshal_reader_*)
- *   marshal_pyeq.c           Python's == and hash() on tree nodes (dict keys)
- *   marshal_tree.c           the value tree built from tokens (pymarshal_load)
  *   marshal_value.c          the tree's accessors (pymarshal_value_*)
  *   marshal_equal.c          pymarshal_value_equal
+ *   marshal_pyeq.c           Python's == and hash() on tree nodes (dict keys)
+ *   marshal_tree.c           the value tree built from tokens (pymarshal_load)
  *   marshal_unicode_table.c  str.isprintable() of Python 3.13
  *   marshal_repr_num.c       repr of floats and ints
  *   marshal_repr.c           repr of a tree (pymarshal_repr)
@@ -20,7 +20,8 @@
  *   marshal_encode.c         a tree through the writer (pymarshal_encode)
  *
  * Private headers: this one (everything), marshal_reader_int.h (scalar,
- * code, reader), marshal_tree_int.h (pyeq, tree, value, repr, encode), marshal_repr_int.h, marshal_writer_int.h.
+ * code, reader), marshal_tree_int.h (value, equal, pyeq, tree, repr,
+ * encode), marshal_repr_int.h, marshal_writer_int.h.
  * What this layer may include: lib/common/ (common.h) and the public
  * headers (include/pstats/marshal.h, version.h) only; nothing of
  * lib/pstats/ or lib/callgrind/, which sit above it. Not installed.

@@ -7,8 +7,9 @@
  * NaN equals only itself (the same shared object), as in CPython, whose
  * dicts and tuples check identity before ==.
  *
- * A step of the pipeline after marshal_reader.c and before marshal_tree.c
- * (marshal_internal.h); it reads nodes through marshal_tree_int.h.
+ * A step of the pipeline after marshal_equal.c (which it calls for frozensets
+ * and code objects) and before marshal_tree.c (marshal_internal.h); it reads
+ * nodes through marshal_tree_int.h.
  */
 #include <math.h>
 #include <string.h>
