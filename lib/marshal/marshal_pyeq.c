@@ -168,6 +168,31 @@ static uint64_t mix(uint64_t h, uint64_t x)
     return h * 0xff51afd7ed558ccdull;
 }
 
+/* The hash of a str's code points, whatever its marshal form: ASCII text
+ * (the common case) by 8-byte words of its bytes, anything else code point
+ * by code point (Latin-1 and UTF-8 forms of one text then hash alike). */
+static uint64_t text_hash(const pymarshal_value *v)
+{
+    const uint8_t *p = v->u.s.p;
+    size_t n = v->u.s.len, i = 0;
+    uint64_t h = mix(0x5354, n), high = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w = cm_le64(p + i);
+        high |= w;
+        h = mix(h, w);
+    }
+    uint64_t tail = 0;
+    for (size_t k = 0; i + k < n; k++)
+        tail |= (uint64_t)p[i + k] << (8 * k);
+    high |= tail;
+    if (!(high & 0x8080808080808080ull))
+        return mix(h, tail);
+    h = 0x5355;
+    for (i = 0; i < n;)
+        h = mix(h, next_cp(v, &i));
+    return h;
+}
+
 /* A hash consistent with Python's ==: equal values hash alike. Containers
  * hash their kind, size and their scalar items only (no recursion). */
 static uint64_t shallow_hash(const pymarshal_value *v, int depth)
@@ -179,12 +204,8 @@ static uint64_t shallow_hash(const pymarshal_value *v, int depth)
         if (pm_num_hash(v, &h) == 0)
             return h;
         return (uint64_t)(uintptr_t)v; /* a NaN is equal to itself only */
-    case PYMARSHAL_STR: {
-        h = 0x5354;
-        for (size_t i = 0; i < v->u.s.len;)
-            h = mix(h, next_cp(v, &i));
-        return h;
-    }
+    case PYMARSHAL_STR:
+        return text_hash(v);
     case PYMARSHAL_BYTES:
         h = 0x4259;
         for (size_t i = 0; i < v->u.s.len; i++)
