@@ -117,6 +117,7 @@ pstats_diff *pstats_diff_new(const pstats_stats *before, const pstats_stats *aft
     d->after = after;
     d->u = u;
     u->py2 = before->py2 || after->py2;
+    u->pypy = before->pypy || after->pypy;
     if (build_rows(d)) {
         pstats_diff_free(d);
         ps_seterr(err, PSTATS_ENOMEM, NULL, 0, 0, "out of memory");

@@ -358,7 +358,10 @@ static uint32_t import_key(pruner *p, uint32_t f)
         uint32_t cn = import_string(p, c->name), cf = import_string(p, c->filename);
         if (cn == NONE || cf == NONE)
             return NONE;
-        name = ps_code(p->t, cn, cf, c->firstlineno, c->offset);
+        pcode nc = *c; /* the same model's inputs: digest and identity stay */
+        nc.name = cn;
+        nc.filename = cf;
+        name = ps_code(p->t, &nc);
     } else {
         name = import_string(p, k->name);
     }
@@ -501,6 +504,7 @@ static int build(pruner *p)
         if (ps_add_input(t, s->inputs[i].name, s->inputs[i].mtime, s->inputs[i].has_mtime))
             return -1;
     t->py2 = s->py2;
+    t->pypy = s->pypy;
     t->sampled = s->sampled;
     return 0;
 }
