@@ -324,3 +324,53 @@ int pstats_cg_part_tail(cg_part *cp, cg_bytes *out, cg_bytes *label,
     done(out, put_cost(p, cp->call_events, 0, 0, 0));
     return 0;
 }
+
+/* ------------------------------------------------------ the pipe's job */
+
+/* A chunk holds about this many functions plus planned calls (each about
+ * 50 bytes of text): ~200 KB, small enough for the caches' sake, large
+ * enough that the pipe's lock is taken rarely. */
+#define CG_CHUNK 4096
+
+/* The end of the chunk that starts at `from`: the first f where functions
+ * plus planned calls since `from` reach CG_CHUNK (off[f] + f grows with f). */
+static uint32_t chunk_end(const void *ctx, uint32_t from)
+{
+    const cg_part *cp = ctx;
+    const uint32_t *off = cp->pl.off;
+    uint64_t goal = (uint64_t)off[from] + from + CG_CHUNK;
+    uint32_t lo = from + 1, hi = (uint32_t)cp->pl.nkeys;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if ((uint64_t)off[mid] + mid >= goal)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+static void mark_chunk(void *ctx, uint32_t from, uint32_t to)
+{
+    pstats_cg_part_mark(ctx, from, to);
+}
+
+static int format_chunk(const void *ctx, uint32_t from, uint32_t to, cg_bytes *out,
+                        cg_bytes *scratch, const pymarshal_allocator *a)
+{
+    return pstats_cg_part_format(ctx, from, to, out, scratch, a);
+}
+
+void pstats_cg_part_job(cg_part *cp, cg_pipe_job *job)
+{
+    size_t n = cp->pl.nkeys;
+    job->ctx = cp;
+    job->nitems = (uint32_t)n;
+    /* A helper thread pays off from a few chunks up, and only when every
+     * name is built with the writer's allocator (a model's own may not be
+     * thread-safe, and is not ours to wrap). */
+    job->helper = !cp->nm->model_alloc && (uint64_t)cp->pl.off[n] + n >= 4 * (uint64_t)CG_CHUNK;
+    job->chunk_end = chunk_end;
+    job->prepare = mark_chunk;
+    job->format = format_chunk;
+}

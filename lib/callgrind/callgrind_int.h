@@ -1,9 +1,10 @@
 /*
- * Internals of the callgrind writer (callgrind_*.c): growable byte
- * buffers, an interning string table, and the naming pass that gives every
- * function one unique, readable callgrind name across all parts (_names.c);
- * the call-cost plan (_costs.c); function blocks that can be formatted in
- * any order (_fmt.c); and the two-thread helpers (_pipe.c).
+ * Internals of the callgrind writer (callgrind_*.c; what lives where and
+ * who may call whom: the comment at the top of callgrind_writer.c): growable
+ * byte buffers, an interning string table, and the naming pass that gives
+ * every function one unique, readable callgrind name across all parts
+ * (_names.c); the call-cost plan (_costs.c); function blocks that can be
+ * formatted in any order (_fmt.c); and the two-thread helpers (_pipe.c).
  */
 #ifndef PSTATS_CALLGRIND_INT_H
 #define PSTATS_CALLGRIND_INT_H
@@ -239,11 +240,30 @@ int pstats_cg_part_tail(cg_part *cp, cg_bytes *out, cg_bytes *label,
                         const pymarshal_allocator *a);
 void pstats_cg_part_free(cg_part *cp, const pymarshal_allocator *a);
 
-/* Marks and formats all of cp's blocks, in order, through write (in
- * chunks of a few hundred KB; with a second thread where it helps). 0, -1
- * when out of memory, -2 when write failed. */
-int pstats_cg_pipe_run(cg_part *cp, const pymarshal_allocator *a, pstats_write_fn write,
-                       void *ctx);
+/* What the pipe (callgrind_pipe.c) runs: `nitems` items cut into chunks
+ * (chunk_end: the end of the chunk that starts at `from`), each chunk
+ * prepared in the calling thread, in order, before it is formatted
+ * (prepare), then formatted, in either thread (format: appends its text to
+ * out; scratch is the thread's own; -1 when out of memory). helper: a
+ * second thread may format. */
+typedef struct cg_pipe_job {
+    void *ctx;
+    uint32_t nitems;
+    int helper;
+    uint32_t (*chunk_end)(const void *ctx, uint32_t from);
+    void (*prepare)(void *ctx, uint32_t from, uint32_t to);
+    int (*format)(const void *ctx, uint32_t from, uint32_t to, cg_bytes *out,
+                  cg_bytes *scratch, const pymarshal_allocator *a);
+} cg_pipe_job;
+
+/* The pipe job that marks and formats all of cp's blocks, in order. */
+void pstats_cg_part_job(cg_part *cp, cg_pipe_job *job);
+
+/* Runs job through write (in chunks of a few hundred KB; with a second
+ * thread when job->helper). 0, -1 when out of memory, -2 when write
+ * failed. */
+int pstats_cg_pipe_run(const cg_pipe_job *job, const pymarshal_allocator *a,
+                       pstats_write_fn write, void *ctx);
 
 /* Work on [from, to) of something; half: 0 or 1 (which scratch to use).
  * -1 on failure. */

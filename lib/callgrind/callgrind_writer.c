@@ -1,9 +1,28 @@
 /*
- * The callgrind writer: streams a pstats model (or several, as parts) in
- * callgrind format version 1. Names come from callgrind_names.c,
- * call costs from callgrind_costs.c, the function blocks from
- * callgrind_fmt.c through callgrind_pipe.c (two threads);
- * what the numbers mean is in docs/callgrind.md.
+ * lib/callgrind/: the callgrind writer (pstats_write_callgrind), which
+ * streams one pstats model, or several as parts, in callgrind format
+ * version 1. What the numbers mean, and every reader's rules, are in
+ * docs/callgrind.md.
+ *
+ * The files, in pipeline order. Each calls only the files listed after it,
+ * never one before it, so a reader following a profile through the writer
+ * never walks back:
+ *   callgrind_writer.c  this entry: checks, the header and the part lines;
+ *                       per part, runs the steps below
+ *   callgrind_fmt.c     a part's function blocks: plans them (costs), marks
+ *                       where names are given, formats any range of them
+ *   callgrind_costs.c   the call-cost plan: columns, cycles, rows
+ *   callgrind_names.c   every function's one callgrind name; byte buffers
+ *                       and the interning table
+ *   callgrind_pipe.c    two threads: the output pipe (it formats and writes
+ *                       whatever job it is given) and pstats_cg_halves()
+ * callgrind_int.h is their one private header.
+ *
+ * What these files may include: the C library and pthreads; lib/common/
+ * (common.h: allocation through the caller's hook, the locked allocator);
+ * the public headers (include/pstats/); lib/pstats/'s pstats_internal.h,
+ * to read the model's flat arrays (never to change them); xxhash. Nothing
+ * of lib/marshal/'s internals and nothing of the CLI (cli/).
  */
 #include <math.h>
 #include <stdio.h>
@@ -149,7 +168,9 @@ static int write_part(cg_ctx *c, const pstats_stats *s, size_t p, const char *un
     int rc = pstats_cg_part_prepare(&cp, s, p, &c->nm, c->scale, c->call_events,
                                     c->fn_defined, c->fl_defined, c->a);
     if (rc == 0 && !c->oom && !c->failed) {
-        rc = pstats_cg_pipe_run(&cp, c->a, c->write, c->ctx);
+        cg_pipe_job job;
+        pstats_cg_part_job(&cp, &job);
+        rc = pstats_cg_pipe_run(&job, c->a, c->write, c->ctx);
         if (rc == -2) {
             c->failed = 1;
             rc = 0;
