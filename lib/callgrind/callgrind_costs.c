@@ -266,10 +266,9 @@ static int plan_alloc(cg_plan *pl, plan_job *j, size_t nk, int par, const pymars
     return 0;
 }
 
-int pstats_cg_plan_build(cg_plan *pl, const pstats_stats *s, double scale,
-                         const pymarshal_allocator *a)
+static int plan_columns(cg_plan *pl, const pstats_stats *s, double scale,
+                        const pymarshal_allocator *a)
 {
-    memset(pl, 0, sizeof *pl);
     size_t nk = pstats_nkeys(s), mid = plan_split(s);
     pl->nkeys = nk;
     if (s->nedges >= UINT32_MAX)
@@ -307,57 +306,192 @@ int pstats_cg_plan_build(cg_plan *pl, const pstats_stats *s, double scale,
     return rc;
 }
 
-uint64_t pstats_cg_plan_row(cg_plan *pl, const pstats_stats *s, uint32_t f,
-                            const pstats_func *fn, double scale, uint64_t *self)
+/* Step 2 for f's row (fn: f as pstats_cg_func gives it): caps the outgoing
+ * costs; returns the cost for the pseudo-function. *over: f's calls out of
+ * its cycle alone needed more than f had (beyond rounding). */
+static uint64_t plan_row(cg_plan *pl, const pstats_stats *s, uint32_t f, const pstats_func *fn,
+                         double scale, int *over)
 {
-    uint64_t budget = incl_target(fn, scale, self) - *self;
+    uint64_t self, budget = incl_target(fn, scale, &self) - self;
     cg_edge *row = pl->e + pl->off[f];
     size_t m = pl->off[f + 1] - pl->off[f];
+    *over = 0;
     if (!fn->in_stats) /* named only as a caller: no cumtime to meet */
         return 0;
-    double sum = 0;
-    cg_edge *selfcall = NULL;
+    const uint32_t *comp = pl->comp;
+    uint32_t mine = comp[f];
+    double out = 0, in = 0; /* calls out of f's cycle, and inside it */
+    uint64_t used = 0;
     for (size_t k = 0; k < m; k++) {
         if (row[k].callee == f)
-            selfcall = &row[k];
+            row[k].cost = 0; /* self-recursion: inside f's own time */
+        else if (comp[row[k].callee] == mine)
+            in += (double)row[k].cost;
         else
-            sum += (double)row[k].cost;
+            out += (double)row[k].cost;
     }
-    uint64_t used = 0;
-    if (sum > (double)budget) { /* step 2: never above the budget */
-        double prefix = 0;
-        for (size_t k = 0; k < m; k++)
-            if (&row[k] != selfcall) {
-                uint64_t c = cum_share(budget, prefix, prefix + (double)row[k].cost, sum);
-                prefix += (double)row[k].cost;
-                row[k].cost = c;
-            }
+    double tol = 0.5 * (double)m + 1; /* rounding */
+    if (out + in > (double)budget) { /* never above the budget */
+        /* calls out of the cycle keep their time when they fit; those
+         * inside it share what is left */
+        int keep_out = out <= (double)budget;
+        uint64_t share = budget;
+        if (keep_out)
+            for (size_t k = 0; k < m; k++)
+                if (row[k].callee != f && comp[row[k].callee] != mine)
+                    share -= row[k].cost;
+        double sum = keep_out ? in : out, prefix = 0;
+        for (size_t k = 0; k < m; k++) {
+            if (row[k].callee == f || (comp[row[k].callee] != mine) == keep_out)
+                continue;
+            uint64_t c = cum_share(share, prefix, prefix + (double)row[k].cost, sum);
+            prefix += (double)row[k].cost;
+            row[k].cost = c;
+        }
+        if (!keep_out)
+            for (size_t k = 0; k < m; k++)
+                if (row[k].callee != f && comp[row[k].callee] == mine)
+                    row[k].cost = 0;
+        *over = out > (double)budget + tol;
         used = budget;
     } else {
         for (size_t k = 0; k < m; k++)
-            if (&row[k] != selfcall)
-                used += row[k].cost;
+            used += row[k].cost;
     }
     uint64_t left = budget - used;
-    if (selfcall) {
-        if (selfcall->cost > left)
-            selfcall->cost = left;
-        left -= selfcall->cost;
-    }
     /* The pseudo-call only where KCachegrind computes Incl. from the
      * outgoing calls: functions nobody calls. Elsewhere the gap is left out
      * (Incl. comes from the incoming calls), and many overlapping gaps
      * would make the pseudo-function look bigger than the whole run. */
-    double tol = 0.5 * (double)m + 1; /* rounding: not worth a pseudo-call */
     if (pstats_ncallers(s, f) > 0)
         return 0;
     return (double)left > tol ? left : 0;
+}
+
+/* Step 2, row by row (rows are independent: two threads); the pseudo-calls
+ * found go to gaps[half], the rows that were over to over[half], in
+ * function order. */
+typedef struct rows_job {
+    cg_plan *pl;
+    const pstats_stats *s;
+    double scale;
+    cg_gap *gaps[2];
+    size_t n[2], cap[2];
+    uint32_t *over[2];
+    size_t nover[2], capover[2];
+} rows_job;
+
+static int plan_rows(void *ctx, int half, size_t from, size_t to, const pymarshal_allocator *a)
+{
+    rows_job *j = ctx;
+    for (size_t f = from; f < to; f++) {
+        pstats_func fn;
+        int over;
+        pstats_cg_func(j->s, (uint32_t)f, &fn);
+        uint64_t gap = plan_row(j->pl, j->s, (uint32_t)f, &fn, j->scale, &over);
+        if (over) {
+            if (cm_reserve(a, (void **)&j->over[half], &j->capover[half], j->nover[half] + 1,
+                           sizeof *j->over[half]) != 0)
+                return -1;
+            j->over[half][j->nover[half]++] = (uint32_t)f;
+        }
+        if (gap == 0)
+            continue;
+        if (cm_reserve(a, (void **)&j->gaps[half], &j->cap[half], j->n[half] + 1,
+                       sizeof *j->gaps[half]) != 0)
+            return -1;
+        cg_gap *g = &j->gaps[half][j->n[half]++];
+        g->cost = gap;
+        g->f = (uint32_t)f;
+        g->marks = 0;
+    }
+    return 0;
+}
+
+/* The functions outside cycles called by the rows that were over: they
+ * cannot show their cumtime. */
+static int list_inexact(cg_plan *pl, const uint32_t *over, size_t nover,
+                        const pymarshal_allocator *a)
+{
+    if (nover == 0)
+        return 0;
+    size_t nk = pl->nkeys, n = 0;
+    uint8_t *hit = cm_malloc(a, nk);
+    if (!hit)
+        return -1;
+    memset(hit, 0, nk);
+    for (size_t i = 0; i < nover; i++)
+        for (uint32_t k = pl->off[over[i]]; k < pl->off[over[i] + 1]; k++) {
+            uint32_t g = pl->e[k].callee;
+            if (g != over[i] && (pl->comp[g] & CG_ALONE) && !hit[g]) {
+                hit[g] = 1;
+                n++;
+            }
+        }
+    pl->inexact = cm_malloc(a, (n ? n : 1) * sizeof *pl->inexact);
+    if (pl->inexact)
+        for (size_t g = 0; g < nk; g++)
+            if (hit[g])
+                pl->inexact[pl->ninexact++] = (uint32_t)g;
+    cm_free(a, hit);
+    return pl->inexact ? 0 : -1;
+}
+
+/* Two threads for the rows from this many functions up. */
+#define CG_PAR_ROWS 16384
+
+static int plan_all_rows(cg_plan *pl, const pstats_stats *s, double scale,
+                         const pymarshal_allocator *a)
+{
+    size_t nk = pl->nkeys;
+    rows_job j;
+    memset(&j, 0, sizeof j);
+    j.pl = pl;
+    j.s = s;
+    j.scale = scale;
+    int rc = pstats_cg_halves(plan_rows, &j, nk, nk / 2, nk >= CG_PAR_ROWS, a);
+    /* half 1's after half 0's */
+    if (rc == 0 && j.n[1] &&
+        cm_reserve(a, (void **)&j.gaps[0], &j.cap[0], j.n[0] + j.n[1], sizeof *j.gaps[0]) != 0)
+        rc = -1;
+    if (rc == 0 && j.n[1])
+        memcpy(j.gaps[0] + j.n[0], j.gaps[1], j.n[1] * sizeof *j.gaps[1]);
+    if (rc == 0 && j.nover[1] &&
+        cm_reserve(a, (void **)&j.over[0], &j.capover[0], j.nover[0] + j.nover[1],
+                   sizeof *j.over[0]) != 0)
+        rc = -1;
+    if (rc == 0 && j.nover[1])
+        memcpy(j.over[0] + j.nover[0], j.over[1], j.nover[1] * sizeof *j.over[1]);
+    if (rc == 0)
+        rc = list_inexact(pl, j.over[0], j.nover[0] + j.nover[1], a);
+    cm_free(a, j.gaps[1]);
+    cm_free(a, j.over[0]);
+    cm_free(a, j.over[1]);
+    pl->gaps = j.gaps[0];
+    pl->ngaps = rc == 0 ? j.n[0] + j.n[1] : 0;
+    pl->cap_gaps = j.cap[0];
+    return rc;
+}
+
+int pstats_cg_plan_build(cg_plan *pl, const pstats_stats *s, double scale,
+                         const pymarshal_allocator *a)
+{
+    memset(pl, 0, sizeof *pl);
+    if (plan_columns(pl, s, scale, a) != 0)
+        return -1;
+    pl->comp = cm_malloc(a, (pl->nkeys ? pl->nkeys : 1) * sizeof *pl->comp);
+    if (!pl->comp || pstats_cg_cycles(pl, pl->comp, a) != 0)
+        return -1;
+    return plan_all_rows(pl, s, scale, a);
 }
 
 void pstats_cg_plan_free(cg_plan *pl, const pymarshal_allocator *a)
 {
     cm_free(a, pl->off);
     cm_free(a, pl->e);
+    cm_free(a, pl->comp);
+    cm_free(a, pl->gaps);
+    cm_free(a, pl->inexact);
     memset(pl, 0, sizeof *pl);
 }
 

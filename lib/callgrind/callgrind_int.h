@@ -115,11 +115,34 @@ typedef struct cg_edge {
 
 #define CG_COUNT_BIG UINT32_MAX
 
+typedef struct cg_gap {          /* a call of the pseudo-function */
+    uint64_t cost;
+    uint32_t f;
+    uint8_t marks;                /* (the blocks') CG_M_FL | CG_M_FN of its
+                                   * references */
+} cg_gap;
+
+/* Components of the call graph (callgrind_cycles.c): a function's
+ * component id, tagged CG_ALONE when it is the only member (recursion
+ * through itself alone is no cycle here). */
+#define CG_ALONE 0x80000000u
+
 typedef struct cg_plan {
     uint32_t *off;            /* row of caller f: e[off[f] .. off[f+1]) */
     cg_edge *e;
     size_t n, nkeys;
+    uint32_t *comp;           /* per function: its component */
+    cg_gap *gaps;             /* pseudo-calls, by function */
+    size_t ngaps, cap_gaps;
+    uint32_t *inexact;        /* functions outside cycles that cannot show
+                               * their cumtime: a caller recorded more time
+                               * in its calls than it had (ascending ids) */
+    size_t ninexact;
 } cg_plan;
+
+/* Fills comp (nkeys entries) with every function's component, from the
+ * plan's rows. -1 when out of memory (or 2^31 functions or more). */
+int pstats_cg_cycles(const cg_plan *pl, uint32_t *comp, const pymarshal_allocator *a);
 
 /* What the writer needs of pstats_func_get (numbers, line, in_stats) and
  * pstats_caller_get (caller, kind, nc, ct), read fast; other fields are
@@ -128,14 +151,11 @@ void pstats_cg_func(const pstats_stats *s, uint32_t id, pstats_func *out);
 void pstats_cg_caller(const pstats_stats *s, uint32_t f, size_t k, pstats_edge *out);
 /* Seconds to whole units, rounded to nearest; negative and NaN give 0. */
 uint64_t pstats_cg_units(double seconds, double scale);
-/* Step 1 (incoming calls share each callee's cumtime) for a whole part. */
+/* Plans every call cost of a part (the steps: callgrind_costs.c), with
+ * the pseudo-calls and the functions that cannot be exact. -1 when out of
+ * memory. */
 int pstats_cg_plan_build(cg_plan *pl, const pstats_stats *s, double scale,
                          const pymarshal_allocator *a);
-/* Step 2 for f's row (call once per f; fn: f as pstats_func_get gives it):
- * caps the outgoing costs; returns the cost for the pseudo-function and f's
- * self cost in *self. */
-uint64_t pstats_cg_plan_row(cg_plan *pl, const pstats_stats *s, uint32_t f,
-                            const pstats_func *fn, double scale, uint64_t *self);
 void pstats_cg_plan_free(cg_plan *pl, const pymarshal_allocator *a);
 /* The calls of e in caller's row (the model's count when it is big). */
 uint64_t pstats_cg_edge_count(const pstats_stats *s, uint32_t caller, const cg_edge *e);
@@ -196,12 +216,6 @@ static inline char *pstats_cg_put_u64(char *p, uint64_t v)
 #define CG_M_FN 2u
 #define CG_M_GAP 4u               /* (functions) it calls the pseudo-function */
 
-typedef struct cg_gap {          /* a call of the pseudo-function */
-    uint64_t cost;
-    uint32_t f;
-    uint8_t marks;                /* CG_M_FL | CG_M_FN of its references */
-} cg_gap;
-
 typedef struct cg_part {
     const pstats_stats *s;
     const cg_names *nm;
@@ -213,8 +227,6 @@ typedef struct cg_part {
     uint8_t *emarks;              /* per planned edge (a byte each, so that
                                    * marking and formatting neighbouring
                                    * ranges never write the same byte) */
-    cg_gap *gaps;                 /* by function */
-    size_t ngaps, cap_gaps;
     /* the marking pass's own state (one thread) */
     uint8_t *fn_defined, *fl_defined; /* label and file ids named already */
     size_t next_gap;
