@@ -174,10 +174,12 @@ static void plan_column(cg_plan *pl, const pstats_stats *s, uint32_t g, double s
     }
     int by_count = !(wsum > 0);
     double sum = by_count ? nsum : wsum, prefix = 0;
+    uint8_t est = 0;
     for (size_t k = 0; k < n; k++) {
         const pstats_edge *e = &ebuf[k];
         if (e->caller >= pl->nkeys)
             continue;
+        est |= e->kind == PSTATS_EDGE_INT && e->caller != g;
         double w = edge_weight(e, &callee);
         if (e->caller == g) { /* self-recursion: its recorded time, capped by the row */
             set_edge(place(pl, cursor, back, g), g, e, pstats_cg_units(w, scale));
@@ -189,6 +191,7 @@ static void plan_column(cg_plan *pl, const pstats_stats *s, uint32_t g, double s
                                  : pstats_cg_units(w, scale));
         prefix += x;
     }
+    pl->est[g] = est && callee.in_stats;
 }
 
 /* The plan is built in two threads, each for half of the callees (the
@@ -255,12 +258,14 @@ static int plan_alloc(cg_plan *pl, plan_job *j, size_t nk, int par, const pymars
     for (uint32_t g = 0; g < j->s->nstats; g++)
         maxd = j->s->keys[g].nedges > maxd ? j->s->keys[g].nedges : maxd;
     pl->off = cm_malloc(a, (nk + 1) * sizeof *pl->off);
+    pl->est = cm_malloc(a, nk ? nk : 1);
     for (int h = 0; h < 2; h++) {
         j->cur[h] = cm_malloc(a, (nk ? nk : 1) * sizeof *j->cur[h]);
         j->ebuf[h] = h == 0 || par ? cm_malloc(a, maxd * sizeof *j->ebuf[h]) : j->ebuf[0];
     }
-    if (!pl->off || !j->cur[0] || !j->cur[1] || !j->ebuf[0] || !j->ebuf[1])
+    if (!pl->off || !pl->est || !j->cur[0] || !j->cur[1] || !j->ebuf[0] || !j->ebuf[1])
         return -1;
+    memset(pl->est, 0, nk);
     memset(j->cur[0], 0, nk * sizeof *j->cur[0]);
     memset(j->cur[1], 0, nk * sizeof *j->cur[1]);
     return 0;
@@ -408,18 +413,17 @@ static int plan_rows(void *ctx, int half, size_t from, size_t to, const pymarsha
     return 0;
 }
 
-/* The functions outside cycles called by the rows that were over: they
- * cannot show their cumtime. */
+/* The functions outside cycles called by the rows that were over, and
+ * those the fit left short: they cannot show their cumtime. */
 static int list_inexact(cg_plan *pl, const uint32_t *over, size_t nover,
                         const pymarshal_allocator *a)
 {
-    if (nover == 0)
-        return 0;
     size_t nk = pl->nkeys, n = 0;
-    uint8_t *hit = cm_malloc(a, nk);
-    if (!hit)
-        return -1;
-    memset(hit, 0, nk);
+    uint8_t *hit = pl->est; /* reused: 2 (short after the fit) or 0 */
+    for (size_t g = 0; g < nk; g++) {
+        hit[g] = hit[g] == 2;
+        n += hit[g];
+    }
     for (size_t i = 0; i < nover; i++)
         for (uint32_t k = pl->off[over[i]]; k < pl->off[over[i] + 1]; k++) {
             uint32_t g = pl->e[k].callee;
@@ -433,7 +437,6 @@ static int list_inexact(cg_plan *pl, const uint32_t *over, size_t nover,
         for (size_t g = 0; g < nk; g++)
             if (hit[g])
                 pl->inexact[pl->ninexact++] = (uint32_t)g;
-    cm_free(a, hit);
     return pl->inexact ? 0 : -1;
 }
 
@@ -480,7 +483,8 @@ int pstats_cg_plan_build(cg_plan *pl, const pstats_stats *s, double scale,
     if (plan_columns(pl, s, scale, a) != 0)
         return -1;
     pl->comp = cm_malloc(a, (pl->nkeys ? pl->nkeys : 1) * sizeof *pl->comp);
-    if (!pl->comp || pstats_cg_cycles(pl, pl->comp, a) != 0)
+    if (!pl->comp || pstats_cg_cycles(pl, pl->comp, a) != 0 ||
+        pstats_cg_fit(pl, s, scale, a) != 0)
         return -1;
     return plan_all_rows(pl, s, scale, a);
 }
@@ -490,6 +494,7 @@ void pstats_cg_plan_free(cg_plan *pl, const pymarshal_allocator *a)
     cm_free(a, pl->off);
     cm_free(a, pl->e);
     cm_free(a, pl->comp);
+    cm_free(a, pl->est);
     cm_free(a, pl->gaps);
     cm_free(a, pl->inexact);
     memset(pl, 0, sizeof *pl);

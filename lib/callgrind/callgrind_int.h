@@ -132,6 +132,9 @@ typedef struct cg_plan {
     cg_edge *e;
     size_t n, nkeys;
     uint32_t *comp;           /* per function: its component */
+    uint8_t *est;             /* per function: some call of it records only a
+                               * count (profile module): its costs are
+                               * estimates; 2: left short by the fit */
     cg_gap *gaps;             /* pseudo-calls, by function */
     size_t ngaps, cap_gaps;
     uint32_t *inexact;        /* functions outside cycles that cannot show
@@ -139,6 +142,12 @@ typedef struct cg_plan {
                                * in its calls than it had (ascending ids) */
     size_t ninexact;
 } cg_plan;
+
+/* Fits the estimated calls out of cycles (callgrind_fit.c): columns
+ * outside cycles get their cumtime, rows stay within their budget, where
+ * the data allow. Needs comp and est. -1 when out of memory. */
+int pstats_cg_fit(cg_plan *pl, const pstats_stats *s, double scale,
+                  const pymarshal_allocator *a);
 
 /* Fills comp (nkeys entries) with every function's component, from the
  * plan's rows. -1 when out of memory (or 2^31 functions or more). */

@@ -152,6 +152,31 @@ static void write_header(cg_ctx *c, const pstats_stats *const *parts, size_t npa
     put(c, "\n", 1);
 }
 
+/* Comment lines before a part's blocks naming the functions outside
+ * cycles that cannot show their cumtime (docs/callgrind.md). */
+static int put_inexact(cg_ctx *c, const cg_part *cp)
+{
+    const cg_plan *pl = &cp->pl;
+    if (pl->ninexact == 0)
+        return 0;
+    put_str(c, "# Not exact: a caller of each function below recorded more time in its calls\n"
+               "# than it had (its cumtime - tottime), so those calls were scaled down to what\n"
+               "# it had and the function's inclusive cost is less than its cumtime.\n");
+    cg_bytes label = {NULL, 0, 0};
+    int rc = 0;
+    for (size_t i = 0; i < pl->ninexact && rc == 0; i++) {
+        rc = pstats_cg_label(&c->nm, pstats_cg_global(&c->nm, cp->p, pl->inexact[i]), &label,
+                             c->a);
+        if (rc == 0) {
+            put_str(c, "# not exact: ");
+            put(c, label.p, label.len);
+            put(c, "\n", 1);
+        }
+    }
+    cm_free(c->a, label.p);
+    return rc;
+}
+
 static int write_part(cg_ctx *c, const pstats_stats *s, size_t p, const char *unit)
 {
     if (p > 0) { /* KCachegrind forgets names and events at a new part */
@@ -167,6 +192,8 @@ static int write_part(cg_ctx *c, const pstats_stats *s, size_t p, const char *un
     cg_part cp;
     int rc = pstats_cg_part_prepare(&cp, s, p, &c->nm, c->scale, c->call_events,
                                     c->fn_defined, c->fl_defined, c->a);
+    if (rc == 0 && (rc = put_inexact(c, &cp)) == 0)
+        flush(c);
     if (rc == 0 && !c->oom && !c->failed) {
         cg_pipe_job job;
         pstats_cg_part_job(&cp, &job);
