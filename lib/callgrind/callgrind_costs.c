@@ -7,102 +7,39 @@
  * takes, for a function that has callers, the sum of its incoming calls
  * (self-recursive calls left out); for a function without callers, its self
  * cost plus its outgoing calls. callgrind_annotate --inclusive=yes sums
- * incoming calls too. So the costs are planned in two steps:
+ * incoming calls too (self-recursive ones included). So the costs are
+ * planned in these steps (docs/callgrind.md says why):
  *  1. columns: each function's incoming calls from other functions share
  *     its cumtime (max(tottime, cumtime)) in proportion to the recorded
  *     per-edge times (profile-module int edges: count x the callee's
  *     cumtime per primitive call; all weights 0: the call counts), so that
- *     KCachegrind's "Incl." is pstats' cumtime;
- *  2. rows: a function's outgoing calls never add up to more than
- *     max(tottime, cumtime) - tottime (scaled down when they do: recursion
- *     through other functions, profiles dumped mid-run); a self-recursive
- *     call gets what is left, up to its recorded time; what is still left
+ *     the readers' inclusive cost is pstats' cumtime;
+ *  2. cycles: the strongly connected components of the call graph
+ *     (callgrind_cycles.c). A call that leaves its caller's component is
+ *     never nested in another call of the same pair, so its recorded time
+ *     counts each call once; only calls inside a component overlap;
+ *  3. fit (profile-module files, callgrind_fit.c): where step 1 estimated,
+ *     rows and columns are fitted in turn so that every function outside a
+ *     cycle gets its cumtime from callers that had it;
+ *  4. rows: a function's outgoing calls never add up to more than
+ *     max(tottime, cumtime) - tottime. When they do, the calls out of its
+ *     component keep their time (they fit in any consistent profile) and
+ *     the calls inside it share what is left; only where the calls out of
+ *     the component alone need more than the caller had are they scaled
+ *     down, and their callees are named as not exact. Self-recursive calls
+ *     carry 0 (their time is inside the caller's other calls, and
+ *     callgrind_annotate would add it to the incoming sum); what is left
  *     (callee time the profile recorded in cumtime but in no call) goes to
- *     the pseudo-function when nobody calls the function (KCachegrind's
- *     Incl. of such a function is self + calls), and is left out elsewhere.
+ *     the pseudo-function when nobody calls the function (the readers'
+ *     inclusive of such a function is self + calls), and is left out
+ *     elsewhere.
  * Integers are rounded by cumulative rounding: the parts add up exactly.
  */
 #include <string.h>
 
 #include "callgrind_int.h"
+#include "callgrind_model.h"
 #include "pstats_internal.h"
-
-#define CG_MAX_COST 9000000000000000000.0 /* below 2^63, far above any profile */
-
-uint64_t pstats_cg_units(double seconds, double scale)
-{
-    double v = seconds * scale;
-    if (!(v > 0))
-        return 0;
-    if (v >= CG_MAX_COST)
-        return (uint64_t)CG_MAX_COST;
-    return (uint64_t)(v + 0.5);
-}
-
-/* ------------------------------------------------- lean model access */
-
-/* pstats_func_get and pstats_caller_get clear and fill every field, and
- * go through the generic number accessors: too slow for once per function
- * and edge. The common shapes (int and float numbers, packed edges) are
- * read here directly, with the same results; anything else goes the
- * general way. */
-static inline int64_t count_of(uint64_t raw, unsigned kind)
-{
-    if (kind == PN_INT)
-        return (int64_t)raw;
-    double f; /* PN_FLOAT: truncated, saturated, NaN as 0, as pstats_func_get */
-    memcpy(&f, &raw, sizeof f);
-    if (f != f)
-        return 0;
-    if (f > -9223372036854775808.0 && f < 9223372036854775808.0)
-        return (int64_t)f;
-    return f < 0 ? INT64_MIN : INT64_MAX;
-}
-
-static inline double time_of(uint64_t raw, unsigned kind)
-{
-    if (kind == PN_INT)
-        return (double)(int64_t)raw;
-    double f;
-    memcpy(&f, &raw, sizeof f);
-    return f;
-}
-
-void pstats_cg_func(const pstats_stats *s, uint32_t id, pstats_func *out)
-{
-    const pkey *k = &s->keys[id];
-    unsigned kinds = k->kinds;
-    for (int i = 0; i < 4; i++)
-        if (((kinds >> (2 * i)) & 3u) > PN_FLOAT) { /* a big int */
-            pstats_func_get(s, id, out);
-            return;
-        }
-    out->line = k->line;
-    out->cc = count_of(k->v[0], kinds & 3u);
-    out->nc = count_of(k->v[1], (kinds >> 2) & 3u);
-    out->tt = time_of(k->v[2], (kinds >> 4) & 3u);
-    out->ct = time_of(k->v[3], (kinds >> 6) & 3u);
-    out->in_stats = id < s->nstats;
-}
-
-void pstats_cg_caller(const pstats_stats *s, uint32_t f, size_t k, pstats_edge *out)
-{
-    const pedge_s *e = &s->edges[s->keys[f].edge_start + k];
-    if (e->w & EW_WIDE) {
-        pstats_caller_get(s, f, k, out);
-        return;
-    }
-    out->caller = e->caller;
-    if (e->w & EW_INT) {
-        out->kind = PSTATS_EDGE_INT;
-        out->nc = e->w & ~EW_INT;
-        out->ct = 0;
-        return;
-    }
-    out->kind = PSTATS_EDGE_TUPLE; /* nc == cc, float times */
-    out->nc = e->w;
-    memcpy(&out->ct, &e->b, sizeof out->ct);
-}
 
 /* ------------------------------------------------------------ planning */
 

@@ -19,13 +19,14 @@
  * what is left, in the rows step), and only where the callee's column is
  * estimated; calls with recorded times keep them and are taken off the
  * caller's budget first. Linear passes over the plan's flat arrays, at
- * most FIT_ROUNDS of them. Calls lib/callgrind/'s cycles and nothing else
- * of the writer.
+ * most FIT_ROUNDS of them. Reads the model through callgrind_model.h and
+ * calls nothing else of the writer.
  */
 #include <math.h>
 #include <string.h>
 
 #include "callgrind_int.h"
+#include "callgrind_model.h"
 #include "pstats_internal.h"
 
 /* Rounds of rows + columns; consistent profiles need a few (the real

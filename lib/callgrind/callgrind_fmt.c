@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "callgrind_int.h"
+#include "callgrind_model.h"
 #include "pstats_internal.h"
 
 static uint64_t clamp_count(int64_t v)

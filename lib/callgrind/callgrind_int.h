@@ -153,13 +153,6 @@ int pstats_cg_fit(cg_plan *pl, const pstats_stats *s, double scale,
  * plan's rows. -1 when out of memory (or 2^31 functions or more). */
 int pstats_cg_cycles(const cg_plan *pl, uint32_t *comp, const pymarshal_allocator *a);
 
-/* What the writer needs of pstats_func_get (numbers, line, in_stats) and
- * pstats_caller_get (caller, kind, nc, ct), read fast; other fields are
- * not set. f < pstats_ncallers(s, f) for the caller. */
-void pstats_cg_func(const pstats_stats *s, uint32_t id, pstats_func *out);
-void pstats_cg_caller(const pstats_stats *s, uint32_t f, size_t k, pstats_edge *out);
-/* Seconds to whole units, rounded to nearest; negative and NaN give 0. */
-uint64_t pstats_cg_units(double seconds, double scale);
 /* Plans every call cost of a part (the steps: callgrind_costs.c), with
  * the pseudo-calls and the functions that cannot be exact. -1 when out of
  * memory. */

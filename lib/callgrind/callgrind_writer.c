@@ -11,12 +11,16 @@
  *                       per part, runs the steps below
  *   callgrind_fmt.c     a part's function blocks: plans them (costs), marks
  *                       where names are given, formats any range of them
- *   callgrind_costs.c   the call-cost plan: columns, cycles, rows
+ *   callgrind_costs.c   the call-cost plan: columns, then (after the two
+ *                       files below) rows; the functions that cannot be exact
+ *   callgrind_fit.c     profile-module estimates fitted to rows and columns
+ *   callgrind_cycles.c  the cycles of the call graph (iterative Tarjan)
  *   callgrind_names.c   every function's one callgrind name; byte buffers
  *                       and the interning table
+ *   callgrind_model.h   lean, read-only access to the model's numbers (inline)
  *   callgrind_pipe.c    two threads: the output pipe (it formats and writes
  *                       whatever job it is given) and pstats_cg_halves()
- * callgrind_int.h is their one private header.
+ * callgrind_int.h is their one private header of types and prototypes.
  *
  * What these files may include: the C library and pthreads; lib/common/
  * (common.h: allocation through the caller's hook, the locked allocator);
@@ -30,6 +34,7 @@
 
 #include "pstats/version.h"
 #include "callgrind_int.h"
+#include "callgrind_model.h"
 #include "pstats_internal.h"
 
 /* The header and the part lines are small: put in a byte buffer
