@@ -31,7 +31,7 @@
 
 /* Rounds of rows + columns; consistent profiles need a few (the real
  * ones here: at most ~40). */
-#define FIT_ROUNDS 400
+#define FIT_ROUNDS 100
 /* A row is over when it exceeds its budget by more than this (units). */
 #define FIT_SLACK 0.25
 
@@ -109,6 +109,198 @@ static void fit_columns(fit *ft)
         ft->x[k] *= ft->got[pl->e[k].callee];
 }
 
+/* After the rounds (they converge slowly where rows are tight), what the
+ * columns outside cycles still lack is found along augmenting paths, as a
+ * flow: a caller with room left gives more to the column; or a caller at
+ * its cap gives more to it and less to another callee, which is then made
+ * up by another caller, and so on; or such a caller gives less to a call
+ * into a cycle (whose callee's share is soft). The paths are searched
+ * breadth first, within a budget of call visits (bounded memory and time);
+ * where no path is left, the column cannot be met: the callers it can
+ * reach have given all they had. */
+typedef struct aug {
+    fit *ft;
+    uint32_t *col_off, *col_k, *col_c; /* fitted calls by callee: index, caller */
+    double *room;                 /* per caller: what it can still give */
+    uint32_t *seen_c, *seen_g;    /* stamps of this search */
+    uint32_t *via_c;              /* caller: the call (c -> g) to raise */
+    uint32_t *via_g, *from_g;     /* callee: the call to lower, its caller */
+    uint32_t *queue;              /* callers as c << 1, callees as g << 1 | 1 */
+    uint32_t stamp;
+    size_t visits;                /* left */
+} aug;
+
+#define AUG_EPS 1e-6
+
+static int aug_alloc(aug *ag, const pymarshal_allocator *a)
+{
+    const cg_plan *pl = ag->ft->pl;
+    size_t nk = pl->nkeys ? pl->nkeys : 1, n = pl->n ? pl->n : 1;
+    ag->col_off = cm_malloc(a, (nk + 1) * sizeof *ag->col_off);
+    ag->col_k = cm_malloc(a, n * sizeof *ag->col_k);
+    ag->col_c = cm_malloc(a, n * sizeof *ag->col_c);
+    ag->room = cm_malloc(a, nk * sizeof *ag->room);
+    ag->seen_c = cm_malloc(a, nk * sizeof *ag->seen_c);
+    ag->seen_g = cm_malloc(a, nk * sizeof *ag->seen_g);
+    ag->via_c = cm_malloc(a, nk * sizeof *ag->via_c);
+    ag->via_g = cm_malloc(a, nk * sizeof *ag->via_g);
+    ag->from_g = cm_malloc(a, nk * sizeof *ag->from_g);
+    ag->queue = cm_malloc(a, 2 * nk * sizeof *ag->queue);
+    return ag->col_off && ag->col_k && ag->col_c && ag->room && ag->seen_c && ag->seen_g &&
+                   ag->via_c && ag->via_g && ag->from_g && ag->queue
+               ? 0
+               : -1;
+}
+
+static void aug_free(aug *ag, const pymarshal_allocator *a)
+{
+    cm_free(a, ag->col_off);
+    cm_free(a, ag->col_k);
+    cm_free(a, ag->col_c);
+    cm_free(a, ag->room);
+    cm_free(a, ag->seen_c);
+    cm_free(a, ag->seen_g);
+    cm_free(a, ag->via_c);
+    cm_free(a, ag->via_g);
+    cm_free(a, ag->from_g);
+    cm_free(a, ag->queue);
+}
+
+/* Columns (fitted calls by callee), rooms and what each column has. */
+static void aug_init(aug *ag)
+{
+    fit *ft = ag->ft;
+    const cg_plan *pl = ft->pl;
+    size_t nk = pl->nkeys;
+    memset(ag->col_off, 0, (nk + 1) * sizeof *ag->col_off);
+    memset(ft->got, 0, nk * sizeof *ft->got);
+    for (size_t k = 0; k < pl->n; k++)
+        if (ft->x[k] == ft->x[k]) {
+            ag->col_off[pl->e[k].callee + 1]++;
+            ft->got[pl->e[k].callee] += ft->x[k];
+        }
+    for (size_t g = 0; g < nk; g++)
+        ag->col_off[g + 1] += ag->col_off[g];
+    memcpy(ag->seen_g, ag->col_off, nk * sizeof *ag->seen_g); /* fill cursors */
+    for (uint32_t c = 0; c < nk; c++) {
+        ag->room[c] = ft->cap[c];
+        for (uint32_t k = pl->off[c]; k < pl->off[c + 1]; k++)
+            if (ft->x[k] == ft->x[k]) {
+                uint32_t at = ag->seen_g[pl->e[k].callee]++;
+                ag->col_k[at] = k;
+                ag->col_c[at] = c;
+                ag->room[c] -= ft->x[k];
+            }
+    }
+    memset(ag->seen_c, 0, nk * sizeof *ag->seen_c);
+    memset(ag->seen_g, 0, nk * sizeof *ag->seen_g);
+    ag->stamp = 0;
+    ag->visits = 32 * (pl->n + nk);
+}
+
+/* Moves `amt` along the path that ends at caller c (end: the call into a
+ * cycle to lower, or UINT32_MAX when c gives from its room). */
+static void aug_apply(aug *ag, uint32_t g0, uint32_t c, uint32_t end, double amt)
+{
+    fit *ft = ag->ft;
+    if (end == UINT32_MAX)
+        ag->room[c] -= amt;
+    else
+        ft->x[end] -= amt;
+    for (;;) {
+        uint32_t k = ag->via_c[c], g = ft->pl->e[k].callee;
+        ft->x[k] += amt;
+        if (g == g0)
+            break;
+        ft->x[ag->via_g[g]] -= amt;
+        c = ag->from_g[g];
+    }
+    ft->got[g0] += amt;
+}
+
+/* The most that can move along that path. */
+static double aug_amount(const aug *ag, uint32_t g0, uint32_t c, uint32_t end, double amt)
+{
+    const fit *ft = ag->ft;
+    double endcap = end == UINT32_MAX ? ag->room[c] : ft->x[end];
+    amt = endcap < amt ? endcap : amt;
+    for (;;) {
+        uint32_t g = ft->pl->e[ag->via_c[c]].callee;
+        if (g == g0)
+            return amt;
+        double x = ft->x[ag->via_g[g]];
+        amt = x < amt ? x : amt;
+        c = ag->from_g[g];
+    }
+}
+
+/* One breadth-first search from column g0; 1 when it moved something. */
+static int aug_search(aug *ag, uint32_t g0)
+{
+    fit *ft = ag->ft;
+    const cg_plan *pl = ft->pl;
+    uint32_t t = ++ag->stamp;
+    size_t head = 0, tail = 0;
+    ag->queue[tail++] = g0 << 1 | 1;
+    ag->seen_g[g0] = t;
+    while (head < tail && ag->visits > 0) {
+        uint32_t node = ag->queue[head++], v = node >> 1;
+        if (node & 1) { /* callee v: a caller can raise its call */
+            for (uint32_t i = ag->col_off[v]; i < ag->col_off[v + 1]; i++, ag->visits--) {
+                uint32_t c = ag->col_c[i];
+                if (ag->seen_c[c] == t)
+                    continue;
+                ag->seen_c[c] = t;
+                ag->via_c[c] = ag->col_k[i];
+                if (ag->room[c] > AUG_EPS) {
+                    double lack = ft->want[g0] - ft->got[g0];
+                    aug_apply(ag, g0, c, UINT32_MAX, aug_amount(ag, g0, c, UINT32_MAX, lack));
+                    return 1;
+                }
+                ag->queue[tail++] = c << 1;
+            }
+            continue;
+        }
+        /* caller v at its cap: it can lower another of its calls */
+        for (uint32_t k = pl->off[v]; k < pl->off[v + 1]; k++, ag->visits--) {
+            uint32_t g = pl->e[k].callee;
+            if (ft->x[k] != ft->x[k] || !(ft->x[k] > AUG_EPS))
+                continue;
+            if (!(pl->comp[g] & CG_ALONE)) { /* a call into a cycle */
+                double lack = ft->want[g0] - ft->got[g0];
+                aug_apply(ag, g0, v, k, aug_amount(ag, g0, v, k, lack));
+                return 1;
+            }
+            if (ag->seen_g[g] == t)
+                continue;
+            ag->seen_g[g] = t;
+            ag->via_g[g] = k;
+            ag->from_g[g] = v;
+            ag->queue[tail++] = g << 1 | 1;
+        }
+    }
+    return 0;
+}
+
+static int fit_augment(fit *ft, const pymarshal_allocator *a)
+{
+    aug ag;
+    memset(&ag, 0, sizeof ag);
+    ag.ft = ft;
+    int rc = aug_alloc(&ag, a);
+    if (rc == 0) {
+        const cg_plan *pl = ft->pl;
+        fit_rows(ft);
+        aug_init(&ag);
+        for (uint32_t g = 0; g < pl->nkeys && ag.visits > 0; g++)
+            if ((pl->comp[g] & CG_ALONE) && pl->est[g])
+                while (ft->want[g] - ft->got[g] > 0.5 && ag.visits > 0 && aug_search(&ag, g))
+                    ;
+    }
+    aug_free(&ag, a);
+    return rc;
+}
+
 /* Columns outside cycles left short of their cumtime (beyond rounding):
  * est 2, for the rows step to name them. */
 static void mark_short(fit *ft)
@@ -145,8 +337,7 @@ int pstats_cg_fit(cg_plan *pl, const pstats_stats *s, double scale,
             fit_columns(&ft);
             changed = 1;
         }
-        if (changed) {
-            fit_rows(&ft); /* not converged: rows capped all the same */
+        if (changed && (rc = fit_augment(&ft, a)) == 0) {
             for (size_t k = 0; k < pl->n; k++)
                 if (ft.x[k] == ft.x[k])
                     pl->e[k].cost = ft.x[k] > 0 ? (uint64_t)(ft.x[k] + 0.5) : 0;
