@@ -91,6 +91,31 @@ static inline cg_edge *place(cg_plan *pl, uint32_t *cursor, int back, uint32_t c
     return &pl->e[back ? --cursor[c] : cursor[c]++];
 }
 
+/* What g's incoming calls from other functions share (units). Outside
+ * cycles: all of g's cumtime, in proportion to the weights. In a cycle
+ * (when the calls record times): the calls from outside the cycle keep
+ * theirs (they never overlap), those inside it share the rest, at most
+ * their own; what neither covers is g's spontaneous part (*spont: entered
+ * with no caller recorded, like the program's top-level exec). */
+typedef struct col_split {
+    uint64_t out, in, spont;      /* totals for calls from outside, inside */
+    double wout, win;             /* their weights */
+} col_split;
+
+static void split_column(col_split *cs, uint64_t target, double scale, int alone)
+{
+    cs->spont = 0;
+    if (alone) {
+        cs->out = target;
+        cs->in = 0;
+        return;
+    }
+    uint64_t out = pstats_cg_units(cs->wout, scale), in = pstats_cg_units(cs->win, scale);
+    cs->out = out < target ? out : target;
+    cs->in = in < target - cs->out ? in : target - cs->out;
+    cs->spont = target - cs->out - cs->in;
+}
+
 /* Step 1 for callee g: puts its incoming edges into their callers' rows.
  * ebuf: room for g's callers. */
 static void plan_column(cg_plan *pl, const pstats_stats *s, uint32_t g, double scale,
@@ -100,17 +125,27 @@ static void plan_column(cg_plan *pl, const pstats_stats *s, uint32_t g, double s
     pstats_cg_func(s, g, &callee);
     uint64_t self, target = incl_target(&callee, scale, &self);
     size_t n = pstats_ncallers(s, g);
+    const uint32_t *comp = pl->comp;
+    col_split cs = {0, 0, 0, 0, 0};
     double wsum = 0, nsum = 0;
     for (size_t k = 0; k < n; k++) {
         const pstats_edge *e = &ebuf[k];
         pstats_cg_caller(s, g, k, &ebuf[k]);
         if (e->caller != g) {
-            wsum += edge_weight(e, &callee);
+            double w = edge_weight(e, &callee);
+            wsum += w;
+            if (e->caller < pl->nkeys && comp[e->caller] == comp[g])
+                cs.win += w;
+            else
+                cs.wout += w;
             nsum += e->nc > 0 ? (double)e->nc : 0;
         }
     }
-    int by_count = !(wsum > 0);
-    double sum = by_count ? nsum : wsum, prefix = 0;
+    int by_count = !(wsum > 0), whole = by_count || (comp[g] & CG_ALONE);
+    split_column(&cs, target, scale, whole);
+    if (whole) /* one share for all calls, by weight or by count */
+        cs.wout = by_count ? nsum : wsum;
+    double pout = 0, pin = 0;
     uint8_t est = 0;
     for (size_t k = 0; k < n; k++) {
         const pstats_edge *e = &ebuf[k];
@@ -123,12 +158,20 @@ static void plan_column(cg_plan *pl, const pstats_stats *s, uint32_t g, double s
             continue;
         }
         double x = by_count ? (e->nc > 0 ? (double)e->nc : 0) : w;
-        set_edge(place(pl, cursor, back, e->caller), g, e,
-                 callee.in_stats ? cum_share(target, prefix, prefix + x, sum)
-                                 : pstats_cg_units(w, scale));
-        prefix += x;
+        uint64_t cost;
+        if (!callee.in_stats) {
+            cost = pstats_cg_units(w, scale);
+        } else if (whole || comp[e->caller] != comp[g]) {
+            cost = cum_share(cs.out, pout, pout + x, cs.wout);
+            pout += x;
+        } else {
+            cost = cum_share(cs.in, pin, pin + x, cs.win);
+            pin += x;
+        }
+        set_edge(place(pl, cursor, back, e->caller), g, e, cost);
     }
     pl->est[g] = est && callee.in_stats;
+    pl->spont[g] = callee.in_stats ? cs.spont : 0;
 }
 
 /* The plan is built in two threads, each for half of the callees (the
@@ -196,11 +239,12 @@ static int plan_alloc(cg_plan *pl, plan_job *j, size_t nk, int par, const pymars
         maxd = j->s->keys[g].nedges > maxd ? j->s->keys[g].nedges : maxd;
     pl->off = cm_malloc(a, (nk + 1) * sizeof *pl->off);
     pl->est = cm_malloc(a, nk ? nk : 1);
+    pl->spont = cm_malloc(a, (nk ? nk : 1) * sizeof *pl->spont);
     for (int h = 0; h < 2; h++) {
         j->cur[h] = cm_malloc(a, (nk ? nk : 1) * sizeof *j->cur[h]);
         j->ebuf[h] = h == 0 || par ? cm_malloc(a, maxd * sizeof *j->ebuf[h]) : j->ebuf[0];
     }
-    if (!pl->off || !pl->est || !j->cur[0] || !j->cur[1] || !j->ebuf[0] || !j->ebuf[1])
+    if (!pl->off || !pl->est || !pl->spont || !j->cur[0] || !j->cur[1] || !j->ebuf[0] || !j->ebuf[1])
         return -1;
     memset(pl->est, 0, nk);
     memset(j->cur[0], 0, nk * sizeof *j->cur[0]);
@@ -413,14 +457,47 @@ static int plan_all_rows(cg_plan *pl, const pstats_stats *s, double scale,
     return rc;
 }
 
+/* The cycles that nobody outside them calls (like the import machinery
+ * around the program's top-level exec): the part of their members'
+ * cumtime that no recorded call covers is called by the pseudo-caller
+ * "[spontaneous calls]", so that the readers' inclusive cost (from the
+ * incoming calls) is the cumtime, and gprof2dot finds the cycle's entry. */
+static int plan_roots(cg_plan *pl, const pymarshal_allocator *a)
+{
+    size_t nk = pl->nkeys, n = 0;
+    uint8_t *entered = cm_malloc(a, nk ? nk : 1); /* by component id */
+    if (!entered)
+        return -1;
+    memset(entered, 0, nk);
+    for (uint32_t c = 0; c < nk; c++)
+        for (uint32_t k = pl->off[c]; k < pl->off[c + 1]; k++) {
+            uint32_t g = pl->e[k].callee;
+            if (pl->comp[g] != pl->comp[c])
+                entered[pl->comp[g] & ~CG_ALONE] = 1;
+        }
+    for (uint32_t g = 0; g < nk; g++)
+        n += !(pl->comp[g] & CG_ALONE) && !entered[pl->comp[g]] && pl->spont[g] > 0;
+    pl->roots = cm_malloc(a, (n ? n : 1) * sizeof *pl->roots);
+    if (pl->roots)
+        for (uint32_t g = 0; g < nk; g++)
+            if (!(pl->comp[g] & CG_ALONE) && !entered[pl->comp[g]] && pl->spont[g] > 0) {
+                cg_gap *r = &pl->roots[pl->nroots++];
+                r->cost = pl->spont[g];
+                r->f = g;
+                r->marks = 0;
+            }
+    cm_free(a, entered);
+    return pl->roots ? 0 : -1;
+}
+
 int pstats_cg_plan_build(cg_plan *pl, const pstats_stats *s, double scale,
                          const pymarshal_allocator *a)
 {
     memset(pl, 0, sizeof *pl);
-    if (plan_columns(pl, s, scale, a) != 0)
-        return -1;
-    pl->comp = cm_malloc(a, (pl->nkeys ? pl->nkeys : 1) * sizeof *pl->comp);
-    if (!pl->comp || pstats_cg_cycles(pl, pl->comp, a) != 0 ||
+    size_t nk = pstats_nkeys(s);
+    pl->comp = cm_malloc(a, (nk ? nk : 1) * sizeof *pl->comp);
+    if (!pl->comp || pstats_cg_cycles(s, pl->comp, a) != 0 ||
+        plan_columns(pl, s, scale, a) != 0 || plan_roots(pl, a) != 0 ||
         pstats_cg_fit(pl, s, scale, a) != 0)
         return -1;
     return plan_all_rows(pl, s, scale, a);
@@ -432,6 +509,8 @@ void pstats_cg_plan_free(cg_plan *pl, const pymarshal_allocator *a)
     cm_free(a, pl->e);
     cm_free(a, pl->comp);
     cm_free(a, pl->est);
+    cm_free(a, pl->spont);
+    cm_free(a, pl->roots);
     cm_free(a, pl->gaps);
     cm_free(a, pl->inexact);
     memset(pl, 0, sizeof *pl);

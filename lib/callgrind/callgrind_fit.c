@@ -37,6 +37,8 @@
 
 typedef struct fit {
     cg_plan *pl;
+    int inner;                    /* 0: estimated calls out of cycles; 1: calls
+                                   * inside cycles */
     double *x;                    /* per call: its cost; NAN when not fitted */
     double *cap;                  /* per caller: what its fitted calls may take */
     double *want;                 /* per callee outside cycles: what its fitted
@@ -44,9 +46,21 @@ typedef struct fit {
     double *got;                  /* per callee: what they bring now */
 } fit;
 
-static int fitted(const cg_plan *pl, uint32_t caller, uint32_t callee)
+static int fitted(const fit *ft, uint32_t caller, uint32_t callee)
 {
-    return callee != caller && pl->est[callee] && pl->comp[callee] != pl->comp[caller];
+    const cg_plan *pl = ft->pl;
+    if (callee == caller)
+        return 0;
+    if (ft->inner)
+        return pl->comp[callee] == pl->comp[caller];
+    return pl->est[callee] && pl->comp[callee] != pl->comp[caller];
+}
+
+/* A column the fit must fill. */
+static int target(const fit *ft, uint32_t g)
+{
+    const cg_plan *pl = ft->pl;
+    return ft->inner ? !(pl->comp[g] & CG_ALONE) : (pl->comp[g] & CG_ALONE) && pl->est[g];
 }
 
 /* x, cap and want from the plan (fn: budgets as the rows step takes them). */
@@ -61,13 +75,13 @@ static void fit_init(fit *ft, const pstats_stats *s, double scale)
         double fixed = 0;
         for (uint32_t k = pl->off[c]; k < pl->off[c + 1]; k++) {
             uint32_t g = pl->e[k].callee;
-            if (fitted(pl, c, g)) {
+            if (fitted(ft, c, g)) {
                 ft->x[k] = (double)pl->e[k].cost;
                 ft->want[g] += ft->x[k];
             } else {
                 ft->x[k] = NAN;
                 if (g != c && pl->comp[g] != pl->comp[c])
-                    fixed += (double)pl->e[k].cost;
+                    fixed += (double)pl->e[k].cost; /* calls out of the cycle first */
             }
         }
         double budget = ct > self ? (double)(ct - self) : 0;
@@ -266,7 +280,7 @@ static int aug_search(aug *ag, uint32_t g0)
             uint32_t g = pl->e[k].callee;
             if (ft->x[k] != ft->x[k] || !(ft->x[k] > AUG_EPS))
                 continue;
-            if (!(pl->comp[g] & CG_ALONE)) { /* a call into a cycle */
+            if (!ft->inner && !(pl->comp[g] & CG_ALONE)) { /* a call into a cycle */
                 double lack = ft->want[g0] - ft->got[g0];
                 aug_apply(ag, g0, v, k, aug_amount(ag, g0, v, k, lack));
                 return 1;
@@ -293,7 +307,7 @@ static int fit_augment(fit *ft, const pymarshal_allocator *a)
         fit_rows(ft);
         aug_init(&ag);
         for (uint32_t g = 0; g < pl->nkeys && ag.visits > 0; g++)
-            if ((pl->comp[g] & CG_ALONE) && pl->est[g])
+            if (target(ft, g))
                 while (ft->want[g] - ft->got[g] > 0.5 && ag.visits > 0 && aug_search(&ag, g))
                     ;
     }
@@ -315,13 +329,42 @@ static void mark_short(fit *ft)
             pl->est[g] = 2;
 }
 
+/* One pass of the fit (ft->inner says which calls). */
+static int fit_pass(fit *ft, const pstats_stats *s, double scale, const pymarshal_allocator *a)
+{
+    cg_plan *pl = ft->pl;
+    fit_init(ft, s, scale);
+    int changed = 0;
+    if (ft->inner) {
+        changed = fit_rows(ft);
+    } else {
+        for (int round = 0; round < FIT_ROUNDS && fit_rows(ft); round++) {
+            fit_columns(ft);
+            changed = 1;
+        }
+    }
+    if (!changed)
+        return 0;
+    if (fit_augment(ft, a) != 0)
+        return -1;
+    for (size_t k = 0; k < pl->n; k++)
+        if (ft->x[k] == ft->x[k])
+            pl->e[k].cost = ft->x[k] > 0 ? (uint64_t)(ft->x[k] + 0.5) : 0;
+    if (!ft->inner)
+        mark_short(ft);
+    return 0;
+}
+
 int pstats_cg_fit(cg_plan *pl, const pstats_stats *s, double scale,
                   const pymarshal_allocator *a)
 {
-    size_t nk = pl->nkeys, any = 0;
-    for (size_t g = 0; g < nk && !any; g++)
-        any = pl->est[g];
-    if (!any)
+    size_t nk = pl->nkeys;
+    int estimated = 0, cycles = 0;
+    for (size_t g = 0; g < nk && !(estimated && cycles); g++) {
+        estimated |= pl->est[g] != 0;
+        cycles |= !(pl->comp[g] & CG_ALONE);
+    }
+    if (!estimated && !cycles)
         return 0;
     fit ft;
     ft.pl = pl;
@@ -330,20 +373,12 @@ int pstats_cg_fit(cg_plan *pl, const pstats_stats *s, double scale,
     ft.want = cm_malloc(a, (nk ? nk : 1) * sizeof *ft.want);
     ft.got = cm_malloc(a, (nk ? nk : 1) * sizeof *ft.got);
     int rc = ft.x && ft.cap && ft.want && ft.got ? 0 : -1;
-    if (rc == 0) {
-        fit_init(&ft, s, scale);
-        int changed = 0;
-        for (int round = 0; round < FIT_ROUNDS && fit_rows(&ft); round++) {
-            fit_columns(&ft);
-            changed = 1;
-        }
-        if (changed && (rc = fit_augment(&ft, a)) == 0) {
-            for (size_t k = 0; k < pl->n; k++)
-                if (ft.x[k] == ft.x[k])
-                    pl->e[k].cost = ft.x[k] > 0 ? (uint64_t)(ft.x[k] + 0.5) : 0;
-            mark_short(&ft);
-        }
-    }
+    ft.inner = 0;
+    if (rc == 0 && estimated)
+        rc = fit_pass(&ft, s, scale, a);
+    ft.inner = 1;
+    if (rc == 0 && cycles)
+        rc = fit_pass(&ft, s, scale, a);
     cm_free(a, ft.x);
     cm_free(a, ft.cap);
     cm_free(a, ft.want);

@@ -148,7 +148,7 @@ static int put_refs(const cg_part *cp, cg_bytes *out, cg_bytes *label, int calle
                     unsigned marks, const pymarshal_allocator *a)
 {
     const cg_names *nm = cp->nm;
-    uint32_t fid = nm->func_file[g], lid = g == nm->pseudo ? 0 : g + 1;
+    uint32_t fid = nm->func_file[g], lid = g == nm->pseudo ? 0 : g + 1; /* root: root + 1 */
     size_t flen = 0, llen = 0;
     const char *fname = NULL;
     if (marks & CG_M_FL)
@@ -254,22 +254,41 @@ int pstats_cg_part_format(const cg_part *cp, uint32_t from, uint32_t to, cg_byte
     return 0;
 }
 
-int pstats_cg_part_tail(cg_part *cp, cg_bytes *out, cg_bytes *label,
-                        const pymarshal_allocator *a)
+/* The block of a pseudo-function g (no cost of its own) and its calls,
+ * if any: calls[0 .. n) to their f. */
+static int pseudo_block(cg_part *cp, uint32_t g, const cg_gap *calls, size_t n, cg_bytes *out,
+                        cg_bytes *label, const pymarshal_allocator *a)
 {
-    if (!cp->pseudo_used)
-        return 0;
     const cg_names *nm = cp->nm;
-    unsigned m = take(cp->fl_defined, nm->func_file[nm->pseudo]) * CG_M_FL |
-                 take(cp->fn_defined, 0) * CG_M_FN;
+    uint32_t lid = g == nm->pseudo ? 0 : g + 1;
+    unsigned m = take(cp->fl_defined, nm->func_file[g]) * CG_M_FL | take(cp->fn_defined, lid) * CG_M_FN;
     char *p = room(out, 1, a);
     if (!p)
         return -1;
     *p = '\n';
     out->len++;
-    if (put_refs(cp, out, label, 0, nm->pseudo, m, a) != 0 || !(p = room(out, 64, a)))
+    if (put_refs(cp, out, label, 0, g, m, a) != 0 || !(p = room(out, 64, a)))
         return -1;
     done(out, put_cost(p, cp->call_events, 0, 0, 0));
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = pstats_cg_global(nm, cp->p, calls[i].f);
+        unsigned cm = take(cp->fl_defined, nm->func_file[c]) * CG_M_FL |
+                      take(cp->fn_defined, c + 1) * CG_M_FN;
+        if (put_call(cp, out, label, c, cm, 1, cp->s->keys[calls[i].f].line, 0, calls[i].cost,
+                     a) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int pstats_cg_part_tail(cg_part *cp, cg_bytes *out, cg_bytes *label,
+                        const pymarshal_allocator *a)
+{
+    if (cp->pseudo_used && pseudo_block(cp, cp->nm->pseudo, NULL, 0, out, label, a) != 0)
+        return -1;
+    if (cp->pl.nroots &&
+        pseudo_block(cp, cp->nm->root, cp->pl.roots, cp->pl.nroots, out, label, a) != 0)
+        return -1;
     return 0;
 }
 

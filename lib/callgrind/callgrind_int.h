@@ -79,13 +79,13 @@ typedef struct cg_where {
 
 typedef struct cg_names {
     cg_strtab files;          /* callgrind file names */
-    uint32_t *func_file;      /* global id -> file id (nfuncs + 1 entries) */
+    uint32_t *func_file;      /* global id -> file id (nfuncs + 2 entries) */
     uint32_t *tag;            /* global id -> CG_FULL | "'k" suffix (0: none) */
     cg_where *first;          /* global id -> where it was met first (NULL: one part) */
     uint32_t **local;         /* per part: local id -> global id (NULL: one part) */
     const pstats_stats *const *parts;
     size_t nparts, nfuncs;
-    uint32_t pseudo;
+    uint32_t pseudo, root;
     int model_alloc;          /* some name is built with a model's allocator
                                * (a code-object built-in's label) */
 } cg_names;
@@ -96,6 +96,9 @@ static inline uint32_t pstats_cg_global(const cg_names *nm, size_t part, uint32_
 }
 
 #define CG_PSEUDO_NAME "[callee time not recorded in calls]"
+/* `root` (= nfuncs + 1, label root + 1): the pseudo-caller of the cycles
+ * nobody else calls (callgrind_costs.c, plan_roots) */
+#define CG_ROOT_NAME "[spontaneous calls]"
 
 int pstats_cg_names_build(cg_names *nm, const pstats_stats *const *parts, size_t nparts,
                    const pymarshal_allocator *a, pstats_error *err);
@@ -137,6 +140,11 @@ typedef struct cg_plan {
                                * estimates; 2: left short by the fit */
     cg_gap *gaps;             /* pseudo-calls, by function */
     size_t ngaps, cap_gaps;
+    uint64_t *spont;          /* per function in a cycle: the cumtime no
+                               * recorded call covers */
+    cg_gap *roots;            /* calls of cycles nobody else calls, from the
+                               * pseudo-caller: f is the callee */
+    size_t nroots;
     uint32_t *inexact;        /* functions outside cycles that cannot show
                                * their cumtime: a caller recorded more time
                                * in its calls than it had (ascending ids) */
@@ -149,9 +157,9 @@ typedef struct cg_plan {
 int pstats_cg_fit(cg_plan *pl, const pstats_stats *s, double scale,
                   const pymarshal_allocator *a);
 
-/* Fills comp (nkeys entries) with every function's component, from the
- * plan's rows. -1 when out of memory (or 2^31 functions or more). */
-int pstats_cg_cycles(const cg_plan *pl, uint32_t *comp, const pymarshal_allocator *a);
+/* Fills comp (one entry per key of s) with every function's component.
+ * -1 when out of memory (or 2^31 functions or more). */
+int pstats_cg_cycles(const pstats_stats *s, uint32_t *comp, const pymarshal_allocator *a);
 
 /* Plans every call cost of a part (the steps: callgrind_costs.c), with
  * the pseudo-calls and the functions that cannot be exact. -1 when out of

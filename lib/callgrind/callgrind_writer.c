@@ -192,7 +192,7 @@ static int write_part(cg_ctx *c, const pstats_stats *s, size_t p, const char *un
         put_str(c, c->call_events ? " calls\n" : "\n");
     }
     flush(c);
-    memset(c->fn_defined, 0, c->nm.nfuncs + 1);
+    memset(c->fn_defined, 0, c->nm.nfuncs + 3); /* labels 0 .. root + 1 */
     memset(c->fl_defined, 0, c->nm.files.n);
     cg_part cp;
     int rc = pstats_cg_part_prepare(&cp, s, p, &c->nm, c->scale, c->call_events,
@@ -282,7 +282,7 @@ int pstats_write_callgrind(const pstats_stats *const *parts, size_t nparts,
         c.sampled |= pstats_is_sampled(parts[p]);
     if (pstats_cg_names_build(&c.nm, parts, nparts, c.a, err) != 0)
         return -1;
-    c.fn_defined = cm_malloc(c.a, c.nm.nfuncs + 1);
+    c.fn_defined = cm_malloc(c.a, c.nm.nfuncs + 3);
     c.fl_defined = cm_malloc(c.a, c.nm.files.n + 1);
     int rc = c.fn_defined && c.fl_defined ? 0 : -1;
     if (rc == 0)
