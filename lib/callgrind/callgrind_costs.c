@@ -172,6 +172,7 @@ static void plan_column(cg_plan *pl, const pstats_stats *s, uint32_t g, double s
     }
     pl->est[g] = est && callee.in_stats;
     pl->spont[g] = callee.in_stats ? cs.spont : 0;
+    pl->budget[g] = callee.in_stats ? target - self : CG_NO_BUDGET;
 }
 
 /* The plan is built in two threads, each for half of the callees (the
@@ -240,11 +241,12 @@ static int plan_alloc(cg_plan *pl, plan_job *j, size_t nk, int par, const pymars
     pl->off = cm_malloc(a, (nk + 1) * sizeof *pl->off);
     pl->est = cm_malloc(a, nk ? nk : 1);
     pl->spont = cm_malloc(a, (nk ? nk : 1) * sizeof *pl->spont);
+    pl->budget = cm_malloc(a, (nk ? nk : 1) * sizeof *pl->budget);
     for (int h = 0; h < 2; h++) {
         j->cur[h] = cm_malloc(a, (nk ? nk : 1) * sizeof *j->cur[h]);
         j->ebuf[h] = h == 0 || par ? cm_malloc(a, maxd * sizeof *j->ebuf[h]) : j->ebuf[0];
     }
-    if (!pl->off || !pl->est || !pl->spont || !j->cur[0] || !j->cur[1] || !j->ebuf[0] || !j->ebuf[1])
+    if (!pl->off || !pl->est || !pl->spont || !pl->budget || !j->cur[0] || !j->cur[1] || !j->ebuf[0] || !j->ebuf[1])
         return -1;
     memset(pl->est, 0, nk);
     memset(j->cur[0], 0, nk * sizeof *j->cur[0]);
@@ -292,17 +294,16 @@ static int plan_columns(cg_plan *pl, const pstats_stats *s, double scale,
     return rc;
 }
 
-/* Step 2 for f's row (fn: f as pstats_cg_func gives it): caps the outgoing
- * costs; returns the cost for the pseudo-function. *over: f's calls out of
- * its cycle alone needed more than f had (beyond rounding). */
-static uint64_t plan_row(cg_plan *pl, const pstats_stats *s, uint32_t f, const pstats_func *fn,
-                         double scale, int *over)
+/* Step 2 for f's row: caps the outgoing costs; returns the cost for the
+ * pseudo-function. *over: f's calls out of its cycle alone needed more than
+ * f had (beyond rounding). */
+static uint64_t plan_row(cg_plan *pl, const pstats_stats *s, uint32_t f, int *over)
 {
-    uint64_t self, budget = incl_target(fn, scale, &self) - self;
+    uint64_t budget = pl->budget[f];
     cg_edge *row = pl->e + pl->off[f];
     size_t m = pl->off[f + 1] - pl->off[f];
     *over = 0;
-    if (!fn->in_stats) /* named only as a caller: no cumtime to meet */
+    if (budget == CG_NO_BUDGET) /* named only as a caller: no cumtime to meet */
         return 0;
     const uint32_t *comp = pl->comp;
     uint32_t mine = comp[f];
@@ -371,10 +372,8 @@ static int plan_rows(void *ctx, int half, size_t from, size_t to, const pymarsha
 {
     rows_job *j = ctx;
     for (size_t f = from; f < to; f++) {
-        pstats_func fn;
         int over;
-        pstats_cg_func(j->s, (uint32_t)f, &fn);
-        uint64_t gap = plan_row(j->pl, j->s, (uint32_t)f, &fn, j->scale, &over);
+        uint64_t gap = plan_row(j->pl, j->s, (uint32_t)f, &over);
         if (over) {
             if (cm_reserve(a, (void **)&j->over[half], &j->capover[half], j->nover[half] + 1,
                            sizeof *j->over[half]) != 0)
@@ -498,7 +497,7 @@ int pstats_cg_plan_build(cg_plan *pl, const pstats_stats *s, double scale,
     pl->comp = cm_malloc(a, (nk ? nk : 1) * sizeof *pl->comp);
     if (!pl->comp || pstats_cg_cycles(s, pl->comp, a) != 0 ||
         plan_columns(pl, s, scale, a) != 0 || plan_roots(pl, a) != 0 ||
-        pstats_cg_fit(pl, s, scale, a) != 0)
+        pstats_cg_fit(pl, a) != 0)
         return -1;
     return plan_all_rows(pl, s, scale, a);
 }
@@ -510,6 +509,7 @@ void pstats_cg_plan_free(cg_plan *pl, const pymarshal_allocator *a)
     cm_free(a, pl->comp);
     cm_free(a, pl->est);
     cm_free(a, pl->spont);
+    cm_free(a, pl->budget);
     cm_free(a, pl->roots);
     cm_free(a, pl->gaps);
     cm_free(a, pl->inexact);

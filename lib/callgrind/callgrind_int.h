@@ -125,6 +125,8 @@ typedef struct cg_gap {          /* a call of the pseudo-function */
                                    * references */
 } cg_gap;
 
+#define CG_NO_BUDGET UINT64_MAX
+
 /* Components of the call graph (callgrind_cycles.c): a function's
  * component id, tagged CG_ALONE when it is the only member (recursion
  * through itself alone is no cycle here). */
@@ -140,6 +142,9 @@ typedef struct cg_plan {
                                * estimates; 2: left short by the fit */
     cg_gap *gaps;             /* pseudo-calls, by function */
     size_t ngaps, cap_gaps;
+    uint64_t *budget;         /* per function: what its calls may take,
+                               * max(tottime, cumtime) - tottime (units);
+                               * CG_NO_BUDGET: a key named only as a caller */
     uint64_t *spont;          /* per function in a cycle: the cumtime no
                                * recorded call covers */
     cg_gap *roots;            /* calls of cycles nobody else calls, from the
@@ -153,9 +158,8 @@ typedef struct cg_plan {
 
 /* Fits the estimated calls out of cycles (callgrind_fit.c): columns
  * outside cycles get their cumtime, rows stay within their budget, where
- * the data allow. Needs comp and est. -1 when out of memory. */
-int pstats_cg_fit(cg_plan *pl, const pstats_stats *s, double scale,
-                  const pymarshal_allocator *a);
+ * the data allow. Needs comp, est and budget. -1 when out of memory. */
+int pstats_cg_fit(cg_plan *pl, const pymarshal_allocator *a);
 
 /* Fills comp (one entry per key of s) with every function's component.
  * -1 when out of memory (or 2^31 functions or more). */
