@@ -54,6 +54,9 @@ if [ -n "$g" ] && [ -f "$g" ]; then
         "$work/$name.g.dot" | cmp -s - "$work/$name.dot" || fail "$name: gprof2dot -f pstats differs"
     fi
   done
+  for f in "$src"/fixtures/cycles/*.prof; do  # recursion through a built-in
+    one "$(basename "$f")" "$f"
+  done
   one events --call-events "$src/fixtures/fibonacci.prof"
   echo "gprof2dot itself run ($g)"
 else
