@@ -9,19 +9,23 @@
  * cost plus its outgoing calls. callgrind_annotate --inclusive=yes sums
  * incoming calls too (self-recursive ones included). So the costs are
  * planned in these steps (docs/callgrind.md says why):
- *  1. columns: each function's incoming calls from other functions share
- *     its cumtime (max(tottime, cumtime)) in proportion to the recorded
- *     per-edge times (profile-module int edges: count x the callee's
- *     cumtime per primitive call; all weights 0: the call counts), so that
- *     the readers' inclusive cost is pstats' cumtime;
- *  2. cycles: the strongly connected components of the call graph
+ *  1. cycles: the strongly connected components of the call graph
  *     (callgrind_cycles.c). A call that leaves its caller's component is
  *     never nested in another call of the same pair, so its recorded time
  *     counts each call once; only calls inside a component overlap;
- *  3. fit (profile-module files, callgrind_fit.c): where step 1 estimated,
- *     rows and columns are fitted in turn so that every function outside a
- *     cycle gets its cumtime from callers that had it;
- *  4. rows: a function's outgoing calls never add up to more than
+ *  2. columns: a function's incoming calls from other functions share its
+ *     cumtime (max(tottime, cumtime)) in proportion to the recorded
+ *     per-edge times (profile-module int edges: count x the callee's
+ *     cumtime per primitive call; all weights 0: the call counts), so that
+ *     the readers' inclusive cost is pstats' cumtime. In a cycle, calls from
+ *     outside it keep their time, calls inside share the rest (at most
+ *     their own); what neither covers is the function's spontaneous part;
+ *  3. spontaneous calls: a cycle nobody outside it calls gets that part
+ *     from the pseudo-caller [spontaneous calls] (plan_roots);
+ *  4. fit (callgrind_fit.c): estimated calls out of cycles fitted so that
+ *     every function outside a cycle gets its cumtime from callers that
+ *     had it; calls inside cycles fitted to what their callers have left;
+ *  5. rows: a function's outgoing calls never add up to more than
  *     max(tottime, cumtime) - tottime. When they do, the calls out of its
  *     component keep their time (they fit in any consistent profile) and
  *     the calls inside it share what is left; only where the calls out of
@@ -116,7 +120,7 @@ static void split_column(col_split *cs, uint64_t target, double scale, int alone
     cs->spont = target - cs->out - cs->in;
 }
 
-/* Step 1 for callee g: puts its incoming edges into their callers' rows.
+/* Step 2 for callee g: puts its incoming edges into their callers' rows.
  * ebuf: room for g's callers. */
 static void plan_column(cg_plan *pl, const pstats_stats *s, uint32_t g, double scale,
                         uint32_t *cursor, int back, pstats_edge *ebuf)
@@ -294,7 +298,7 @@ static int plan_columns(cg_plan *pl, const pstats_stats *s, double scale,
     return rc;
 }
 
-/* Step 2 for f's row: caps the outgoing costs; returns the cost for the
+/* Step 5 (rows) for f: caps the outgoing costs; returns the cost for the
  * pseudo-function. *over: f's calls out of its cycle alone needed more than
  * f had (beyond rounding). */
 static uint64_t plan_row(cg_plan *pl, const pstats_stats *s, uint32_t f, int *over)
@@ -355,7 +359,7 @@ static uint64_t plan_row(cg_plan *pl, const pstats_stats *s, uint32_t f, int *ov
     return (double)left > tol ? left : 0;
 }
 
-/* Step 2, row by row (rows are independent: two threads); the pseudo-calls
+/* Step 5, row by row (rows are independent: two threads); the pseudo-calls
  * found go to gaps[half], the rows that were over to over[half], in
  * function order. */
 typedef struct rows_job {

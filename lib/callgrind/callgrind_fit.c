@@ -3,7 +3,7 @@
  * and the rows), in two passes.
  *
  * Outer pass, estimated calls out of cycles: `profile`-module files record
- * only a count per call, so step 1 shares a callee's cumtime among its
+ * only a count per call, so the columns share a callee's cumtime among its
  * callers by count x the callee's time per call, an estimate that can ask
  * a caller for more than it had. But both sums are known: each callee
  * outside a cycle must receive its cumtime from its callers (its column),
