@@ -11,9 +11,9 @@
  *                       per part, runs the steps below
  *   callgrind_fmt.c     a part's function blocks: plans them (costs), marks
  *                       where names are given, formats any range of them
- *   callgrind_costs.c   the call-cost plan: columns, then (after the two
- *                       files below) rows; the functions that cannot be exact
- *   callgrind_fit.c     profile-module estimates fitted to rows and columns
+ *   callgrind_costs.c   the call-cost plan: cycles, columns, spontaneous
+ *                       calls, fit, rows; the functions that cannot be exact
+ *   callgrind_fit.c     the fit: estimates out of cycles, calls inside them
  *   callgrind_cycles.c  the cycles of the call graph (iterative Tarjan)
  *   callgrind_names.c   every function's one callgrind name; byte buffers
  *                       and the interning table
