@@ -14,7 +14,7 @@ chromium=${CHROMIUM:-$(command -v chromium || true)}
 [ -d "$js/node_modules/speedscope" ] || { echo "no $js/node_modules: run the js_tools_install test"; exit 1; }
 rm -rf "$work"
 mkdir -p "$work"
-inputs=$(ls "$src"/fixtures/profiles/*.prof "$src/fixtures/fibonacci.prof")
+inputs=$(ls "$src"/fixtures/profiles/*.prof "$src/fixtures/fibonacci.prof" "$src"/fixtures/cycles/*.prof)
 real=$src/../shared/real
 if [ -f "$real/MANIFEST.tsv" ]; then
   inputs="$inputs $(awk -F'\t' -v d="$real" 'NR > 1 && $8 !~ /^other/ { print d "/" $1 }' "$real/MANIFEST.tsv")"

@@ -151,14 +151,15 @@ static void plan_column(cg_plan *pl, const pstats_stats *s, uint32_t g, double s
         cs.wout = by_count ? nsum : wsum;
     double pout = 0, pin = 0;
     uint8_t est = 0;
+    uint64_t top = 0;
     for (size_t k = 0; k < n; k++) {
         const pstats_edge *e = &ebuf[k];
         if (e->caller >= pl->nkeys)
             continue;
         est |= e->kind == PSTATS_EDGE_INT && e->caller != g;
         double w = edge_weight(e, &callee);
-        if (e->caller == g) { /* self-recursion: its recorded time, capped by the row */
-            set_edge(place(pl, cursor, back, g), g, e, pstats_cg_units(w, scale));
+        if (e->caller == g) { /* self-recursion: 0 (step 5) */
+            set_edge(place(pl, cursor, back, g), g, e, 0);
             continue;
         }
         double x = by_count ? (e->nc > 0 ? (double)e->nc : 0) : w;
@@ -172,10 +173,15 @@ static void plan_column(cg_plan *pl, const pstats_stats *s, uint32_t g, double s
             cost = cum_share(cs.in, pin, pin + x, cs.win);
             pin += x;
         }
+        if (pl->empty[e->caller]) { /* the top level: a spontaneous call */
+            top += cost;
+            cost = 0;
+        }
         set_edge(place(pl, cursor, back, e->caller), g, e, cost);
     }
     pl->est[g] = est && callee.in_stats;
     pl->spont[g] = callee.in_stats ? cs.spont : 0;
+    pl->top[g] = top;
     pl->budget[g] = callee.in_stats ? target - self : CG_NO_BUDGET;
 }
 
@@ -246,11 +252,12 @@ static int plan_alloc(cg_plan *pl, plan_job *j, size_t nk, int par, const pymars
     pl->est = cm_malloc(a, nk ? nk : 1);
     pl->spont = cm_malloc(a, (nk ? nk : 1) * sizeof *pl->spont);
     pl->budget = cm_malloc(a, (nk ? nk : 1) * sizeof *pl->budget);
+    pl->top = cm_malloc(a, (nk ? nk : 1) * sizeof *pl->top);
     for (int h = 0; h < 2; h++) {
         j->cur[h] = cm_malloc(a, (nk ? nk : 1) * sizeof *j->cur[h]);
         j->ebuf[h] = h == 0 || par ? cm_malloc(a, maxd * sizeof *j->ebuf[h]) : j->ebuf[0];
     }
-    if (!pl->off || !pl->est || !pl->spont || !pl->budget || !j->cur[0] || !j->cur[1] || !j->ebuf[0] || !j->ebuf[1])
+    if (!pl->off || !pl->est || !pl->spont || !pl->budget || !pl->top || !j->cur[0] || !j->cur[1] || !j->ebuf[0] || !j->ebuf[1])
         return -1;
     memset(pl->est, 0, nk);
     memset(j->cur[0], 0, nk * sizeof *j->cur[0]);
@@ -460,11 +467,21 @@ static int plan_all_rows(cg_plan *pl, const pstats_stats *s, double scale,
     return rc;
 }
 
-/* The cycles that nobody outside them calls (like the import machinery
- * around the program's top-level exec): the part of their members'
- * cumtime that no recorded call covers is called by the pseudo-caller
- * "[spontaneous calls]", so that the readers' inclusive cost (from the
- * incoming calls) is the cumtime, and gprof2dot finds the cycle's entry. */
+/* Step 3: the calls of [spontaneous calls]. A cycle that nobody outside it
+ * calls (like the import machinery around the program's top-level exec)
+ * gets the part of its members' cumtime that no recorded call covers, so
+ * that the readers' inclusive cost (from the incoming calls) is the
+ * cumtime, and gprof2dot finds the cycle's entry. And what a caller with
+ * no time at all was to give (the profile module's profile:0(profiler),
+ * which stands for the top level) is given by the pseudo-caller instead. */
+static uint64_t root_call(const cg_plan *pl, const uint8_t *entered, uint32_t g)
+{
+    uint64_t c = pl->top[g];
+    if (!(pl->comp[g] & CG_ALONE) && !entered[pl->comp[g]])
+        c += pl->spont[g];
+    return c;
+}
+
 static int plan_roots(cg_plan *pl, const pymarshal_allocator *a)
 {
     size_t nk = pl->nkeys, n = 0;
@@ -473,24 +490,42 @@ static int plan_roots(cg_plan *pl, const pymarshal_allocator *a)
         return -1;
     memset(entered, 0, nk);
     for (uint32_t c = 0; c < nk; c++)
-        for (uint32_t k = pl->off[c]; k < pl->off[c + 1]; k++) {
+        for (uint32_t k = pl->off[c]; k < pl->off[c + 1] && !pl->empty[c]; k++) {
             uint32_t g = pl->e[k].callee;
             if (pl->comp[g] != pl->comp[c])
                 entered[pl->comp[g] & ~CG_ALONE] = 1;
         }
     for (uint32_t g = 0; g < nk; g++)
-        n += !(pl->comp[g] & CG_ALONE) && !entered[pl->comp[g]] && pl->spont[g] > 0;
+        n += root_call(pl, entered, g) > 0;
     pl->roots = cm_malloc(a, (n ? n : 1) * sizeof *pl->roots);
     if (pl->roots)
         for (uint32_t g = 0; g < nk; g++)
-            if (!(pl->comp[g] & CG_ALONE) && !entered[pl->comp[g]] && pl->spont[g] > 0) {
+            if (root_call(pl, entered, g) > 0) {
                 cg_gap *r = &pl->roots[pl->nroots++];
-                r->cost = pl->spont[g];
+                r->cost = root_call(pl, entered, g);
                 r->f = g;
                 r->marks = 0;
             }
     cm_free(a, entered);
     return pl->roots ? 0 : -1;
+}
+
+/* The functions with no time at all and no caller (all four numbers 0): a
+ * caller that stands for the top level, not for time of its own. */
+static int mark_empty(cg_plan *pl, const pstats_stats *s, const pymarshal_allocator *a)
+{
+    size_t nk = pstats_nkeys(s);
+    pl->empty = cm_malloc(a, nk ? nk : 1);
+    if (!pl->empty)
+        return -1;
+    for (size_t f = 0; f < nk; f++) {
+        const pkey *k = &s->keys[f];
+        int zero = f < s->nstats && k->nedges == 0;
+        for (int i = 0; i < 4 && zero; i++)
+            zero = ((k->kinds >> (2 * i)) & 3u) <= PN_FLOAT && k->v[i] == 0;
+        pl->empty[f] = (uint8_t)zero;
+    }
+    return 0;
 }
 
 int pstats_cg_plan_build(cg_plan *pl, const pstats_stats *s, double scale,
@@ -499,7 +534,7 @@ int pstats_cg_plan_build(cg_plan *pl, const pstats_stats *s, double scale,
     memset(pl, 0, sizeof *pl);
     size_t nk = pstats_nkeys(s);
     pl->comp = cm_malloc(a, (nk ? nk : 1) * sizeof *pl->comp);
-    if (!pl->comp || pstats_cg_cycles(s, pl->comp, a) != 0 ||
+    if (!pl->comp || pstats_cg_cycles(s, pl->comp, a) != 0 || mark_empty(pl, s, a) != 0 ||
         plan_columns(pl, s, scale, a) != 0 || plan_roots(pl, a) != 0 ||
         pstats_cg_fit(pl, a) != 0)
         return -1;
@@ -514,6 +549,8 @@ void pstats_cg_plan_free(cg_plan *pl, const pymarshal_allocator *a)
     cm_free(a, pl->est);
     cm_free(a, pl->spont);
     cm_free(a, pl->budget);
+    cm_free(a, pl->top);
+    cm_free(a, pl->empty);
     cm_free(a, pl->roots);
     cm_free(a, pl->gaps);
     cm_free(a, pl->inexact);

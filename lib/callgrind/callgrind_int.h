@@ -147,8 +147,11 @@ typedef struct cg_plan {
                                * CG_NO_BUDGET: a key named only as a caller */
     uint64_t *spont;          /* per function in a cycle: the cumtime no
                                * recorded call covers */
-    cg_gap *roots;            /* calls of cycles nobody else calls, from the
-                               * pseudo-caller: f is the callee */
+    uint64_t *top;            /* per function: what callers with no time at
+                               * all (empty) were to give it */
+    uint8_t *empty;           /* per function: no time at all, no caller */
+    cg_gap *roots;            /* calls from the pseudo-caller [spontaneous
+                               * calls] (step 3): f is the callee */
     size_t nroots;
     uint32_t *inexact;        /* functions outside cycles that cannot show
                                * their cumtime: a caller recorded more time
