@@ -599,6 +599,42 @@ START_TEST(not_exact_named)
 }
 END_TEST
 
+/* A cycle nobody outside it calls (exec <-> the imports it runs; pstats
+ * lists the top-level exec with no caller of its own): what no recorded
+ * call covers comes from the pseudo-caller [spontaneous calls], so exec's
+ * incoming calls add up to its cumtime. And the profile module's
+ * profile:0(profiler), all numbers 0, stands for the top level: what it
+ * was to give comes from the pseudo-caller, its own call carries 0. */
+START_TEST(spontaneous_calls)
+{
+    tfunc fs[] = {
+        {"~", 0, 0, "<built-in method builtins.exec>", 0, 2, 2, 0.1, 10.0,
+         {{1, 1, 1, 0.1, 0.5, 0}}, 1},
+        {"<frozen>", 0, 5, "_load", 0, 1, 1, 0.1, 0.6, {{0, 1, 1, 0.1, 0.6, 0}}, 1},
+        {"profile", 0, 0, "profiler", 0, 0, 0, 0.0, 0.0, {{0}}, 0},
+        {"s.py", 0, 1, "top", 0, 1, 1, 1.0, 3.0, {{2, 1, 1, 0, 0, 1}}, 1},
+    };
+    pstats_stats *s = model(fs, 4, 1);
+    char *out = convert(s);
+    parsed p;
+    parse(out, &p);
+    const char *exec = "{built-in method builtins.exec}";
+    ck_assert_uint_eq(in_sum(&p, exec), 10000000000);
+    const pfunc *root = find(&p, "[spontaneous calls]", 1);
+    ck_assert_ptr_nonnull(root);
+    ck_assert_uint_eq(root->self, 0);
+    ck_assert_uint_eq(call_to(root, exec)->cost, 9500000000);
+    ck_assert_uint_eq(call_to(root, "s.py:1(top)")->cost, 3000000000);
+    ck_assert_uint_eq(in_sum(&p, "s.py:1(top)"), 3000000000);
+    const pfunc *prof = find(&p, "profile:0(profiler)", 1);
+    ck_assert_uint_eq(call_to(prof, "s.py:1(top)")->cost, 0);
+    ck_assert_uint_eq(call_to(prof, "s.py:1(top)")->count, 1);
+    ck_assert_ptr_null(strstr(out, "# not exact"));
+    free(out);
+    pstats_free(s);
+}
+END_TEST
+
 /* --parts: one part per model, names defined again in each part (KCachegrind
  * forgets them), the same function keeps its name; one summary for all. */
 START_TEST(parts)
@@ -868,6 +904,7 @@ static Suite *callgrind_suite(void)
     tcase_add_test(tc, cycle_exits_keep_time);
     tcase_add_test(tc, profile_estimates_fitted);
     tcase_add_test(tc, not_exact_named);
+    tcase_add_test(tc, spontaneous_calls);
     tcase_add_test(tc, costs_follow_pstats);
     tcase_add_test(tc, units_round);
     tcase_add_test(tc, names_unique_and_clean);
