@@ -12,7 +12,11 @@
  * the same pair (the callee cannot reach its caller again), so its time is
  * counted once; only calls inside a component of several functions overlap
  * with each other. Reads the model (pstats_internal.h) and calls nothing
- * of lib/callgrind/.
+ * of lib/callgrind/. (lib/pstats's pstats_components does the same walk
+ * over the callees view, which it builds as a cache inside the model, with
+ * the model's allocator; the writer leaves the model it is given untouched,
+ * allocates through its own hook and needs the one-function tag, so it
+ * walks the callers lists the model has.)
  */
 #include <string.h>
 
