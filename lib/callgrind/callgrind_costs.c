@@ -132,10 +132,12 @@ static void plan_column(cg_plan *pl, const pstats_stats *s, uint32_t g, double s
     const uint32_t *comp = pl->comp;
     col_split cs = {0, 0, 0, 0, 0};
     double wsum = 0, nsum = 0;
+    uint8_t est = 0;
     for (size_t k = 0; k < n; k++) {
         const pstats_edge *e = &ebuf[k];
         pstats_cg_caller(s, g, k, &ebuf[k]);
         if (e->caller != g) {
+            est |= e->kind == PSTATS_EDGE_INT;
             double w = edge_weight(e, &callee);
             wsum += w;
             if (e->caller < pl->nkeys && comp[e->caller] == comp[g])
@@ -149,14 +151,25 @@ static void plan_column(cg_plan *pl, const pstats_stats *s, uint32_t g, double s
     split_column(&cs, target, scale, whole);
     if (whole) /* one share for all calls, by weight or by count */
         cs.wout = by_count ? nsum : wsum;
-    double pout = 0, pin = 0;
-    uint8_t est = 0;
     uint64_t top = 0;
+    if (whole && !by_count && !est && callee.in_stats) {
+        /* recorded calls that cover less than the cumtime: the rest came
+         * with no caller recorded (from C, the top level, callers left
+         * out of the file); the callers keep their times */
+        uint64_t rec = pstats_cg_units(wsum, scale);
+        if (rec + n + 1 < cs.out) {
+            top = cs.out - rec;
+            cs.out = rec;
+        }
+    } else if (callee.in_stats && n > 0 && !(wsum > 0) && !(nsum > 0)) {
+        top = cs.out; /* called by itself alone (or by nothing that counts) */
+        cs.out = 0;
+    }
+    double pout = 0, pin = 0;
     for (size_t k = 0; k < n; k++) {
         const pstats_edge *e = &ebuf[k];
         if (e->caller >= pl->nkeys)
             continue;
-        est |= e->kind == PSTATS_EDGE_INT && e->caller != g;
         double w = edge_weight(e, &callee);
         if (e->caller == g) { /* self-recursion: 0 (step 5) */
             set_edge(place(pl, cursor, back, g), g, e, 0);
