@@ -635,6 +635,32 @@ START_TEST(spontaneous_calls)
 }
 END_TEST
 
+/* A function outside cycles whose recorded calls cover less than its
+ * cumtime (called from C as well): its caller keeps the time it recorded,
+ * the rest comes from [spontaneous calls]. Called by itself alone: all of
+ * it does. */
+START_TEST(uncovered_calls)
+{
+    tfunc fs[] = {
+        {"u.py", 0, 1, "loop", 0, 1, 1, 1.0, 2.0, {{0}}, 0},
+        {"u.py", 0, 5, "cb", 0, 3, 3, 3.0, 3.0, {{0, 1, 1, 1.0, 1.0, 0}}, 1},
+        {"u.py", 0, 9, "rec", 0, 1, 4, 2.0, 2.0, {{2, 3, 0, 1.5, 1.5, 0}}, 1},
+    };
+    pstats_stats *s = model(fs, 3, 1);
+    char *out = convert(s);
+    parsed p;
+    parse(out, &p);
+    const pfunc *loop = find(&p, "u.py:1(loop)", 1), *root = find(&p, "[spontaneous calls]", 1);
+    ck_assert_uint_eq(call_to(loop, "u.py:5(cb)")->cost, 1000000000);
+    ck_assert_uint_eq(call_to(root, "u.py:5(cb)")->cost, 2000000000);
+    ck_assert_uint_eq(in_sum(&p, "u.py:5(cb)"), 3000000000);
+    ck_assert_uint_eq(call_to(root, "u.py:9(rec)")->cost, 2000000000);
+    ck_assert_uint_eq(call_to(find(&p, "u.py:9(rec)", 1), "u.py:9(rec)")->cost, 0);
+    free(out);
+    pstats_free(s);
+}
+END_TEST
+
 /* --parts: one part per model, names defined again in each part (KCachegrind
  * forgets them), the same function keeps its name; one summary for all. */
 START_TEST(parts)
@@ -905,6 +931,7 @@ static Suite *callgrind_suite(void)
     tcase_add_test(tc, profile_estimates_fitted);
     tcase_add_test(tc, not_exact_named);
     tcase_add_test(tc, spontaneous_calls);
+    tcase_add_test(tc, uncovered_calls);
     tcase_add_test(tc, costs_follow_pstats);
     tcase_add_test(tc, units_round);
     tcase_add_test(tc, names_unique_and_clean);
