@@ -475,7 +475,7 @@ static int parse_callers(loader *L, uint32_t callee)
 {
     pstats_stats *s = L->s;
     pymarshal_token t;
-    size_t left;
+    size_t left = 0; /* set by open_callers when it succeeds */
     if (open_callers(L, &left))
         return -1;
     uint32_t start = (uint32_t)s->nedges;
@@ -611,7 +611,7 @@ static int skip_edge_value(loader *L)
 static int skip_callers(loader *L, uint32_t callee)
 {
     pymarshal_token t;
-    size_t left;
+    size_t left = 0; /* set by open_callers when it succeeds */
     if (open_callers(L, &left))
         return -1;
     L->s->keys[callee].edge_start = 0;
