@@ -318,6 +318,11 @@ typedef struct ps_loaded {
 } ps_loaded;
 int ps_load_fast(pstats_stats *t, const uint8_t *data, size_t len, int release,
                  ps_loaded *out);
+/* The loader's general path (pstats_load_general.c): every shape, every
+ * error. 0 (ps_load_with finishes the model from *out), or -1 with err
+ * set. */
+int ps_load_general(pstats_stats *t, const uint8_t *data, size_t len, int release,
+                    const char *name, pstats_error *err, ps_loaded *out);
 /* Two threads (pstats_pipe.c): a producer hands batches of `bytes` bytes
  * to a consumer thread that runs fn on each, in order. ps_pipe_start: NULL
  * when no thread could be started (then do the work inline). The producer
