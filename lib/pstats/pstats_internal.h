@@ -1,7 +1,31 @@
 /*
- * libpstats internals: the compact model shared by the loader, the merge,
- * sort and report code and the writers. Not installed; the public view is
- * include/pstats/pstats.h.
+ * lib/pstats: the pstats data model (half of libpstats; the other half is
+ * the callgrind writer in lib/callgrind/). This header is the layer's
+ * private view of the model, shared by all its files; not installed (the
+ * public view is include/pstats/pstats.h).
+ *
+ *   pstats_open.c          pstats_load_path / _buffer: the entry of a load
+ *   pstats_load.c          the load's driver: names foreign files
+ *                          (pstats_sniff.c), chooses the path, finishes
+ *   pstats_load_fast.c     the fast path (pstats_pipe.c: its two threads)
+ *   pstats_load_general.c  the general path, over libpymarshal's tokens
+ *   pstats_input.c         the input's bytes (a leaf every step may call)
+ *   pstats_build.c         ids in dict order, edges by callee, views
+ *   pstats_model.c         storage: strings, keys, edges, the allocator
+ *   pstats_num.c           Python's numbers (int64, float, big ints)
+ *   pstats_merge.c         Stats.add, strip_dirs
+ *   pstats_sort.c          sort_stats
+ *   pstats_access.c        labels and the public read-only accessors
+ *   pstats_report.c        print_stats / print_callers / print_callees
+ *   pstats_writer.c        dump_stats (a marshal file)
+ *
+ * A load runs forward: open -> load (driver) -> fast or general path ->
+ * build; no step calls back into an earlier one.
+ *
+ * May include: lib/common/ (common.h), the public headers (pstats/pstats.h and
+ * pstats/marshal.h, libpymarshal's API), the C library and POSIX. Not
+ * libpymarshal's private headers, nor lib/callgrind/'s; lib/callgrind/ may
+ * include this header (it reads the model), never the other way round.
  */
 #ifndef PSTATS_INTERNAL_H
 #define PSTATS_INTERNAL_H
