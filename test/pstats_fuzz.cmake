@@ -24,6 +24,7 @@ if(PSTATS_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
        ${PROJECT_SOURCE_DIR}/lib/pstats/*.c ${PROJECT_SOURCE_DIR}/lib/callgrind/*.c)
   foreach(target fuzz_pstats_load fuzz_pstats_paths)
     pstats_add_fuzzer(${target} fuzz/${target}.c ${FUZZ_ALL_SOURCES})
-    target_link_libraries(${target} PRIVATE PkgConfig::XXHASH PkgConfig::PCRE2 Threads::Threads)
+    target_link_libraries(${target} PRIVATE PkgConfig::XXHASH PkgConfig::PCRE2 PkgConfig::ZLIB
+                          PkgConfig::ZSTD PkgConfig::LZMA BZip2::BZip2 Threads::Threads)
   endforeach()
 endif()

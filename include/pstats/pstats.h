@@ -6,7 +6,7 @@
  *
  * Ownership: every pstats_stats is created by pstats_new and freed by
  * pstats_free. Strings returned by accessors point into the model (which
- * keeps its own copy of every name; the input is unmapped after loading)
+ * keeps its own copy of every name; nothing of the input outlives a load)
  * and live as long as the model.
  * Errors are values (pstats_error); the library never prints or exits.
  */
@@ -32,7 +32,8 @@ typedef enum pstats_errcode {
     PSTATS_OK = 0,
     PSTATS_EMARSHAL,   /* the marshal data is broken (see offset, msg) */
     PSTATS_EFORMAT,    /* valid marshal, or another format, but not a pstats dict */
-    PSTATS_EIO,        /* open/read/write failed (errno text in msg) */
+    PSTATS_EIO,        /* open/read/write failed (errno text in msg), or the input
+                          changed while it was read */
     PSTATS_ENOMEM,
     PSTATS_EUSAGE,     /* bad argument: unknown sort key, bad regex, ... */
     PSTATS_EMERGE      /* inputs that cannot be merged */
@@ -57,18 +58,38 @@ pstats_stats *pstats_new(const pymarshal_allocator *alloc);
 void pstats_free(pstats_stats *s);
 
 /* Load one pstats file into an empty model (like pstats.Stats(path)).
- * The file is mapped, not copied (a pipe or other non-regular file is read
- * into memory); the model copies the names it keeps, releases the pages
- * already read while loading, and unmaps the file when done. `path` "-" is not special
- * here. On error the model stays empty; err says what the file is when it
- * is not a pstats profile (PSTATS_EFORMAT), or where the marshal data breaks
- * (PSTATS_EMARSHAL, with offset). Bytes after the dict are ignored, as
- * Python does. A profile whose dict is empty is PSTATS_EFORMAT (Python
- * refuses it too). Using a non-empty model is PSTATS_EUSAGE. */
+ * The file is read (never mapped: a file that changes while it is read is
+ * an error, never a signal) into memory that the loader gives up behind
+ * itself as it goes, so that a load of the common shapes keeps only a
+ * window of the input; the model copies the names it keeps. gzip, zstd,
+ * xz and bzip2 files are told by their magic bytes and decompressed as
+ * they are read (docs/pstats.md, "Inputs"). `path` "-" is not special
+ * here (see pstats_load_fd). A FIFO or device path is read as a stream.
+ * On error the model stays empty; err says what the file is when it is
+ * not a pstats profile (PSTATS_EFORMAT: a .pyc, a callgrind file, a Go
+ * pprof profile, ... or broken compressed data, whose offset is then in
+ * the compressed file), where the marshal data breaks (PSTATS_EMARSHAL,
+ * with offset), or that the file could not be read, or was truncated,
+ * grew or changed while it was read (PSTATS_EIO, with the offset read so
+ * far). Bytes after the dict are ignored, as Python does. A profile whose
+ * dict is empty is PSTATS_EFORMAT (Python refuses it too). Using a
+ * non-empty model is PSTATS_EUSAGE. */
 int pstats_load_path(pstats_stats *s, const char *path, pstats_error *err);
+/* Load from an open file descriptor, which is neither closed nor
+ * required to be seekable; `name` is used in the report header and in
+ * errors (NULL: "<fd>"). A regular file is read with pread from the
+ * descriptor's current offset to its end, the offset left unchanged, and
+ * its mtime goes to the report header. Anything else (a pipe, a socket,
+ * a terminal, a device; blocking or not) is read with read(2) as far as
+ * the profile needs, maybe a little past its end; as it cannot be read
+ * twice, all of it that was read stays in memory until the load ends, and
+ * the report header has no time line for it. Errors as for
+ * pstats_load_path. */
+int pstats_load_fd(pstats_stats *s, int fd, const char *name, pstats_error *err);
 /* Load from memory. `name` is used in the report header and in errors;
  * `mtime` for the header's ctime (< 0: no header line for this input).
- * The data is copied only where needed; it need not outlive the call. */
+ * The data may be compressed as a file may; it is read in place (or
+ * decompressed as it is read) and need not outlive the call. */
 int pstats_load_buffer(pstats_stats *s, const void *data, size_t len,
                        const char *name, time_t mtime, pstats_error *err);
 

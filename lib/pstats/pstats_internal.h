@@ -322,31 +322,33 @@ int ps_add_input(pstats_stats *s, const char *name, time_t mtime, int has_mtime)
 void ps_compute_max_name(pstats_stats *s);
 /* Compare two strings as Python compares str (code points) or bytes. */
 int ps_strcmp(const pstats_stats *s, uint32_t a, uint32_t b);
-/* Load data[0..len) into the fresh model t, which copies what it keeps
- * (release: data is a read-only private file mapping whose pages the loader
- * may drop as it goes; they re-fault from the file if read again). */
-int ps_load_into(pstats_stats *t, const uint8_t *data, size_t len, int release,
-                 const char *name, pstats_error *err);
-/* The same, choosing the path: try_fast 0 reads with the general loader
- * only (tests compare the two paths with it). */
-int ps_load_with(pstats_stats *t, const uint8_t *data, size_t len, int release,
-                 const char *name, pstats_error *err, int try_fast);
-/* The loader's fast path (pstats_load_fast.c): 0 when it loaded the data
- * (ps_load_with finishes the model from *out, whose order it frees), 1 when
- * the data has a shape it leaves to the general loader (t must then be
- * cleared), -1 out of memory. */
+/* The input of a load (pstats_input.h). */
+typedef struct ps_input ps_input;
+/* Load the input into the fresh model t, which copies what it keeps;
+ * try_fast 0 reads with the general loader only (tests compare the two
+ * paths with it). 0, or -1 with err set. */
+int ps_load_input(pstats_stats *t, ps_input *in, const char *name, pstats_error *err,
+                  int try_fast);
+/* The same over a buffer (which may hold compressed data). */
+int ps_load_with(pstats_stats *t, const uint8_t *data, size_t len, const char *name,
+                 pstats_error *err, int try_fast);
+/* What a path of the loader found: the dict's key ids in dict order
+ * (ps_load_input finishes the model from it and frees it). */
 typedef struct ps_loaded {
     uint32_t *order;   /* the dict's key ids in dict order */
     size_t norder;
     int py2_keys;      /* key strings were Python 2 byte strings */
+    int truncated;     /* the general path failed where the data ended */
 } ps_loaded;
-int ps_load_fast(pstats_stats *t, const uint8_t *data, size_t len, int release,
-                 ps_loaded *out);
-/* The loader's general path (pstats_load_general.c): every shape, every
- * error. 0 (ps_load_with finishes the model from *out), or -1 with err
- * set. */
-int ps_load_general(pstats_stats *t, const uint8_t *data, size_t len, int release,
-                    const char *name, pstats_error *err, ps_loaded *out);
+/* The loader's fast path (pstats_load_fast.c): 0 when it loaded the input,
+ * 1 when the input has a shape it leaves to the general loader (or could
+ * not be read: see in->failed; t must then be cleared), -1 out of memory. */
+int ps_load_fast(pstats_stats *t, ps_input *in, ps_loaded *out);
+/* The loader's general path (pstats_load_general.c) over data[0..len):
+ * every shape, every error. 0, or -1 with err set (out->truncated: the
+ * error is that the data ended; more data may change it). */
+int ps_load_general(pstats_stats *t, const uint8_t *data, size_t len, const char *name,
+                    pstats_error *err, ps_loaded *out);
 /* Two threads (pstats_pipe.c): a producer hands batches of `bytes` bytes
  * to a consumer thread that runs fn on each, in order. ps_pipe_start: NULL
  * when no thread could be started (then do the work inline). The producer
@@ -366,9 +368,6 @@ void *ps_pipe_first(ps_pipe *p);
 void *ps_pipe_swap(ps_pipe *p, size_t n, size_t tag, int *rc);
 size_t ps_pipe_done_tag(ps_pipe *p);
 int ps_pipe_finish(ps_pipe *p, size_t n, int produced_ok);
-/* Drop the pages of a read-only file mapping behind `pos`, every 1 MB of
- * progress (*released: where the last drop ended). Best effort. */
-void ps_release_behind(const uint8_t *data, size_t pos, size_t *released);
 /* Is key id ('jprofile', 0, 'profiler'), the caller cProfile gives the
  * functions it was started in? */
 static inline int ps_is_jprofile(const pstats_stats *s, uint32_t id)

@@ -1,7 +1,7 @@
 /*
  * The load, step by step; each step calls only the next ones:
  *
- *   pstats_open.c          the input: a file mapped (or read), a buffer
+ *   pstats_open.c          the entry points: a path, a descriptor, a buffer
  *   pstats_load.c (here)   names a file that is not pstats (pstats_sniff.c),
  *                          chooses the path, finishes the model
  *   pstats_load_fast.c     the fast path: the shapes cProfile, profile and
@@ -11,12 +11,17 @@
  *                          libpymarshal's token reader
  *   pstats_build.c         the model put in order (ps_finalize)
  *
- * pstats_input.c serves them all (the pages of the input they are done
- * with) and calls none of them.
+ * pstats_input.c (with pstats_unzip.c) serves them all - the input's bytes
+ * as they are needed, decompressed if they were compressed - and calls none
+ * of them.
  */
 #include <string.h>
 
+#include "pstats_input.h"
 #include "pstats_internal.h"
+
+/* What the sniffer sees of an input before anything is decoded. */
+#define SNIFF_BYTES 65536
 
 static int compute_totals(pstats_stats *s)
 {
@@ -57,33 +62,89 @@ static void drop_tables(pstats_stats *t)
     t->str_mask = t->key_mask = 0;
 }
 
-int ps_load_with(pstats_stats *t, const uint8_t *data, size_t len, int release,
-                 const char *name, pstats_error *err, int try_fast)
+/* The input's error, or err's when the input had none: a file that
+ * changed while it was read explains the broken data read from it. */
+static int input_error(const ps_input *in, pstats_error *err)
 {
-    const char *what = ps_sniff(data, len);
+    if (in->failed)
+        ps_in_error(in, err);
+    return -1;
+}
+
+/* The general path over as much of the input as it needs. An input of
+ * known size (a file, a buffer) is read whole; one of unknown size (a
+ * stream, decompressed data) in steps of 4x, the loader run again while
+ * it stops at the end of what was read: a stream that is not a profile,
+ * or whose profile ends, is never read to its end (/dev/zero, a
+ * decompression bomb, bytes after the dict). 0, or -1 (err set). */
+static int load_general(pstats_stats *t, ps_input *in, const char *name, pstats_error *err,
+                        ps_loaded *got)
+{
+    if (ps_in_rewind(in))
+        return input_error(in, err);
+    size_t want = !in->z && in->restartable ? SIZE_MAX : 4 * in->avail;
+    if (want < PS_IN_SLAB)
+        want = PS_IN_SLAB;
+    for (;;) {
+        if (ps_in_need(in, want) || ps_reserve(t, in->avail / 256, in->avail / 160))
+            return in->failed ? input_error(in, err) : -2;
+        int rc = ps_load_general(t, in->data, in->avail, name, err, got);
+        if (rc == 0 || !got->truncated || in->eof)
+            return rc;
+        ps_free(t, got->order); /* the data goes on: read more, start again */
+        got->order = NULL;
+        ps_clear(t);
+        memset(err, 0, sizeof *err);
+        want = want > SIZE_MAX / 4 ? SIZE_MAX : want * 4;
+    }
+}
+
+/* Sniff, then the fast path and, for what it leaves, the general one.
+ * 0 with *got filled, -1 (err set), -2 out of memory. */
+static int parse(pstats_stats *t, ps_input *in, const char *name, pstats_error *err,
+                 ps_loaded *got, int try_fast)
+{
+    if (ps_in_need(in, SNIFF_BYTES))
+        return input_error(in, err);
+    const char *what = ps_sniff(in->data, in->avail);
     if (what) {
-        ps_seterr(err, PSTATS_EFORMAT, name, 1, 0, "not a pstats profile: %s", what);
+        if (in->zname)
+            ps_seterr(err, PSTATS_EFORMAT, name, 0, 0, "not a pstats profile: %s-compressed, "
+                      "and inside it %s", in->zname, what);
+        else
+            ps_seterr(err, PSTATS_EFORMAT, name, 1, 0, "not a pstats profile: %s", what);
         return -1;
     }
-    ps_loaded got = {NULL, 0, 0};
-    int rc = 1;
+    size_t hint = in->size_hint; /* cProfile: a key per ~180 bytes */
     if (try_fast) {
-        if (ps_reserve(t, len / 256, len / 160)) /* cProfile: a key per ~180 bytes */
-            rc = -1;
-        else
-            rc = ps_load_fast(t, data, len, release, &got);
-        if (rc == 1) { /* a shape for the general loader: start again */
-            ps_free(t, got.order);
-            got.order = NULL;
-            ps_clear(t);
-        }
+        if (ps_reserve(t, hint / 256, hint / 160))
+            return -2;
+        int rc = ps_load_fast(t, in, got);
+        if (rc != 1)
+            return rc == 0 ? 0 : -2;
+        ps_free(t, got->order); /* a shape for the general loader: start again */
+        got->order = NULL;
+        ps_clear(t);
+        if (in->failed)
+            return input_error(in, err);
     }
-    if (rc == 1 && ps_reserve(t, len / 256, len / 160) == 0)
-        rc = ps_load_general(t, data, len, release, name, err, &got);
-    else if (rc != 0) { /* the fast path's only error */
+    return load_general(t, in, name, err, got);
+}
+
+int ps_load_input(pstats_stats *t, ps_input *in, const char *name, pstats_error *err,
+                  int try_fast)
+{
+    ps_loaded got;
+    memset(&got, 0, sizeof got);
+    int rc = parse(t, in, name, err, &got, try_fast);
+    if (rc == -2) {
         ps_seterr(err, PSTATS_ENOMEM, name, 0, 0, "out of memory");
         rc = -1;
     }
+    if (rc == 0 && ps_in_finish(in))
+        rc = input_error(in, err);
+    else if (rc != 0 && (in->failed || ps_in_check(in)))
+        input_error(in, err);
     t->no_edges = (t->load_flags & PSTATS_LOAD_NO_EDGES) != 0;
     drop_tables(t);
     if (rc == 0) {
@@ -110,8 +171,13 @@ int ps_load_with(pstats_stats *t, const uint8_t *data, size_t len, int release,
     return 0;
 }
 
-int ps_load_into(pstats_stats *t, const uint8_t *data, size_t len, int release,
-                 const char *name, pstats_error *err)
+int ps_load_with(pstats_stats *t, const uint8_t *data, size_t len, const char *name,
+                 pstats_error *err, int try_fast)
 {
-    return ps_load_with(t, data, len, release, name, err, 1);
+    ps_input in;
+    if (ps_in_open_mem(&in, t, data, len, name, err))
+        return -1;
+    int rc = ps_load_input(t, &in, name, err, try_fast);
+    ps_in_close(&in);
+    return rc;
 }

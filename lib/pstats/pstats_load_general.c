@@ -20,8 +20,6 @@ typedef struct loader {
     pstats_stats *s;
     pstats_error *err;
     const char *name;
-    const uint8_t *data;    /* the input when it is a file mapping whose */
-    size_t released;        /* pages we may drop behind the reader, else NULL */
     pymarshal_reader *stack[MAX_REPLAY];
     int top;
     uint32_t *slots; size_t cap_slots;
@@ -32,6 +30,7 @@ typedef struct loader {
     int skip_edges; /* PSTATS_LOAD_NO_EDGES */
     uint8_t *conv; size_t cap_conv;   /* Latin-1 to UTF-8 scratch */
     ps_digest dig;  /* code-object keys: what Python compares */
+    int truncated;  /* the error is that the data ended */
 } loader;
 
 /* ------------------------------------------------------------- errors */
@@ -58,6 +57,7 @@ static int fail_marshal(loader *L, pymarshal_reader *r)
     const pymarshal_error *e = pymarshal_reader_error(r);
     if (e->code == PYMARSHAL_ENOMEM)
         return fail_nomem(L);
+    L->truncated = e->code == PYMARSHAL_ETRUNCATED;
     ps_seterr(L->err, PSTATS_EMARSHAL, L->name, 1, e->offset,
               "broken marshal data: %s%s", e->msg, writer_guess(L));
     return -1;
@@ -132,6 +132,7 @@ static int next_tok(loader *L, pymarshal_token *t)
         if (rc < 0)
             return fail_marshal(L, L->stack[L->top]);
         if (L->top == 0) {
+            L->truncated = 1;
             ps_seterr(L->err, PSTATS_EMARSHAL, L->name, 1,
                       pymarshal_reader_offset(L->stack[0]), "the marshal data ends early");
             return -1;
@@ -474,7 +475,7 @@ static int parse_callers(loader *L, uint32_t callee)
 {
     pstats_stats *s = L->s;
     pymarshal_token t;
-    size_t left;
+    size_t left = 0;
     if (open_callers(L, &left))
         return -1;
     uint32_t start = (uint32_t)s->nedges;
@@ -610,7 +611,7 @@ static int skip_edge_value(loader *L)
 static int skip_callers(loader *L, uint32_t callee)
 {
     pymarshal_token t;
-    size_t left;
+    size_t left = 0;
     if (open_callers(L, &left))
         return -1;
     L->s->keys[callee].edge_start = 0;
@@ -713,8 +714,6 @@ static int parse_profile(loader *L)
             return -1;
         if (rc == 2)
             break;
-        if (L->data)
-            ps_release_behind(L->data, pymarshal_reader_offset(L->stack[0]), &L->released);
     }
     return 0;
 }
@@ -739,15 +738,14 @@ static void loader_free(loader *L)
     L->conv = NULL;
 }
 
-int ps_load_general(pstats_stats *t, const uint8_t *data, size_t len, int release,
-                    const char *name, pstats_error *err, ps_loaded *out)
+int ps_load_general(pstats_stats *t, const uint8_t *data, size_t len, const char *name,
+                    pstats_error *err, ps_loaded *out)
 {
     loader L;
     memset(&L, 0, sizeof L);
     L.s = t;
     L.err = err;
     L.name = name;
-    L.data = release ? data : NULL;
     psd_init(&L.dig, t, 0, 0);
     L.skip_edges = (t->load_flags & PSTATS_LOAD_NO_EDGES) != 0;
     pymarshal_options o;
@@ -762,5 +760,6 @@ int ps_load_general(pstats_stats *t, const uint8_t *data, size_t len, int releas
     out->order = L.order;
     out->norder = L.norder;
     out->py2_keys = L.py2_keys;
+    out->truncated = rc != 0 && L.truncated;
     return rc;
 }
