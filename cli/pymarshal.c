@@ -49,10 +49,9 @@ static int dump(const char *path, size_t max_output, const pymarshal_options *op
     pymarshal_doc *doc;
     cli_out *out;
     cli_input in;
-    int e = cli_input_open(path, &in), rc = CLI_EXIT_OK;
-    if (e != 0) {
-        fprintf(stderr, PROG ": %s: %s\n", name, strerror(e));
-        cli_input_close(&in);
+    int rc = CLI_EXIT_OK;
+    if (cli_input_open(path, &in, msg, sizeof msg) != 0) {
+        fprintf(stderr, PROG ": %s: %s\n", name, msg);
         return CLI_EXIT_INPUT;
     }
     doc = pymarshal_load(in.data ? (const void *)in.data : "", in.len, opts, &err);

@@ -163,6 +163,8 @@ static ssize_t raw_read(ps_input *in, uint8_t *dst, size_t n)
         while (r < 0 && errno == EINTR);
         if (r < 0)
             return fail(in, PSTATS_EIO, 1, in->raw_pos, "cannot read: %s", strerror(errno));
+        if (in->after_read)
+            in->after_read(in->hook_ctx, in->raw_pos);
         if (check_file(in))
             return -1;
         if (r == 0 && n > 0) /* a size unchanged, yet nothing there */

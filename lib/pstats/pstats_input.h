@@ -70,6 +70,10 @@ typedef struct ps_input {
     size_t zpos, zlen;
     uint64_t zseen;        /* compressed bytes read before zin[0] */
     int zdone;             /* the compressed data has ended */
+    /* tests: called after each read of a file descriptor, before the file
+     * is checked for changes (test/pstats_input_tests.c changes it there) */
+    void (*after_read)(void *ctx, uint64_t raw_pos);
+    void *hook_ctx;
 } ps_input;
 
 /* An input over the file descriptor fd (not closed; for a regular file,

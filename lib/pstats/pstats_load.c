@@ -15,6 +15,7 @@
  * as they are needed, decompressed if they were compressed - and calls none
  * of them.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "pstats_input.h"
@@ -69,6 +70,15 @@ static int input_error(const ps_input *in, pstats_error *err)
     if (in->failed)
         ps_in_error(in, err);
     return -1;
+}
+
+/* An error of the data inside a compressed file: its offset is in the
+ * decompressed data, which the message says. */
+static void note_decompressed(pstats_error *err, const char *zname)
+{
+    size_t n = strlen(err->msg);
+    snprintf(err->msg + n, sizeof err->msg - n, " (the offset is in the %s-decompressed data)",
+             zname);
 }
 
 /* The general path over as much of the input as it needs. An input of
@@ -145,6 +155,8 @@ int ps_load_input(pstats_stats *t, ps_input *in, const char *name, pstats_error 
         rc = input_error(in, err);
     else if (rc != 0 && (in->failed || ps_in_check(in)))
         input_error(in, err);
+    else if (rc != 0 && in->zname && err->has_offset)
+        note_decompressed(err, in->zname);
     t->no_edges = (t->load_flags & PSTATS_LOAD_NO_EDGES) != 0;
     drop_tables(t);
     if (rc == 0) {
