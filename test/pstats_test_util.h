@@ -26,5 +26,6 @@ Suite *pstats_outputs_suite(void);
 typedef int (*scenario)(const pymarshal_allocator *a, pstats_error *err);
 void oom_loop(scenario fn);
 Suite *pstats_agree_suite(void);
+Suite *pstats_input_suite(void);
 
 #endif

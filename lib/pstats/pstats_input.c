@@ -6,9 +6,11 @@
  * on the next touch of a page past the new end, and a library must not
  * install a signal handler in the program that links it. read() and
  * pread() return what is there, and each read of a regular file is
- * checked against the file's size, times and identity when the load
+ * checked against the file's size and modification time when the load
  * began, so a file that is truncated, appended to or rewritten while it
- * is read is an error at the offset where it was noticed.
+ * is read is an error at the offset where it was noticed. (A file renamed
+ * over the path, or removed, is not a change: the descriptor still reads
+ * the file that was opened, whole.)
  *
  * Why one linear buffer: the parsers keep pointers into the input (the
  * fast path's builder thread reads strings a few batches behind the
@@ -117,9 +119,10 @@ static int check_file(ps_input *in)
     struct stat st;
     if (fstat(in->fd, &st) != 0)
         return fail(in, PSTATS_EIO, 1, in->raw_pos, "cannot read: %s", strerror(errno));
+    /* not the ctime: it moves when the file is renamed or removed, which
+     * leaves what the descriptor reads as it was */
     if (st.st_dev != in->dev || st.st_ino != in->ino || st.st_size != in->start + in->size ||
-        st.st_mtim.tv_sec != in->mtime.tv_sec || st.st_mtim.tv_nsec != in->mtime.tv_nsec ||
-        st.st_ctim.tv_sec != in->ctime.tv_sec || st.st_ctim.tv_nsec != in->ctime.tv_nsec) {
+        st.st_mtim.tv_sec != in->mtime.tv_sec || st.st_mtim.tv_nsec != in->mtime.tv_nsec) {
         long long was = (long long)(in->start + in->size), now = (long long)st.st_size;
         if (now < was)
             return fail(in, PSTATS_EIO, 1, in->raw_pos, "the file was truncated while it was "
@@ -272,7 +275,8 @@ int ps_in_need_slow(ps_input *in, size_t end)
             return fail(in, PSTATS_ENOMEM, 1, in->avail, "the input is larger than the %zu MB "
                         "of address space this process could reserve for it", in->cap >> 20);
         size_t room = in->cap - in->avail, want = end - in->avail;
-        want = want < READ_CHUNK ? READ_CHUNK : (want + READ_CHUNK - 1) / READ_CHUNK * READ_CHUNK;
+        if (want < READ_CHUNK)
+            want = READ_CHUNK;
         size_t n = want < room ? want : room;
         size_t got;
         if (in->z) {
@@ -352,7 +356,6 @@ static int open_regular(ps_input *in, const struct stat *st)
     in->dev = st->st_dev;
     in->ino = st->st_ino;
     in->mtime = st->st_mtim;
-    in->ctime = st->st_ctim;
     in->mtime_sec = st->st_mtime;
     uint8_t head[HEAD];
     ssize_t r;

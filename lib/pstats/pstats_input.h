@@ -49,7 +49,7 @@ typedef struct ps_input {
     int regular;           /* fd is a regular file: pread, stat checks */
     off_t start;           /* where the input starts in that file */
     off_t size;            /* its size then (regular files) */
-    struct timespec mtime, ctime;
+    struct timespec mtime;
     dev_t dev;
     ino_t ino;
     time_t mtime_sec;      /* for the report header; -1: none */

@@ -92,7 +92,7 @@ static int load_general(pstats_stats *t, ps_input *in, const char *name, pstats_
 {
     if (ps_in_rewind(in))
         return input_error(in, err);
-    size_t want = !in->z && in->restartable ? SIZE_MAX : 4 * in->avail;
+    size_t want = !in->z && in->restartable ? SIZE_MAX : in->avail;
     if (want < PS_IN_SLAB)
         want = PS_IN_SLAB;
     for (;;) {
