@@ -336,7 +336,8 @@ int ps_in_open_mem(ps_input *in, pstats_stats *s, const void *data, size_t len,
         in->size_hint = len;
         return 0;
     }
-    in->size_hint = len * 6;
+    in->size_hint = ps_unzip_size_hint(kind, in->mem, len, len >= 4 ? in->mem + len - 4 : NULL,
+                                       len);
     if (start_unzip(in, kind)) {
         ps_in_error(in, err);
         ps_in_close(in);
@@ -357,16 +358,19 @@ static int open_regular(ps_input *in, const struct stat *st)
     in->ino = st->st_ino;
     in->mtime = st->st_mtim;
     in->mtime_sec = st->st_mtime;
-    uint8_t head[HEAD];
-    ssize_t r;
+    uint8_t head[32], tail[4];
+    ssize_t r, t = 0;
     do
-        r = pread(in->fd, head, (size_t)(in->size < HEAD ? in->size : HEAD), in->start);
+        r = pread(in->fd, head, (size_t)(in->size < 32 ? in->size : 32), in->start);
     while (r < 0 && errno == EINTR);
     if (r < 0)
         return fail(in, PSTATS_EIO, 0, 0, "cannot read: %s", strerror(errno));
     int kind = ps_unzip_kind(head, (size_t)r);
     if (kind != PS_Z_NONE) {
-        in->size_hint = (size_t)in->size * 6;
+        if (in->size >= 4)
+            t = pread(in->fd, tail, 4, in->start + in->size - 4);
+        in->size_hint = ps_unzip_size_hint(kind, head, (size_t)r, t == 4 ? tail : NULL,
+                                           (uint64_t)in->size);
         return start_unzip(in, kind);
     }
     in->size_hint = (size_t)in->size;
@@ -398,6 +402,7 @@ static int open_stream(ps_input *in)
         in->eof = in->raw_eof;
         return 0;
     }
+    /* no size to go by: the tables grow as the profile comes */
     in->zname = ps_unzip_name(kind);
     in->zin = ps_malloc(in->s, ZIN_SIZE);
     in->z = in->zin ? ps_unzip_new(in->s, kind) : NULL;

@@ -56,6 +56,24 @@ const char *ps_unzip_name(int kind)
     return kind > 0 && kind < (int)(sizeof names / sizeof names[0]) ? names[kind] : "";
 }
 
+size_t ps_unzip_size_hint(int kind, const uint8_t *head, size_t nhead, const uint8_t *tail4,
+                          uint64_t csize)
+{
+    if (kind == PS_Z_GZIP && tail4 && csize < ((uint64_t)1 << 32)) { /* ISIZE */
+        uint32_t isize = (uint32_t)tail4[0] | (uint32_t)tail4[1] << 8 |
+                         (uint32_t)tail4[2] << 16 | (uint32_t)tail4[3] << 24;
+        if (isize >= csize / 2)
+            return isize;
+    }
+    if (kind == PS_Z_ZSTD) {
+        unsigned long long n = ZSTD_getFrameContentSize(head, nhead);
+        if (n != ZSTD_CONTENTSIZE_UNKNOWN && n != ZSTD_CONTENTSIZE_ERROR && n <= SIZE_MAX)
+            return (size_t)n;
+    }
+    uint64_t guess = csize * 3; /* pstats files compress 2.3x (gzip) to 3.7x (xz) */
+    return guess > SIZE_MAX ? SIZE_MAX : (size_t)guess;
+}
+
 /* ------------------------------------------------- the model's allocator */
 
 static void *z_alloc(void *ctx, size_t n, size_t size)

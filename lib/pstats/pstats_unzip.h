@@ -18,6 +18,13 @@ int ps_unzip_kind(const uint8_t *p, size_t n);
 /* "gzip", "zstd", "xz", "bzip2" ("" for PS_Z_NONE). */
 const char *ps_unzip_name(int kind);
 
+/* The decompressed size to expect, for sizing tables: gzip's ISIZE (the
+ * last 4 bytes, tail4, NULL when unknown) or zstd's frame content size
+ * (in the first bytes) when they are there, else 3x the compressed size
+ * (pstats files compress 2.3x to 3.7x). */
+size_t ps_unzip_size_hint(int kind, const uint8_t *head, size_t nhead, const uint8_t *tail4,
+                          uint64_t csize);
+
 typedef struct ps_unzip ps_unzip;
 /* A decoder of `kind`, allocating through s's allocator as it is when it
  * allocates (the locked view while the loader's pipe runs). NULL: out of
