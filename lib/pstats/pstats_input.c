@@ -52,6 +52,7 @@ static int fail(ps_input *in, pstats_errcode code, int has_offset, size_t offset
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     ps_seterr(&in->err, code, in->name, has_offset, offset, "%s", msg);
+    in->fail_pos = in->avail + in->probed;
     in->failed = 1;
     in->eof = 1;
     return -1;
@@ -216,7 +217,7 @@ static int zfail(ps_input *in, size_t at, const char *what)
 {
     return fail(in, PSTATS_EFORMAT, 1, (size_t)(in->zseen + at),
                 "broken %s data: %s (the offset is in the compressed file; %zu bytes "
-                "were decompressed before)", in->zname, what, in->avail);
+                "were decompressed before)", in->zname, what, in->avail + in->probed);
 }
 
 /* A stream ended: start the next one if its magic follows, else the
@@ -467,23 +468,30 @@ int ps_in_rewind(ps_input *in)
     return 0;
 }
 
-/* Compressed data past what was read: decompressed into a scratch buffer
- * and dropped, so that a damaged end (a wrong CRC) is noticed - up to as
- * many bytes again as were read, or 1 MB: more than that after the
- * profile is left unread, as Python leaves bytes after the dict. */
-static int drain(ps_input *in)
+int ps_in_probe(ps_input *in, size_t upto)
 {
-    size_t limit = in->avail > PS_IN_SLAB ? in->avail : PS_IN_SLAB, seen = 0, made;
+    if (!in->z || in->failed || in->zdone || in->avail + in->probed >= upto)
+        return in->failed;
     uint8_t *scratch = ps_malloc(in->s, READ_CHUNK);
     if (!scratch)
-        return fail(in, PSTATS_ENOMEM, 0, 0, "out of memory");
-    int rc = 0;
-    while (!in->zdone && seen < limit && rc == 0) {
-        rc = z_step(in, scratch, READ_CHUNK, &made);
-        seen += made;
-    }
+        return 0; /* nothing learnt; the load's own error stands */
+    size_t made;
+    while (!in->zdone && in->avail + in->probed < upto && z_step(in, scratch, READ_CHUNK,
+                                                                &made) == 0)
+        in->probed += made;
     ps_free(in->s, scratch);
-    return rc;
+    in->eof = 1; /* what was dropped cannot be read */
+    return in->failed;
+}
+
+/* Compressed data past what was read: decompressed and dropped, so that a
+ * damaged end (a wrong CRC) is noticed - up to as many bytes again as
+ * were read, or 1 MB: more than that after the profile is left unread, as
+ * Python leaves bytes after the dict. */
+static int drain(ps_input *in)
+{
+    size_t limit = in->avail > PS_IN_SLAB ? in->avail : PS_IN_SLAB;
+    return ps_in_probe(in, in->avail + limit) ? -1 : 0;
 }
 
 int ps_in_check(ps_input *in)

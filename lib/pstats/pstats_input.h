@@ -39,6 +39,7 @@ typedef struct ps_input {
     size_t avail;          /* bytes read so far */
     int eof;               /* avail is the whole input */
     int failed;            /* a read failed: err says why; nothing more comes */
+    size_t fail_pos;       /* bytes of the input (decompressed) read before it failed */
     size_t size_hint;      /* the expected size (0: unknown), for tables */
     const char *zname;     /* "gzip", "zstd", "xz", "bzip2", or NULL */
     /* the rest belongs to pstats_input.c */
@@ -70,6 +71,7 @@ typedef struct ps_input {
     size_t zpos, zlen;
     uint64_t zseen;        /* compressed bytes read before zin[0] */
     int zdone;             /* the compressed data has ended */
+    size_t probed;         /* decompressed bytes past avail, dropped (ps_in_probe) */
     /* tests: called after each read of a file descriptor, before the file
      * is checked for changes (test/pstats_input_tests.c changes it there) */
     void (*after_read)(void *ctx, uint64_t raw_pos);
@@ -110,6 +112,10 @@ int ps_in_rewind(ps_input *in);
  * and compressed data ends well (a bounded look past what was read). 0,
  * or -1 with err set. */
 int ps_in_finish(ps_input *in);
+/* Compressed inputs: decode (and drop) what follows until the data ends,
+ * fails, or `upto` decompressed bytes were seen. 1 when the input has
+ * failed (fail_pos: where), else 0. Other inputs: 0 (nothing is read). */
+int ps_in_probe(ps_input *in, size_t upto);
 /* Has the file changed since the load began? 0 when not (or not a
  * regular file), else -1 with err set (failed). */
 int ps_in_check(ps_input *in);

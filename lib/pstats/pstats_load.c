@@ -21,8 +21,17 @@
 #include "pstats_input.h"
 #include "pstats_internal.h"
 
-/* What the sniffer sees of an input before anything is decoded. */
-#define SNIFF_BYTES 65536
+/* What is read before anything is decoded, whichever path decodes it: the
+ * sniffer's view, and the fast path's test for its second thread. */
+#define READ_FIRST ((size_t)4 << 20)
+/* How far past a broken spot of the data inside a compressed file its
+ * decoder is run, to see whether the compressed data is broken there too:
+ * further than either path reads ahead of where it stops (READ_FIRST and a
+ * read of 256 KB), so that both report the same error. */
+#define ZLOOK ((size_t)8 << 20)
+/* parse(): the input failed, its error is the load's; the input is a
+ * foreign format, named whatever follows */
+enum { PARSE_INPUT = -3, PARSE_FOREIGN = -4 };
 
 static int compute_totals(pstats_stats *s)
 {
@@ -63,15 +72,6 @@ static void drop_tables(pstats_stats *t)
     t->str_mask = t->key_mask = 0;
 }
 
-/* The input's error, or err's when the input had none: a file that
- * changed while it was read explains the broken data read from it. */
-static int input_error(const ps_input *in, pstats_error *err)
-{
-    if (in->failed)
-        ps_in_error(in, err);
-    return -1;
-}
-
 /* An error of the data inside a compressed file: its offset is in the
  * decompressed data, which the message says. */
 static void note_decompressed(pstats_error *err, const char *zname)
@@ -79,6 +79,24 @@ static void note_decompressed(pstats_error *err, const char *zname)
     size_t n = strlen(err->msg);
     snprintf(err->msg + n, sizeof err->msg - n, " (the offset is in the %s-decompressed data)",
              zname);
+}
+
+/* A loader's error at offset `at` of the input (none: SIZE_MAX) or the
+ * input's, whichever explains the other: a file that changed while it was
+ * read explains any broken data read from it; compressed data broken
+ * before, or not far after, the broken spot of what it holds explains it
+ * (a bzip2 block is written out before its CRC is checked). */
+static void choose_error(ps_input *in, size_t at, pstats_error *err)
+{
+    if (in->z) {
+        size_t upto = at > SIZE_MAX - ZLOOK ? SIZE_MAX : at + ZLOOK;
+        if (at == SIZE_MAX || (ps_in_probe(in, upto) && in->fail_pos <= upto))
+            ps_in_error(in, err);
+        else if (err->has_offset)
+            note_decompressed(err, in->zname);
+    } else if (at == SIZE_MAX || in->failed || ps_in_check(in)) {
+        ps_in_error(in, err);
+    }
 }
 
 /* The general path over as much of the input as it needs. An input of
@@ -91,13 +109,15 @@ static int load_general(pstats_stats *t, ps_input *in, const char *name, pstats_
                         ps_loaded *got)
 {
     if (ps_in_rewind(in))
-        return input_error(in, err);
+        return PARSE_INPUT;
     size_t want = !in->z && in->restartable ? SIZE_MAX : in->avail;
     if (want < PS_IN_SLAB)
         want = PS_IN_SLAB;
     for (;;) {
-        if (ps_in_need(in, want) || ps_reserve(t, in->avail / 256, in->avail / 160))
-            return in->failed ? input_error(in, err) : -2;
+        if (ps_in_need(in, want))
+            return PARSE_INPUT;
+        if (ps_reserve(t, in->avail / 256, in->avail / 160))
+            return -2;
         int rc = ps_load_general(t, in->data, in->avail, name, err, got);
         if (rc == 0 || !got->truncated || in->eof)
             return rc;
@@ -110,12 +130,14 @@ static int load_general(pstats_stats *t, ps_input *in, const char *name, pstats_
 }
 
 /* Sniff, then the fast path and, for what it leaves, the general one.
- * 0 with *got filled, -1 (err set), -2 out of memory. */
+ * 0 with *got filled, -1 (err set), -2 out of memory, PARSE_INPUT,
+ * PARSE_FOREIGN (err set). */
 static int parse(pstats_stats *t, ps_input *in, const char *name, pstats_error *err,
                  ps_loaded *got, int try_fast)
 {
-    if (ps_in_need(in, SNIFF_BYTES))
-        return input_error(in, err);
+    (void)ps_in_need(in, READ_FIRST); /* a foreign format is named even if cut */
+    if (in->failed && in->avail == 0)
+        return PARSE_INPUT;
     const char *what = ps_sniff(in->data, in->avail);
     if (what) {
         if (in->zname)
@@ -123,8 +145,10 @@ static int parse(pstats_stats *t, ps_input *in, const char *name, pstats_error *
                       "and inside it %s", in->zname, what);
         else
             ps_seterr(err, PSTATS_EFORMAT, name, 1, 0, "not a pstats profile: %s", what);
-        return -1;
+        return PARSE_FOREIGN;
     }
+    if (in->failed)
+        return PARSE_INPUT;
     size_t hint = in->size_hint; /* cProfile: a key per ~180 bytes */
     if (try_fast) {
         if (ps_reserve(t, hint / 256, hint / 160))
@@ -136,7 +160,7 @@ static int parse(pstats_stats *t, ps_input *in, const char *name, pstats_error *
         got->order = NULL;
         ps_clear(t);
         if (in->failed)
-            return input_error(in, err);
+            return PARSE_INPUT;
     }
     return load_general(t, in, name, err, got);
 }
@@ -152,11 +176,12 @@ int ps_load_input(pstats_stats *t, ps_input *in, const char *name, pstats_error 
         rc = -1;
     }
     if (rc == 0 && ps_in_finish(in))
-        rc = input_error(in, err);
-    else if (rc != 0 && (in->failed || ps_in_check(in)))
-        input_error(in, err);
-    else if (rc != 0 && in->zname && err->has_offset)
-        note_decompressed(err, in->zname);
+        rc = PARSE_INPUT;
+    if (rc == PARSE_INPUT)
+        ps_in_error(in, err);
+    else if (rc == -1 && err->code != PSTATS_ENOMEM)
+        choose_error(in, err->has_offset ? err->offset : 0, err);
+    rc = rc ? -1 : 0;
     t->no_edges = (t->load_flags & PSTATS_LOAD_NO_EDGES) != 0;
     drop_tables(t);
     if (rc == 0) {
