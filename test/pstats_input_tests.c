@@ -278,10 +278,10 @@ START_TEST(file_changed_while_read)
     char *dir = tmp_dir();
     for (unsigned flags = 0; flags <= PSTATS_LOAD_NO_EDGES; flags += PSTATS_LOAD_NO_EDGES) {
         char *want = report_of_buffer(prof.p, prof.n, flags);
-        static const int points[] = {0, 1, 2, 4, 6, 8, 9, 10, 12};
+        static const int points[] = {0, 1, 4, 8, 12};
         for (int action = 0; action < NACTS; action++)
             for (size_t i = 0; i < NELEM(points); i++)
-                if (action < ACT_RENAME || i % 4 == 0)
+                if (action < ACT_RENAME || i % 2 == 0)
                     check_change(&prof, want, flags, action, points[i], dir);
         free(want);
     }
@@ -318,8 +318,8 @@ START_TEST(fallback_reads_the_file_again)
     ck_assert_int_eq(h.reread, 1);
     ck_assert_str_eq(rep, want);
     free(rep);
-    int reads = h.calls;
-    for (int at = 0; at < reads; at++) {
+    int reads = h.calls; /* the fast path's reads, then the general path's */
+    for (int at = 0; at < reads; at += 2) {
         check_change(&prof, want, 0, ACT_TRUNC_HALF, at, dir);
         check_change(&prof, want, 0, ACT_REWRITE, at, dir);
     }
