@@ -67,8 +67,12 @@ for dev in /dev/zero /dev/urandom; do
   timeout 60 "$tool" "$dev" -o "$work/x" 2>"$work/err"
   check "$dev: exit 1 at once (it is not read to its end)" sh -c "[ $? -eq 1 ] && grep -q '$dev: offset 0' '$work/err'"
 done
-"$tool" /dev/null -o "$work/x" 2>"$work/err"
-check "/dev/null: an empty file" sh -c "[ $? -eq 1 ] && grep -q 'an empty file' '$work/err'"
+if [ -c /dev/null ]; then
+  "$tool" /dev/null -o "$work/x" 2>"$work/err"
+  check "/dev/null: an empty file" sh -c "[ $? -eq 1 ] && grep -q 'an empty file' '$work/err'"
+else
+  echo "# /dev/null is not a device on this machine (something replaced it): not checked"
+fi
 "$tool" "$src/fixtures/foreign/go-cpu.pb.gz" -o "$work/x" 2>"$work/err"
 check "a gzipped Go profile is named, with its tool" sh -c "[ $? -eq 1 ] && grep -q 'gzip-compressed.*pprof profile.*go tool pprof' '$work/err'"
 
