@@ -653,64 +653,31 @@ END_TEST
 
 /* ---------------------------------------------------- allocation failures */
 
-typedef struct failalloc {
-    size_t calls, fail_at, live;
-} failalloc;
+static mbuf oom_input; /* the compressed profile of sc_load_compressed */
 
-static void *fa_malloc(void *ctx, size_t n)
+static int sc_load_compressed(const pymarshal_allocator *a, pstats_error *err)
 {
-    failalloc *f = ctx;
-    if (++f->calls == f->fail_at)
-        return NULL;
-    void *p = malloc(n ? n : 1);
-    f->live += p != NULL;
-    return p;
-}
-
-static void *fa_realloc(void *ctx, void *q, size_t n)
-{
-    failalloc *f = ctx;
-    if (!q)
-        return fa_malloc(ctx, n);
-    if (++f->calls == f->fail_at)
-        return NULL;
-    return realloc(q, n ? n : 1);
-}
-
-static void fa_free(void *ctx, void *q)
-{
-    failalloc *f = ctx;
-    if (q) {
-        f->live--;
-        free(q);
+    pstats_stats *s = pstats_new(a);
+    if (!s) {
+        err->code = PSTATS_ENOMEM;
+        return -1;
     }
+    int rc = pstats_load_buffer(s, oom_input.p, oom_input.n, "z", -1, err);
+    pstats_free(s);
+    return rc;
 }
 
 /* Every allocation of a compressed load (the decoders allocate through the
- * model's allocator too) fails in turn: a clean ENOMEM, nothing left. */
+ * model's allocator too) fails in turn: a clean ENOMEM, nothing left
+ * (oom_loop, pstats_robust_tests.c). */
 START_TEST(compressed_allocation_failures)
 {
     size_t n;
     uint8_t *plain = read_file(PROF("fib-cpython3.11-cprofile.prof"), &n);
     for (int z = 0; z < NZ; z++) {
-        mbuf c = compress_as(z, plain, n);
-        for (size_t k = 1;; k++) {
-            failalloc f = {0, k, 0};
-            pymarshal_allocator a = {fa_malloc, fa_realloc, fa_free, &f};
-            pstats_stats *s = pstats_new(&a);
-            pstats_error err;
-            int rc = s ? pstats_load_buffer(s, c.p, c.n, "z", -1, &err) : -1;
-            if (s) {
-                ck_assert_msg(rc == 0 || err.code == PSTATS_ENOMEM, "%s, failing %zu: %s",
-                              znames[z], k, err.msg);
-                pstats_free(s);
-            }
-            ck_assert_msg(f.live == 0, "%s, failing %zu: %zu blocks leaked", znames[z], k, f.live);
-            if (rc == 0 && f.calls < k)
-                break;
-            ck_assert(k < 100000);
-        }
-        free(c.p);
+        oom_input = compress_as(z, plain, n);
+        oom_loop(sc_load_compressed);
+        free(oom_input.p);
     }
     free(plain);
 }

@@ -4,26 +4,34 @@
  * private view of the model, shared by all its files; not installed (the
  * public view is include/pstats/pstats.h).
  *
- *   pstats_open.c          pstats_load_path / _buffer: the entry of a load
+ *   pstats_open.c          pstats_load_path / _fd / _buffer: a load's entry
  *   pstats_load.c          the load's driver: names foreign files
  *                          (pstats_sniff.c), chooses the path, finishes
  *   pstats_load_fast.c     the fast path (pstats_pipe.c: its two threads)
  *   pstats_load_general.c  the general path, over libpymarshal's tokens
- *   pstats_input.c         the input's bytes (a leaf every step may call)
+ *   pstats_input.c/.h      the input's bytes, read as the loaders ask, and
+ *                          decompressed (pstats_unzip.c/.h): a leaf every
+ *                          step may call
  *   pstats_build.c         ids in dict order, edges by callee, views
  *   pstats_model.c         storage: strings, keys, edges, the allocator
  *   pstats_num.c           Python's numbers (int64, float, big ints)
  *   pstats_merge.c         Stats.add, strip_dirs
+ *   pstats_paths.c         pstats_map_paths (file names of another machine)
  *   pstats_sort.c          sort_stats
+ *   pstats_sampled.c       Python 3.15's sampling profiler's files
  *   pstats_access.c        labels and the public read-only accessors
  *   pstats_report.c        print_stats / print_callers / print_callees
+ *   pstats_diff.c, _out.c  two models side by side, and their report
+ *   pstats_json.c          the model as JSON (pstats_jsonout.c/.h: the sink)
  *   pstats_writer.c        dump_stats (a marshal file)
  *
  * A load runs forward: open -> load (driver) -> fast or general path ->
  * build; no step calls back into an earlier one.
  *
  * May include: lib/common/ (common.h), the public headers (pstats/pstats.h and
- * pstats/marshal.h, libpymarshal's API), the C library and POSIX. Not
+ * pstats/marshal.h, libpymarshal's API), the C library and POSIX, and the
+ * distribution's libraries it links (xxhash, pcre2; zlib, libzstd, liblzma
+ * and libbz2 in pstats_unzip.c alone). Not
  * libpymarshal's private headers, nor lib/callgrind/'s; lib/callgrind/ may
  * include this header (it reads the model), never the other way round.
  */
