@@ -375,7 +375,7 @@ static int open_regular(ps_input *in, const struct stat *st)
         return start_unzip(in, kind);
     }
     in->size_hint = (size_t)in->size;
-    if (in->size == 0) {
+    if (in->size == 0) { /* read from its end */
         static const uint8_t none[1];
         in->data = none;
         in->eof = 1;
@@ -425,7 +425,9 @@ int ps_in_open_fd(ps_input *in, pstats_stats *s, int fd, const char *name, pstat
         fail(in, PSTATS_EIO, 0, 0, "cannot read: %s", strerror(EISDIR));
     } else {
         in->fd = fd;
-        if (S_ISREG(st.st_mode) ? open_regular(in, &st) == 0 : open_stream(in) == 0)
+        /* a regular file of size 0 may still have bytes (/proc): a stream */
+        if (S_ISREG(st.st_mode) && st.st_size > 0 ? open_regular(in, &st) == 0
+                                                  : open_stream(in) == 0)
             return 0;
     }
     ps_in_error(in, err);
