@@ -21,7 +21,10 @@
  *   pstats_sampled.c       Python 3.15's sampling profiler's files
  *   pstats_access.c        labels and the public read-only accessors
  *   pstats_report.c        print_stats / print_callers / print_callees
- *   pstats_diff.c, _out.c  two models side by side, and their report
+ *   pstats_cycles.c        the call graph's strongly connected components
+ *   pstats_prune.c         negligible functions folded into [other]
+ *   pstats_diff.c          two models side by side (pstats_diff_out.c: the
+ *                          report and JSON of it)
  *   pstats_json.c          the model as JSON (pstats_jsonout.c/.h: the sink)
  *   pstats_writer.c        dump_stats (a marshal file)
  *
@@ -32,8 +35,9 @@
  * pstats/marshal.h, libpymarshal's API), the C library and POSIX, and the
  * distribution's libraries it links (xxhash, pcre2; zlib, libzstd, liblzma
  * and libbz2 in pstats_unzip.c alone). Not
- * libpymarshal's private headers, nor lib/callgrind/'s; lib/callgrind/ may
- * include this header (it reads the model), never the other way round.
+ * libpymarshal's private headers, nor lib/callgrind/'s or lib/graph/'s;
+ * lib/callgrind/ may include this header (it reads the model; lib/graph/
+ * needs only the public API), never the other way round.
  */
 #ifndef PSTATS_INTERNAL_H
 #define PSTATS_INTERNAL_H
