@@ -15,6 +15,7 @@
  *   pstats_build.c         ids in dict order, edges by callee, views
  *   pstats_model.c         storage: strings, keys, edges, the allocator
  *   pstats_num.c           Python's numbers (int64, float, big ints)
+ *   pstats_code.c          code-object keys compared as Python compares them
  *   pstats_merge.c         Stats.add, strip_dirs
  *   pstats_paths.c         pstats_map_paths (file names of another machine)
  *   pstats_sort.c          sort_stats
