@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pstats/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -59,7 +61,7 @@ typedef struct pymarshal_error {
 } pymarshal_error;
 
 /* A short stable name for a code ("truncated", "bad type", ...). */
-const char *pymarshal_errcode_name(pymarshal_errcode code);
+PYMARSHAL_API const char *pymarshal_errcode_name(pymarshal_errcode code);
 
 /* ------------------------------------------------------------------ kinds */
 
@@ -88,7 +90,7 @@ typedef enum pymarshal_kind {
 } pymarshal_kind;
 
 /* Python's name of a kind ("int", "tuple", "code", ...). */
-const char *pymarshal_kind_name(pymarshal_kind kind);
+PYMARSHAL_API const char *pymarshal_kind_name(pymarshal_kind kind);
 
 /* How the bytes of a STR are encoded. */
 typedef enum pymarshal_text {
@@ -134,7 +136,7 @@ typedef struct pymarshal_options {
 
 /* Parse "2.7", "3.12", "3" or "pypy" into *opts' python fields; -1 when
  * it names no Python this library knows. */
-int pymarshal_options_set_python(pymarshal_options *opts, const char *name);
+PYMARSHAL_API int pymarshal_options_set_python(pymarshal_options *opts, const char *name);
 
 /* ----------------------------------------------------------- token reader */
 
@@ -212,36 +214,36 @@ typedef struct pymarshal_reader pymarshal_reader;
 /* A reader over data[0..len). The data must stay valid and unchanged while
  * the reader and any token or value made from it live (mmap it). NULL on
  * allocation failure (err says so). */
-pymarshal_reader *pymarshal_reader_new(const void *data, size_t len,
-                                       const pymarshal_options *opts,
-                                       pymarshal_error *err);
-void pymarshal_reader_free(pymarshal_reader *r);
+PYMARSHAL_API pymarshal_reader *pymarshal_reader_new(const void *data, size_t len,
+                                                     const pymarshal_options *opts,
+                                                     pymarshal_error *err);
+PYMARSHAL_API void pymarshal_reader_free(pymarshal_reader *r);
 
 /* The next token of the top-level object. Returns 1 with *tok filled, 0 when
  * the top-level object is complete, -1 on error (sticky: every later call
  * returns -1; pymarshal_reader_error tells what). */
-int pymarshal_reader_next(pymarshal_reader *r, pymarshal_token *tok);
+PYMARSHAL_API int pymarshal_reader_next(pymarshal_reader *r, pymarshal_token *tok);
 
 /* Skip all items of the container (or code object) whose header token was
  * just returned, still validating them and taking their ref slots; no-op
  * after a scalar or REF token. 0 ok, -1 error. */
-int pymarshal_reader_skip(pymarshal_reader *r);
+PYMARSHAL_API int pymarshal_reader_skip(pymarshal_reader *r);
 
 /* Nesting depth of the next token (0 = the top-level object). */
-unsigned pymarshal_reader_depth(const pymarshal_reader *r);
+PYMARSHAL_API unsigned pymarshal_reader_depth(const pymarshal_reader *r);
 
 /* Bytes consumed so far; after the top-level object, where it ended
  * (bytes after it are ignored by Python: callers may warn). */
-size_t pymarshal_reader_offset(const pymarshal_reader *r);
+PYMARSHAL_API size_t pymarshal_reader_offset(const pymarshal_reader *r);
 
 /* A new reader that replays the object in reference slot `slot` (as met by
  * a REF token) without taking new slots: references inside it resolve
  * against `parent`'s table. Free it with pymarshal_reader_free before the
  * parent. NULL with err set when the slot is missing or not yet filled. */
-pymarshal_reader *pymarshal_reader_replay(pymarshal_reader *parent, int64_t slot,
-                                          pymarshal_error *err);
+PYMARSHAL_API pymarshal_reader *pymarshal_reader_replay(pymarshal_reader *parent, int64_t slot,
+                                                        pymarshal_error *err);
 
-const pymarshal_error *pymarshal_reader_error(const pymarshal_reader *r);
+PYMARSHAL_API const pymarshal_error *pymarshal_reader_error(const pymarshal_reader *r);
 
 /* ------------------------------------------------------------- value tree */
 
@@ -250,32 +252,32 @@ typedef struct pymarshal_value pymarshal_value;
 
 /* Decode the first object of data[0..len) into a tree owned by the doc.
  * NULL on error with *err filled. `data` must outlive the doc. */
-pymarshal_doc *pymarshal_load(const void *data, size_t len,
-                              const pymarshal_options *opts, pymarshal_error *err);
-void pymarshal_doc_free(pymarshal_doc *doc);
-const pymarshal_value *pymarshal_doc_root(const pymarshal_doc *doc);
+PYMARSHAL_API pymarshal_doc *pymarshal_load(const void *data, size_t len,
+                                            const pymarshal_options *opts, pymarshal_error *err);
+PYMARSHAL_API void pymarshal_doc_free(pymarshal_doc *doc);
+PYMARSHAL_API const pymarshal_value *pymarshal_doc_root(const pymarshal_doc *doc);
 /* Where the first object ended; < len means trailing bytes. */
-size_t pymarshal_doc_end(const pymarshal_doc *doc);
+PYMARSHAL_API size_t pymarshal_doc_end(const pymarshal_doc *doc);
 
-pymarshal_kind pymarshal_value_kind(const pymarshal_value *v);
+PYMARSHAL_API pymarshal_kind pymarshal_value_kind(const pymarshal_value *v);
 /* Offset of the object's type byte in the input. */
-size_t pymarshal_value_offset(const pymarshal_value *v);
-int64_t pymarshal_value_int(const pymarshal_value *v);       /* INT; TRUE 1 */
-double pymarshal_value_float(const pymarshal_value *v);      /* FLOAT, COMPLEX real */
-double pymarshal_value_imag(const pymarshal_value *v);       /* COMPLEX */
+PYMARSHAL_API size_t pymarshal_value_offset(const pymarshal_value *v);
+PYMARSHAL_API int64_t pymarshal_value_int(const pymarshal_value *v);       /* INT; TRUE 1 */
+PYMARSHAL_API double pymarshal_value_float(const pymarshal_value *v);      /* FLOAT, COMPLEX real */
+PYMARSHAL_API double pymarshal_value_imag(const pymarshal_value *v);       /* COMPLEX */
 /* BIGINT: digits (15 bits each, least significant first) and sign. */
-const uint16_t *pymarshal_value_bigint(const pymarshal_value *v, size_t *ndigits,
-                                       int *negative);
+PYMARSHAL_API const uint16_t *pymarshal_value_bigint(const pymarshal_value *v, size_t *ndigits,
+                                                     int *negative);
 /* BYTES/STR: pointer and byte length; *text gets pymarshal_text for STR. */
-const uint8_t *pymarshal_value_bytes(const pymarshal_value *v, size_t *len,
-                                     pymarshal_text *text);
-int pymarshal_value_interned(const pymarshal_value *v);
+PYMARSHAL_API const uint8_t *pymarshal_value_bytes(const pymarshal_value *v, size_t *len,
+                                                   pymarshal_text *text);
+PYMARSHAL_API int pymarshal_value_interned(const pymarshal_value *v);
 /* TUPLE LIST SET FROZENSET: items; DICT FROZENDICT: pairs; SLICE: 3;
  * CODE: fields. */
-size_t pymarshal_value_len(const pymarshal_value *v);
-const pymarshal_value *pymarshal_value_item(const pymarshal_value *v, size_t i);
-const pymarshal_value *pymarshal_value_key(const pymarshal_value *v, size_t i);
-const pymarshal_value *pymarshal_value_val(const pymarshal_value *v, size_t i);
+PYMARSHAL_API size_t pymarshal_value_len(const pymarshal_value *v);
+PYMARSHAL_API const pymarshal_value *pymarshal_value_item(const pymarshal_value *v, size_t i);
+PYMARSHAL_API const pymarshal_value *pymarshal_value_key(const pymarshal_value *v, size_t i);
+PYMARSHAL_API const pymarshal_value *pymarshal_value_val(const pymarshal_value *v, size_t i);
 
 /* The fields of a code object that tools need, NULL/0 where the layout has
  * none (posonlyargcount before 3.8, nlocals in 3.11+, ...). `linetable` is
@@ -290,7 +292,7 @@ typedef struct pymarshal_code_info {
         *cellvars, *localsplusnames, *localspluskinds, *filename, *name,
         *qualname, *linetable, *exceptiontable;
 } pymarshal_code_info;
-int pymarshal_value_code(const pymarshal_value *v, pymarshal_code_info *out);
+PYMARSHAL_API int pymarshal_value_code(const pymarshal_value *v, pymarshal_code_info *out);
 
 /* ------------------------------------------------------------------ output */
 
@@ -303,9 +305,9 @@ typedef int (*pymarshal_write_fn)(void *ctx, const void *buf, size_t len);
  * stable made-up address. Stops with PYMARSHAL_ELIMIT after max_output
  * bytes (0: no limit): shared objects are printed at each use, as Python
  * does, so a small input can describe a huge repr. */
-int pymarshal_repr(const pymarshal_value *v, size_t max_output,
-                   const pymarshal_allocator *alloc, pymarshal_write_fn write,
-                   void *ctx, pymarshal_error *err);
+PYMARSHAL_API int pymarshal_repr(const pymarshal_value *v, size_t max_output,
+                                 const pymarshal_allocator *alloc, pymarshal_write_fn write,
+                                 void *ctx, pymarshal_error *err);
 
 /* ----------------------------------------------------------------- writer */
 
@@ -324,39 +326,39 @@ typedef struct pymarshal_writer pymarshal_writer;
 #define PYMARSHAL_W_REF 1u      /* give this object the next ref slot */
 #define PYMARSHAL_W_INTERNED 2u /* STR: write as interned ('t'/'Z'/'A') */
 
-pymarshal_writer *pymarshal_writer_new(int version, const pymarshal_allocator *alloc,
-                                       pymarshal_write_fn write, void *ctx,
-                                       pymarshal_error *err);
+PYMARSHAL_API pymarshal_writer *pymarshal_writer_new(int version, const pymarshal_allocator *alloc,
+                                                     pymarshal_write_fn write, void *ctx,
+                                                     pymarshal_error *err);
 /* Flushes and frees; returns 0, or -1 when any write failed (err filled). */
-int pymarshal_writer_finish(pymarshal_writer *w, pymarshal_error *err);
+PYMARSHAL_API int pymarshal_writer_finish(pymarshal_writer *w, pymarshal_error *err);
 /* Each returns the ref slot taken (>= 0), -1 when none was asked, and
  * records errors stickily (checked by pymarshal_writer_finish). */
-int64_t pymarshal_write_simple(pymarshal_writer *w, pymarshal_kind kind); /* NONE FALSE TRUE STOPITER ELLIPSIS NULL */
-int64_t pymarshal_write_int(pymarshal_writer *w, int64_t v, unsigned flags);
-int64_t pymarshal_write_bigint(pymarshal_writer *w, const uint16_t *digits,
-                               size_t ndigits, int negative, unsigned flags);
-int64_t pymarshal_write_float(pymarshal_writer *w, double v, unsigned flags);
-int64_t pymarshal_write_complex(pymarshal_writer *w, double re, double im, unsigned flags);
-int64_t pymarshal_write_bytes(pymarshal_writer *w, const void *s, size_t len, unsigned flags);
+PYMARSHAL_API int64_t pymarshal_write_simple(pymarshal_writer *w, pymarshal_kind kind); /* NONE FALSE TRUE STOPITER ELLIPSIS NULL */
+PYMARSHAL_API int64_t pymarshal_write_int(pymarshal_writer *w, int64_t v, unsigned flags);
+PYMARSHAL_API int64_t pymarshal_write_bigint(pymarshal_writer *w, const uint16_t *digits,
+                                             size_t ndigits, int negative, unsigned flags);
+PYMARSHAL_API int64_t pymarshal_write_float(pymarshal_writer *w, double v, unsigned flags);
+PYMARSHAL_API int64_t pymarshal_write_complex(pymarshal_writer *w, double re, double im, unsigned flags);
+PYMARSHAL_API int64_t pymarshal_write_bytes(pymarshal_writer *w, const void *s, size_t len, unsigned flags);
 /* STR from UTF-8 (surrogates allowed); ASCII text uses 'a'/'z' forms in v4. */
-int64_t pymarshal_write_str(pymarshal_writer *w, const void *utf8, size_t len, unsigned flags);
+PYMARSHAL_API int64_t pymarshal_write_str(pymarshal_writer *w, const void *utf8, size_t len, unsigned flags);
 /* Container headers: then write the items. Dicts end with pymarshal_write_dict_end. */
-int64_t pymarshal_write_seq(pymarshal_writer *w, pymarshal_kind kind, size_t count, unsigned flags);
-int64_t pymarshal_write_dict(pymarshal_writer *w, unsigned flags);
-void pymarshal_write_dict_end(pymarshal_writer *w);
-void pymarshal_write_ref(pymarshal_writer *w, int64_t slot);
+PYMARSHAL_API int64_t pymarshal_write_seq(pymarshal_writer *w, pymarshal_kind kind, size_t count, unsigned flags);
+PYMARSHAL_API int64_t pymarshal_write_dict(pymarshal_writer *w, unsigned flags);
+PYMARSHAL_API void pymarshal_write_dict_end(pymarshal_writer *w);
+PYMARSHAL_API void pymarshal_write_ref(pymarshal_writer *w, int64_t slot);
 /* Code object header in one of the layouts; then write its fields in the
  * layout's order, the raw 32-bit ones with pymarshal_write_raw_i32. */
-int64_t pymarshal_write_code(pymarshal_writer *w, pymarshal_code_layout layout, unsigned flags);
-void pymarshal_write_raw_i32(pymarshal_writer *w, int32_t v);
+PYMARSHAL_API int64_t pymarshal_write_code(pymarshal_writer *w, pymarshal_code_layout layout, unsigned flags);
+PYMARSHAL_API void pymarshal_write_raw_i32(pymarshal_writer *w, int32_t v);
 
 /* Python's repr of a float (shortest round trip: 0.1, 1e-05, inf, nan,
  * -0.0, 1e+16) into buf (at least 32 bytes), NUL-terminated; returns length. */
-size_t pymarshal_float_repr(double v, char *buf);
+PYMARSHAL_API size_t pymarshal_float_repr(double v, char *buf);
 /* Python 3's repr of a str given as UTF-8 (quotes and escapes chosen as
  * Python chooses them) or of bytes (b'...'), through a sink. */
-int pymarshal_str_repr(const void *s, size_t len, pymarshal_kind kind,
-                       pymarshal_text text, pymarshal_write_fn write, void *ctx);
+PYMARSHAL_API int pymarshal_str_repr(const void *s, size_t len, pymarshal_kind kind,
+                                     pymarshal_text text, pymarshal_write_fn write, void *ctx);
 
 /* Encode a whole tree: objects referenced more than once (and only those)
  * get FLAG_REF (version >= 3); in version 2 shared objects are written at
@@ -366,20 +368,20 @@ int pymarshal_str_repr(const void *s, size_t len, pymarshal_kind kind,
  * ASCII forms or UTF-8; an int read from 'l' stays 'l' (a Python 2 long
  * keeps its type). decode(encode(v)) equals v (pymarshal_value_equal).
  * version 0 means PYMARSHAL_VERSION_DEFAULT (4). */
-int pymarshal_encode(const pymarshal_value *v, int version,
-                     const pymarshal_allocator *alloc, pymarshal_write_fn write,
-                     void *ctx, pymarshal_error *err);
+PYMARSHAL_API int pymarshal_encode(const pymarshal_value *v, int version,
+                                   const pymarshal_allocator *alloc, pymarshal_write_fn write,
+                                   void *ctx, pymarshal_error *err);
 
 /* Do a and b (from one doc or two) describe the same Python value, with
  * the same sharing-insensitive structure? Cycles are followed; text
  * compares by code points (Latin-1 and UTF-8 forms alike), floats by bits
  * (a NaN equals itself), interning is ignored. 1 equal, 0 not, -1 when
  * the allocator failed. */
-int pymarshal_value_equal(const pymarshal_value *a, const pymarshal_value *b,
-                          const pymarshal_allocator *alloc);
+PYMARSHAL_API int pymarshal_value_equal(const pymarshal_value *a, const pymarshal_value *b,
+                                        const pymarshal_allocator *alloc);
 
 /* Library version, e.g. "0.1.0" (same as pstats_version). */
-const char *pymarshal_version(void);
+PYMARSHAL_API const char *pymarshal_version(void);
 
 #ifdef __cplusplus
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "pstats/export.h"
 #include "pstats/marshal.h"
 
 #ifdef __cplusplus
@@ -24,7 +25,7 @@ extern "C" {
 #endif
 
 /* "MAJOR.MINOR.PATCH", the project's version. */
-const char *pstats_version(void);
+PSTATS_API const char *pstats_version(void);
 
 /* ---------------------------------------------------------------- errors */
 
@@ -54,8 +55,8 @@ typedef struct pstats_error {
 typedef struct pstats_stats pstats_stats;
 
 /* An empty model. `alloc` may be NULL (malloc). */
-pstats_stats *pstats_new(const pymarshal_allocator *alloc);
-void pstats_free(pstats_stats *s);
+PSTATS_API pstats_stats *pstats_new(const pymarshal_allocator *alloc);
+PSTATS_API void pstats_free(pstats_stats *s);
 
 /* Load one pstats file into an empty model (like pstats.Stats(path)).
  * The file is read (never mapped: a file that changes while it is read is
@@ -74,7 +75,7 @@ void pstats_free(pstats_stats *s);
  * far). Bytes after the dict are ignored, as Python does. A profile whose
  * dict is empty is PSTATS_EFORMAT (Python refuses it too). Using a
  * non-empty model is PSTATS_EUSAGE. */
-int pstats_load_path(pstats_stats *s, const char *path, pstats_error *err);
+PSTATS_API int pstats_load_path(pstats_stats *s, const char *path, pstats_error *err);
 /* Load from an open file descriptor, which is neither closed nor
  * required to be seekable; `name` is used in the report header and in
  * errors (NULL: "<fd>"). A regular file is read with pread from the
@@ -85,13 +86,13 @@ int pstats_load_path(pstats_stats *s, const char *path, pstats_error *err);
  * twice, all of it that was read stays in memory until the load ends, and
  * the report header has no time line for it. Errors as for
  * pstats_load_path. */
-int pstats_load_fd(pstats_stats *s, int fd, const char *name, pstats_error *err);
+PSTATS_API int pstats_load_fd(pstats_stats *s, int fd, const char *name, pstats_error *err);
 /* Load from memory. `name` is used in the report header and in errors;
  * `mtime` for the header's ctime (< 0: no header line for this input).
  * The data may be compressed as a file may; it is read in place (or
  * decompressed as it is read) and need not outlive the call. */
-int pstats_load_buffer(pstats_stats *s, const void *data, size_t len,
-                       const char *name, time_t mtime, pstats_error *err);
+PSTATS_API int pstats_load_buffer(pstats_stats *s, const void *data, size_t len,
+                                  const char *name, time_t mtime, pstats_error *err);
 
 /* Options of the next pstats_load_* on s (a bitmask; 0 by default; kept
  * until changed). PSTATS_LOAD_NO_EDGES: the callers dicts are read and
@@ -106,23 +107,23 @@ int pstats_load_buffer(pstats_stats *s, const void *data, size_t len,
  * profile without calls. pstats_add and pstats_strip_dirs work: a model
  * merged with one that has no edges has no edges. */
 #define PSTATS_LOAD_NO_EDGES 1u
-void pstats_set_load_flags(pstats_stats *s, unsigned flags);
+PSTATS_API void pstats_set_load_flags(pstats_stats *s, unsigned flags);
 /* 0 when s was loaded with PSTATS_LOAD_NO_EDGES (or merged with such a
  * model), else 1. */
-int pstats_has_edges(const pstats_stats *s);
+PSTATS_API int pstats_has_edges(const pstats_stats *s);
 
 /* Merge others into s as Python's Stats.add(*others) does: walking them in
  * reverse order (which decides the order of new keys and of header lines).
  * pstats.Stats(a, b, c) == load a, then pstats_add(s, {b, c}, 2). Callers
  * of different kinds (tuple vs int count) merge as documented in
  * docs/pstats.md where Python raises TypeError. */
-int pstats_add(pstats_stats *s, pstats_stats *const *others, size_t n,
-               pstats_error *err);
+PSTATS_API int pstats_add(pstats_stats *s, pstats_stats *const *others, size_t n,
+                          pstats_error *err);
 
 /* Python's strip_dirs(): basenames everywhere, colliding keys merged, the
  * sort order dropped. As in Python, two callers of one function that
  * collide replace each other (the last wins); see docs/pstats.md. */
-int pstats_strip_dirs(pstats_stats *s, pstats_error *err);
+PSTATS_API int pstats_strip_dirs(pstats_stats *s, pstats_error *err);
 
 /* File names rewritten by prefixes, for profiles taken elsewhere: each
  * map's `from` (a leading part of a path, whole components only) becomes
@@ -137,16 +138,16 @@ int pstats_strip_dirs(pstats_stats *s, pstats_error *err);
 typedef struct pstats_path_map {
     const char *from, *to;  /* bytes as the profile has them (UTF-8 for Python 3) */
 } pstats_path_map;
-int pstats_map_paths(pstats_stats *s, const pstats_path_map *maps, size_t n,
-                     size_t *matched, pstats_error *err);
+PSTATS_API int pstats_map_paths(pstats_stats *s, const pstats_path_map *maps, size_t n,
+                                size_t *matched, pstats_error *err);
 
 /* Python's sort_stats(*keys): names or the prefixes Python accepts
  * ("cumulative", "cumu", "tot", "stdname", ...; "cum" is ambiguous in
  * Python too) or old integer keys as "-1" "0" "1" "2" (given alone). No
  * keys: unsorted ("Random listing order"). Stable: ties keep the file
  * order. PSTATS_EUSAGE for an unknown or ambiguous key. */
-int pstats_sort(pstats_stats *s, const char *const *keys, size_t nkeys,
-                pstats_error *err);
+PSTATS_API int pstats_sort(pstats_stats *s, const char *const *keys, size_t nkeys,
+                           pstats_error *err);
 
 /* --------------------------------------------------------------- reading */
 
@@ -185,55 +186,55 @@ typedef struct pstats_edge {
  * Keys that appear only as callers (not as keys of the dict) get the ids
  * n..pstats_nkeys()-1; pstats_func_get and pstats_func_label accept them
  * too (their numbers are 0, in_stats 0). Edges name callers by these ids. */
-size_t pstats_nfuncs(const pstats_stats *s);
-size_t pstats_nkeys(const pstats_stats *s);
-void pstats_func_get(const pstats_stats *s, uint32_t id, pstats_func *out);
+PSTATS_API size_t pstats_nfuncs(const pstats_stats *s);
+PSTATS_API size_t pstats_nkeys(const pstats_stats *s);
+PSTATS_API void pstats_func_get(const pstats_stats *s, uint32_t id, pstats_func *out);
 /* Python's func_std_string: "{built-in method x}", "file:line(name)". Returns
  * the byte length; writes at most size-1 bytes plus NUL. */
-size_t pstats_func_label(const pstats_stats *s, uint32_t id, char *buf, size_t size);
+PSTATS_API size_t pstats_func_label(const pstats_stats *s, uint32_t id, char *buf, size_t size);
 /* Exact decimal text of a function's count (which: 0 cc, 1 nc). */
-size_t pstats_format_count(const pstats_stats *s, uint32_t id, int which,
-                           char *buf, size_t size);
+PSTATS_API size_t pstats_format_count(const pstats_stats *s, uint32_t id, int which,
+                                      char *buf, size_t size);
 
 /* Exact decimal text of an edge's count (which: 0 cc, 1 nc) for the k-th
  * caller (callees 0) or k-th callee (callees 1) of f. */
-size_t pstats_format_edge_count(const pstats_stats *s, uint32_t f, size_t k, int callees,
-                                int which, char *buf, size_t size);
+PSTATS_API size_t pstats_format_edge_count(const pstats_stats *s, uint32_t f, size_t k, int callees,
+                                           int which, char *buf, size_t size);
 
 /* Callers of f (from f's own callers dict, in file order) and callees of f
  * (the inverse, in Python's order: callees sorted by their dict order). */
-size_t pstats_ncallers(const pstats_stats *s, uint32_t f);
-void pstats_caller_get(const pstats_stats *s, uint32_t f, size_t k, pstats_edge *out);
-size_t pstats_ncallees(const pstats_stats *s, uint32_t f);
-void pstats_callee_get(const pstats_stats *s, uint32_t f, size_t k, pstats_edge *out);
+PSTATS_API size_t pstats_ncallers(const pstats_stats *s, uint32_t f);
+PSTATS_API void pstats_caller_get(const pstats_stats *s, uint32_t f, size_t k, pstats_edge *out);
+PSTATS_API size_t pstats_ncallees(const pstats_stats *s, uint32_t f);
+PSTATS_API void pstats_callee_get(const pstats_stats *s, uint32_t f, size_t k, pstats_edge *out);
 
 typedef struct pstats_totals {
     int64_t total_calls, prim_calls; /* saturated; exact text via reports */
     double total_tt;                 /* summed in dict order, as Python */
     size_t ntop;                     /* top-level functions (called by ('jprofile',0,'profiler')) */
 } pstats_totals;
-void pstats_get_totals(const pstats_stats *s, pstats_totals *out);
+PSTATS_API void pstats_get_totals(const pstats_stats *s, pstats_totals *out);
 /* 1 when the profile held Python 3.15's ('__sampled__',) marker: it was
  * written by the sampling profiler (Tachyon, `python -m profiling.sampling`),
  * and counts are samples, not calls: cc the samples with the function on
  * top of the stack, nc those with it anywhere on the stack, tt and ct those
  * counts times the sampling interval, and callers map to int sample
  * counts (docs/pstats.md, "Sampled profiles"). */
-int pstats_is_sampled(const pstats_stats *s);
+PSTATS_API int pstats_is_sampled(const pstats_stats *s);
 /* The sampling interval in seconds of a sampled model, found back from its
  * numbers (Tachyon does not write it): 1 when every function's tt and ct
  * are its integer counts times one interval (*seconds set, may be NULL),
  * 0 when s is not sampled or holds no such single interval (merged
  * profiles of different intervals, say). */
-int pstats_sample_interval(const pstats_stats *s, double *seconds);
+PSTATS_API int pstats_sample_interval(const pstats_stats *s, double *seconds);
 /* 1 when the data was written by Python 2 (strings are bytes; reports
  * follow Python 2.7's pstats: widths in bytes, no space after an arrow
  * with no entries). Decided from the marshal codes ('s', 'R'). */
-int pstats_is_py2(const pstats_stats *s);
+PSTATS_API int pstats_is_py2(const pstats_stats *s);
 
 /* Number of inputs merged into s, and each one's name and mtime. */
-size_t pstats_ninputs(const pstats_stats *s);
-const char *pstats_input_name(const pstats_stats *s, size_t i, time_t *mtime);
+PSTATS_API size_t pstats_ninputs(const pstats_stats *s);
+PSTATS_API const char *pstats_input_name(const pstats_stats *s, size_t i, time_t *mtime);
 
 /* -------------------------------------------------------------- reports */
 
@@ -254,12 +255,12 @@ typedef pymarshal_write_fn pstats_write_fn;
 
 /* print_stats / print_callers / print_callees, byte for byte as Python's
  * pstats prints them for the same model state. */
-int pstats_print_stats(pstats_stats *s, const pstats_restriction *r, size_t nr,
-                       pstats_write_fn write, void *ctx, pstats_error *err);
-int pstats_print_callers(pstats_stats *s, const pstats_restriction *r, size_t nr,
-                         pstats_write_fn write, void *ctx, pstats_error *err);
-int pstats_print_callees(pstats_stats *s, const pstats_restriction *r, size_t nr,
-                         pstats_write_fn write, void *ctx, pstats_error *err);
+PSTATS_API int pstats_print_stats(pstats_stats *s, const pstats_restriction *r, size_t nr,
+                                  pstats_write_fn write, void *ctx, pstats_error *err);
+PSTATS_API int pstats_print_callers(pstats_stats *s, const pstats_restriction *r, size_t nr,
+                                    pstats_write_fn write, void *ctx, pstats_error *err);
+PSTATS_API int pstats_print_callees(pstats_stats *s, const pstats_restriction *r, size_t nr,
+                                    pstats_write_fn write, void *ctx, pstats_error *err);
 
 /* ----------------------------------------------------------------- diff */
 
@@ -291,14 +292,14 @@ typedef struct pstats_diff_row {
 } pstats_diff_row;
 
 /* NULL with err set (PSTATS_ENOMEM, PSTATS_EUSAGE) on failure. */
-pstats_diff *pstats_diff_new(const pstats_stats *before, const pstats_stats *after,
-                             pstats_error *err);
-void pstats_diff_free(pstats_diff *d);
-size_t pstats_diff_nrows(const pstats_diff *d);
+PSTATS_API pstats_diff *pstats_diff_new(const pstats_stats *before, const pstats_stats *after,
+                                        pstats_error *err);
+PSTATS_API void pstats_diff_free(pstats_diff *d);
+PSTATS_API size_t pstats_diff_nrows(const pstats_diff *d);
 /* Row k in the current order. */
-void pstats_diff_row_get(const pstats_diff *d, size_t k, pstats_diff_row *out);
+PSTATS_API void pstats_diff_row_get(const pstats_diff *d, size_t k, pstats_diff_row *out);
 /* Row k's func_std_string, as pstats_func_label. */
-size_t pstats_diff_label(const pstats_diff *d, size_t k, char *buf, size_t size);
+PSTATS_API size_t pstats_diff_label(const pstats_diff *d, size_t k, char *buf, size_t size);
 /* Order the rows. Keys are sort_stats' words and prefixes, read as changes:
  * a measure (calls, ncalls, pcalls, time, tottime, cumulative, cumtime;
  * samples, nsamples, psamples alike) sorts by the size of its change,
@@ -307,21 +308,21 @@ size_t pstats_diff_label(const pstats_diff *d, size_t k, char *buf, size_t size)
  * filename, line, name, nfl, stdname sort as in Python. Later keys break
  * ties; equal rows keep their order. No keys: "cumulative". PSTATS_EUSAGE
  * for an unknown or ambiguous key. */
-int pstats_diff_sort(pstats_diff *d, const char *const *keys, size_t nkeys, pstats_error *err);
+PSTATS_API int pstats_diff_sort(pstats_diff *d, const char *const *keys, size_t nkeys, pstats_error *err);
 /* The report: both sides' inputs and totals, then a line per row kept by
  * the restrictions (as print_stats applies them, to the rows' labels). */
-int pstats_print_diff(pstats_diff *d, const pstats_restriction *r, size_t nr,
-                      pstats_write_fn write, void *ctx, pstats_error *err);
+PSTATS_API int pstats_print_diff(pstats_diff *d, const pstats_restriction *r, size_t nr,
+                                 pstats_write_fn write, void *ctx, pstats_error *err);
 /* The same rows as JSON (docs/json.md, format "pstats-diff-json"). */
-int pstats_write_diff_json(pstats_diff *d, const pstats_restriction *r, size_t nr,
-                           pstats_write_fn write, void *ctx, pstats_error *err);
+PSTATS_API int pstats_write_diff_json(pstats_diff *d, const pstats_restriction *r, size_t nr,
+                                      pstats_write_fn write, void *ctx, pstats_error *err);
 
 /* -------------------------------------------------------------- writers */
 
 /* The model as a pstats file (marshal version 4) that Python's
  * pstats.Stats loads and reports identically. */
-int pstats_write_pstats(const pstats_stats *s, pstats_write_fn write, void *ctx,
-                        pstats_error *err);
+PSTATS_API int pstats_write_pstats(const pstats_stats *s, pstats_write_fn write, void *ctx,
+                                   pstats_error *err);
 
 /* The model as JSON (docs/json.md; JSON Schema docs/pstats.schema.json):
  * format "pstats-json", version PSTATS_JSON_VERSION; every function of the
@@ -333,8 +334,8 @@ int pstats_write_pstats(const pstats_stats *s, pstats_write_fn write, void *ctx,
  * field. Streamed through `write` with a 64 KB buffer (memory does not
  * grow with the profile). Needs the edges (PSTATS_EUSAGE without). */
 #define PSTATS_JSON_VERSION 1
-int pstats_write_json(const pstats_stats *s, pstats_write_fn write, void *ctx,
-                      pstats_error *err);
+PSTATS_API int pstats_write_json(const pstats_stats *s, pstats_write_fn write, void *ctx,
+                                 pstats_error *err);
 
 /* Unit of the callgrind cost lines (event "ns", "us" or "ms"). Seconds
  * are rounded to the nearest unit, never truncated. PSTATS_UNIT_SAMPLES
@@ -369,9 +370,9 @@ typedef struct pstats_callgrind_options {
  * callgrind_annotate or speedscope); functions keep one name across parts.
  * `opts` may be NULL (ns, no cmd). Returns 0, or -1 with err set
  * (PSTATS_EIO when `write` failed, PSTATS_ENOMEM, PSTATS_EUSAGE). */
-int pstats_write_callgrind(const pstats_stats *const *parts, size_t nparts,
-                           const pstats_callgrind_options *opts,
-                           pstats_write_fn write, void *ctx, pstats_error *err);
+PSTATS_API int pstats_write_callgrind(const pstats_stats *const *parts, size_t nparts,
+                                      const pstats_callgrind_options *opts,
+                                      pstats_write_fn write, void *ctx, pstats_error *err);
 
 
 /* -------------------------------------------------------------- pictures */
@@ -391,8 +392,8 @@ typedef struct pstats_dot_options {
     double node_thres, edge_thres;    /* percent, >= 0 */
     const pymarshal_allocator *alloc; /* NULL: malloc */
 } pstats_dot_options;
-int pstats_write_dot(const pstats_stats *s, const pstats_dot_options *opts,
-                     pstats_write_fn write, void *ctx, pstats_error *err);
+PSTATS_API int pstats_write_dot(const pstats_stats *s, const pstats_dot_options *opts,
+                                pstats_write_fn write, void *ctx, pstats_error *err);
 
 /* A flame graph reconstructed from the caller graph (pstats records no
  * stacks; docs/graphs.md says how and where it is approximate): the call
@@ -417,14 +418,14 @@ typedef struct pstats_flame_options {
 /* One self-contained, interactive SVG (click to zoom, Ctrl-F or the
  * Search button to highlight a regular expression; plain JavaScript, no
  * external resource); readable without scripts as a static picture. */
-int pstats_write_flame_svg(const pstats_stats *s, const pstats_flame_options *opts,
-                           pstats_write_fn write, void *ctx, pstats_error *err);
+PSTATS_API int pstats_write_flame_svg(const pstats_stats *s, const pstats_flame_options *opts,
+                                      pstats_write_fn write, void *ctx, pstats_error *err);
 /* The same stacks folded, one "caller;callee;... N" line per frame with
  * self time (flamegraph.pl, speedscope, inferno). Frame names are pstats'
  * labels ("file.py:12(name)", "{built-in method ...}") with ';' written
  * as ':'. */
-int pstats_write_collapsed(const pstats_stats *s, const pstats_flame_options *opts,
-                           pstats_write_fn write, void *ctx, pstats_error *err);
+PSTATS_API int pstats_write_collapsed(const pstats_stats *s, const pstats_flame_options *opts,
+                                      pstats_write_fn write, void *ctx, pstats_error *err);
 
 /* The time spent in call e (an edge from pstats_caller_get or
  * pstats_callee_get), in seconds, never negative: a tuple's cumtime; for a
@@ -433,7 +434,7 @@ int pstats_write_collapsed(const pstats_stats *s, const pstats_flame_options *op
  * (calls of a function to itself are not counted: a recursive function's
  * cumtime covers its outermost calls only). O(1) for tuples, O(callers of
  * the callee) for counts. */
-double pstats_call_time(const pstats_stats *s, const pstats_edge *e);
+PSTATS_API double pstats_call_time(const pstats_stats *s, const pstats_edge *e);
 
 /* The call graph's strongly connected components (gprof's "cycles":
  * functions that call each other, directly or through others): comp[f]
@@ -445,8 +446,8 @@ double pstats_call_time(const pstats_stats *s, const pstats_edge *e);
  * components, or -1 with err (PSTATS_ENOMEM; PSTATS_EUSAGE for a model
  * loaded without its calls). */
 #define PSTATS_NO_COMPONENT UINT32_MAX
-int64_t pstats_components(const pstats_stats *s, const unsigned char *only, uint32_t *comp,
-                          pstats_error *err);
+PSTATS_API int64_t pstats_components(const pstats_stats *s, const unsigned char *only, uint32_t *comp,
+                                     pstats_error *err);
 
 /* ----------------------------------------------------------- transforms */
 
@@ -465,7 +466,7 @@ int64_t pstats_components(const pstats_stats *s, const unsigned char *only, uint
  * calls are unchanged. Like strip_dirs, the sort order is dropped. 0, or
  * -1 with err (PSTATS_EUSAGE: negative threshold or a model without its
  * calls, PSTATS_ENOMEM; the model is then unchanged). */
-int pstats_prune(pstats_stats *s, double node_pct, double edge_pct, pstats_error *err);
+PSTATS_API int pstats_prune(pstats_stats *s, double node_pct, double edge_pct, pstats_error *err);
 
 #ifdef __cplusplus
 }
