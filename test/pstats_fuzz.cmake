@@ -19,12 +19,10 @@ add_test(NAME pstats_paths_corpus
                  ${PROJECT_SOURCE_DIR}/fixtures/bad ${PROJECT_SOURCE_DIR}/fixtures/fibonacci.prof)
 
 if(PSTATS_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
-  find_package(Threads REQUIRED)
   file(GLOB FUZZ_ALL_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/lib/common/*.c ${PROJECT_SOURCE_DIR}/lib/marshal/*.c
        ${PROJECT_SOURCE_DIR}/lib/pstats/*.c ${PROJECT_SOURCE_DIR}/lib/callgrind/*.c)
   foreach(target fuzz_pstats_load fuzz_pstats_paths)
     pstats_add_fuzzer(${target} fuzz/${target}.c ${FUZZ_ALL_SOURCES})
-    target_link_libraries(${target} PRIVATE PkgConfig::XXHASH PkgConfig::PCRE2 PkgConfig::ZLIB
-                          PkgConfig::ZSTD PkgConfig::LZMA BZip2::BZip2 Threads::Threads)
+    target_link_libraries(${target} PRIVATE ${PSTATS_DEP_TARGETS} ${PSTATS_SYSTEM_LIBS})
   endforeach()
 endif()
