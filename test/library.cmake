@@ -15,3 +15,6 @@ foreach(lib pymarshal pstats)
 endforeach()
 add_custom_target(update-symbols ${SYMBOLS_UPDATE} DEPENDS pymarshal_shared pstats_shared
                   COMMENT "Rewriting lib/*.symbols from the shared libraries")
+
+# No include runs from a lower layer up (lib/README.md's tables).
+add_test(NAME layers COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/layers_check.sh ${PROJECT_SOURCE_DIR})
