@@ -18,3 +18,24 @@ add_custom_target(update-symbols ${SYMBOLS_UPDATE} DEPENDS pymarshal_shared psta
 
 # No include runs from a lower layer up (lib/README.md's tables).
 add_test(NAME layers COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/layers_check.sh ${PROJECT_SOURCE_DIR})
+
+# An installed copy, moved after installing (nothing may remember where it
+# was installed), then docs/examples/profile_summary.c built against it by
+# pkg-config and by find_package(pstats), linked shared and static.
+set(INSTALL_WORK ${CMAKE_CURRENT_BINARY_DIR}/installed)
+add_test(NAME install_moved
+         COMMAND sh -c "rm -rf \"$1\" \"$1.orig\" && \"$2\" --install \"$3\" --prefix \"$1.orig\" >/dev/null && mv \"$1.orig\" \"$1\""
+                 sh ${INSTALL_WORK}/prefix ${CMAKE_COMMAND} ${PROJECT_BINARY_DIR})
+set_tests_properties(install_moved PROPERTIES FIXTURES_SETUP installed)
+if(PSTATS_SANITIZE)
+  set(CONSUMER_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=all)
+endif()
+foreach(route pkg-config cmake)
+  foreach(link shared static)
+    add_test(NAME consumer_${route}_${link}
+             COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/consumer_check.sh ${route} ${link}
+                     ${INSTALL_WORK}/prefix ${PROJECT_SOURCE_DIR}
+                     ${INSTALL_WORK}/${route}_${link} ${CMAKE_C_COMPILER} ${CONSUMER_FLAGS})
+    set_tests_properties(consumer_${route}_${link} PROPERTIES FIXTURES_REQUIRED installed)
+  endforeach()
+endforeach()
