@@ -47,3 +47,22 @@ add_test(NAME packages
                  ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR}/packages
                  ${CMAKE_C_COMPILER} ${CONSUMER_FLAGS})
 set_tests_properties(packages PROPERTIES SKIP_RETURN_CODE 77)
+
+# The public headers alone, as C99 and as C++11, with each compiler found
+# (the build's, gcc, clang, g++, clang++).
+set(HEADER_COMPILERS c=${CMAKE_C_COMPILER})
+foreach(c gcc clang g++ clang++)
+  string(MAKE_C_IDENTIFIER "${c}" id)
+  find_program(HEADERS_${id} ${c})
+  if(HEADERS_${id} AND c MATCHES "[+][+]$")
+    list(APPEND HEADER_COMPILERS c++=${HEADERS_${id}})
+  elseif(HEADERS_${id})
+    list(APPEND HEADER_COMPILERS c=${HEADERS_${id}})
+  endif()
+endforeach()
+add_test(NAME headers COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/headers_check.sh
+                              ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR} ${HEADER_COMPILERS})
+
+# Every man page renders without a warning.
+add_test(NAME man_pages COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/man_check.sh ${PROJECT_SOURCE_DIR})
+set_tests_properties(man_pages PROPERTIES SKIP_RETURN_CODE 77)
