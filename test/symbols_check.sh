@@ -2,9 +2,9 @@
 # The ABI: the functions a shared library exports, against the committed list.
 #   symbols_check.sh LIBRARY.so HEADER LIST           check
 #   symbols_check.sh --update LIBRARY.so HEADER LIST  rewrite LIST
-# The library must export exactly the functions HEADER declares with its
-# export macro (PSTATS_API in pstats.h, PYMARSHAL_API in marshal.h), and
-# those must be the names in LIST (lib/libpstats.symbols,
+# Every function HEADER declares must carry its export macro (PSTATS_API in
+# pstats.h, PYMARSHAL_API in marshal.h); the library must export exactly
+# those functions, and they must be the names in LIST (lib/libpstats.symbols,
 # lib/libpymarshal.symbols). Changing LIST is a deliberate act: a name that
 # disappears breaks every program linked against the library.
 set -u
@@ -20,6 +20,13 @@ macro=$(sed -n 's/^\([A-Z]*_API\) .*/\1/p' "$header" | head -n 1)
 sed -n "s/^$macro .*[^a-z0-9_]\([a-z][a-z0-9_]*\)(.*/\1/p" "$header" | LC_ALL=C sort -u \
     >"$tmp/declared"
 [ -s "$tmp/declared" ] || { echo "no $macro declarations found in $header"; exit 1; }
+# A function declared without the macro would be missing from the library.
+unmarked=$(grep -n '^[a-z][a-z0-9_ *]*[a-z0-9_]\{1,\}(' "$header" | grep -v "^[0-9]*:typedef ")
+if [ -n "$unmarked" ]; then
+    echo "$header declares functions without $macro (they would not be exported):"
+    echo "$unmarked" | sed 's/^/  line /'
+    exit 1
+fi
 
 if [ $update -eq 1 ]; then
     if ! cmp -s "$tmp/exported" "$tmp/declared"; then
