@@ -24,9 +24,10 @@
  * threads at once. One model must not be used by two threads at once, not
  * even through the functions taking a const model (the callees index is
  * built on first use, labels are formatted through its allocator).
- * Loading and pstats_write_callgrind may run part of their work in a
- * second thread of their own, joined before they return; when no thread
- * can be started they do all the work in the calling thread.
+ * Loading, sorting, the reports and pstats_write_callgrind may run part
+ * of their work in a second thread of their own, joined before they
+ * return; when no thread can be started they do all the work in the
+ * calling thread. A sink is always called from the calling thread.
  *
  * Memory: all of it comes from the model's allocator (pstats_new's
  * `alloc`, NULL for malloc; see pymarshal_allocator). The library's own
