@@ -5,7 +5,8 @@
 # - every library an ELF file of a .deb needs comes from that package, from
 #   a package its Depends names, or (for our own) from libpstats0;
 # - libpstats-dev depends on the packages owning the .pc files that
-#   libpstats.pc's Requires.private names, and on libpstats0 of its version;
+#   libpstats.pc's Requires.private names and the libraries its Libs.private
+#   names, and on libpstats0 of its version;
 # - the .debs unpacked into a scratch root (dpkg-deb -x, no installing) work
 #   there: the programs run, and docs/examples/profile_summary.c builds
 #   against them by pkg-config and by CMake (consumer_check.sh);
@@ -85,6 +86,16 @@ else
             ok "libpstats-dev depends on $from ($mod, for static linking)"
         else
             bad "libpstats-dev depends on ${from:-the owner of} $mod.pc: $(cat "$work/depends-libpstats-dev")"
+        fi
+    done
+    for lib in $(sed -n 's/^Libs.private://p' "$pc"); do
+        case $lib in -l*) ;; *) continue ;; esac
+        file=$("$cc" -print-file-name="lib${lib#-l}.so")
+        from=$(owner "$(readlink -f "$(dirname "$file")")/$(basename "$file")")
+        if [ -n "$from" ] && in_depends libpstats-dev "$from"; then
+            ok "libpstats-dev depends on $from ($lib, for static linking)"
+        else
+            bad "libpstats-dev depends on ${from:-the owner of} $file: $(cat "$work/depends-libpstats-dev")"
         fi
     done
 fi
