@@ -1,8 +1,8 @@
 /*
  * Shared helpers of the command-line programs: a buffered output sink that
  * replaces regular files atomically and writes everything else in place
- * (cli_out.c), loading inputs (files are mapped by the library, "-" is stdin read into
- * memory), and error messages in one format:
+ * (cli_out.c), loading inputs (read by the library, "-" is standard
+ * input), and error messages in one format:
  *     PROG: FILE: offset N: message
  * These helpers may print and decide exit codes; the libraries never do.
  */
@@ -66,20 +66,20 @@ void cli_out_abort(cli_out *o);
 
 /* -------------------------------------------------------------- input */
 
-/* Loads one input into an empty model: a path (mapped by the library) or
- * "-" (standard input, read into memory; named "<stdin>"). */
+/* Loads one input into an empty model: a path, or "-" (standard input,
+ * named "<stdin>"), both read by the library (pstats_load_path,
+ * pstats_load_fd), compressed or not. */
 int cli_load(pstats_stats *s, const char *path, pstats_error *err);
 
-/* The bytes of one input: a regular file mapped privately, anything else
- * ("-" for standard input, pipes) read into memory. */
+/* The bytes of one input ("-": standard input), read into memory. */
 typedef struct cli_input {
-    unsigned char *data; /* NULL for an empty file */
+    unsigned char *data;
     size_t len;
-    int mapped;
 } cli_input;
 
-/* 0, or an errno value (the input is then empty). */
-int cli_input_open(const char *path, cli_input *in);
+/* 0, or -1 with a message (the input is then empty): cannot open or read
+ * it, or a regular file changed while it was read. */
+int cli_input_open(const char *path, cli_input *in, char *msg, size_t msgsize);
 void cli_input_close(cli_input *in);
 
 /* ------------------------------------------------------------- errors */

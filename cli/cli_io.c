@@ -1,6 +1,7 @@
 /*
- * Paths, input mapping and stdin loading, error printing (the output sink
- * is cli_out.c).
+ * Paths, reading inputs (read, never mapped: a file truncated while it is
+ * read must not kill us with SIGBUS), error printing (the output sink is
+ * cli_out.c).
  */
 #include "cli.h"
 
@@ -11,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,10 +52,11 @@ char *cli_temp_name(const char *name)
 
 /* -------------------------------------------------------------- input */
 
-/* Reads all of fd into a malloc'd buffer. 0 or an errno value. */
-static int read_fd_all(int fd, unsigned char **data, size_t *len)
+/* Reads all of fd into a malloc'd buffer (`hint`: the expected size, 0
+ * when unknown). 0 or an errno value. */
+static int read_fd_all(int fd, size_t hint, unsigned char **data, size_t *len)
 {
-    size_t cap = 1 << 16, n = 0;
+    size_t cap = hint + 1 > (1 << 16) ? hint + 1 : 1 << 16, n = 0;
     unsigned char *buf = malloc(cap);
     if (!buf)
         return ENOMEM;
@@ -86,68 +87,55 @@ static int read_fd_all(int fd, unsigned char **data, size_t *len)
     return 0;
 }
 
-int cli_input_open(const char *path, cli_input *in)
+/* Did the regular file change between st0 and now? */
+static int changed(int fd, const struct stat *st0)
+{
+    struct stat st;
+    return fstat(fd, &st) != 0 || st.st_size != st0->st_size ||
+           st.st_mtim.tv_sec != st0->st_mtim.tv_sec || st.st_mtim.tv_nsec != st0->st_mtim.tv_nsec ||
+           st.st_ctim.tv_sec != st0->st_ctim.tv_sec || st.st_ctim.tv_nsec != st0->st_ctim.tv_nsec;
+}
+
+int cli_input_open(const char *path, cli_input *in, char *msg, size_t msgsize)
 {
     struct stat st;
     int fd, e = 0;
     memset(in, 0, sizeof *in);
     if (strcmp(path, "-") == 0)
-        return read_fd_all(STDIN_FILENO, &in->data, &in->len);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno;
-    if (fstat(fd, &st) != 0) {
+        fd = STDIN_FILENO;
+    else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
         e = errno;
-    } else if (S_ISDIR(st.st_mode)) {
+    if (e == 0 && fstat(fd, &st) != 0)
+        e = errno;
+    else if (e == 0 && S_ISDIR(st.st_mode))
         e = EISDIR;
-    } else if (S_ISREG(st.st_mode) && st.st_size > 0) {
-        in->len = (size_t)st.st_size;
-        in->data = mmap(NULL, in->len, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (in->data == MAP_FAILED) {
-            in->data = NULL;
-            in->len = 0;
-            e = errno;
-        } else {
-            in->mapped = 1;
-        }
-    } else if (!S_ISREG(st.st_mode)) {
-        e = read_fd_all(fd, &in->data, &in->len);
+    int regular = e == 0 && S_ISREG(st.st_mode);
+    if (e == 0)
+        e = read_fd_all(fd, regular ? (size_t)st.st_size : 0, &in->data, &in->len);
+    if (e == 0 && regular && (in->len != (size_t)st.st_size || changed(fd, &st))) {
+        snprintf(msg, msgsize, "the file changed while it was read (%lld bytes when opened, "
+                 "%zu read)", (long long)st.st_size, in->len);
+        cli_input_close(in);
+        e = -1;
+    } else if (e != 0) {
+        snprintf(msg, msgsize, "%s", strerror(e));
     }
-    close(fd);
-    return e;
+    if (fd >= 0 && fd != STDIN_FILENO)
+        close(fd);
+    return e == 0 ? 0 : -1;
 }
 
 void cli_input_close(cli_input *in)
 {
-    if (in->mapped)
-        munmap(in->data, in->len);
-    else
-        free(in->data);
+    free(in->data);
     memset(in, 0, sizeof *in);
 }
 
 int cli_load(pstats_stats *s, const char *path, pstats_error *err)
 {
-    if (strcmp(path, "-") != 0)
-        return pstats_load_path(s, path, err);
-    unsigned char *data = NULL;
-    size_t len = 0;
-    int e = read_fd_all(STDIN_FILENO, &data, &len);
-    if (e != 0) {
-        memset(err, 0, sizeof *err);
-        err->code = e == ENOMEM ? PSTATS_ENOMEM : PSTATS_EIO;
-        snprintf(err->file, sizeof err->file, "<stdin>");
-        snprintf(err->msg, sizeof err->msg, "cannot read: %s", strerror(e));
-        return -1;
-    }
-    /* A redirected regular file has an mtime for the report header. */
-    struct stat st;
-    time_t mtime = -1;
-    if (fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode))
-        mtime = st.st_mtime;
-    int rc = pstats_load_buffer(s, data, len, "<stdin>", mtime, err);
-    free(data);
-    return rc;
+    if (strcmp(path, "-") == 0)
+        return pstats_load_fd(s, STDIN_FILENO, "<stdin>", err);
+    return pstats_load_path(s, path, err);
 }
 
 /* ------------------------------------------------------------- errors */

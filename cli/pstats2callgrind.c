@@ -23,7 +23,8 @@
 enum {
     OPT_OUTPUT = 1, OPT_INFILE, OPT_KCACHEGRIND, OPT_RUN, OPT_UNIT, OPT_PARTS,
     OPT_STRIP, OPT_STATS, OPT_CALLERS, OPT_CALLEES, OPT_SORT, OPT_LIMIT,
-    OPT_MATCH, OPT_FORMAT, OPT_CALLS, OPT_HELP, OPT_VERSION, OPT_MAP_PATH, OPT_DIFF
+    OPT_MATCH, OPT_FORMAT, OPT_CALLS, OPT_HELP, OPT_VERSION, OPT_MAP_PATH, OPT_DIFF,
+    OPT_NODE_THRES, OPT_EDGE_THRES
 };
 
 static const cli_option options[] = {
@@ -37,10 +38,17 @@ static const cli_option options[] = {
     {OPT_FORMAT, 'f', "format", 1},      {OPT_CALLS, 0, "call-events", 0},
     {OPT_HELP, 'h', "help", 0},          {OPT_VERSION, 'V', "version", 0},
     {OPT_MAP_PATH, 0, "map-path", 1},    {OPT_DIFF, 0, "diff", 1},
+    {OPT_NODE_THRES, 0, "node-thres", 1}, {OPT_EDGE_THRES, 0, "edge-thres", 1},
 };
 
 typedef enum { REPORT_STATS, REPORT_CALLERS, REPORT_CALLEES } report_kind;
-typedef enum { FORMAT_CALLGRIND, FORMAT_PSTATS, FORMAT_JSON } out_format;
+typedef enum {
+    FORMAT_CALLGRIND, FORMAT_PSTATS, FORMAT_JSON, FORMAT_DOT, FORMAT_SVG, FORMAT_COLLAPSED
+} out_format;
+static const char *const format_names[] = {"callgrind", "pstats", "json", "dot", "svg",
+                                           "collapsed"};
+/* The suffix of a picture's default output file, by format. */
+static const char *const format_suffix[] = {NULL, NULL, NULL, ".dot", ".svg", ".folded"};
 
 typedef struct config {
     const char **inputs; size_t ninputs;
@@ -56,6 +64,7 @@ typedef struct config {
     const char **sort_keys; size_t nsort;
     char *cmd;                       /* the callgrind `cmd:` line */
     pstats_restriction *restr; size_t nrestr;
+    double node_thres, edge_thres;   /* --node-thres, --edge-thres; < 0: not given */
 } config;
 
 static const char usage_text[] =
@@ -75,10 +84,16 @@ static const char usage_text[] =
     "  -r, --run-script SCRIPT [ARG]...\n"
     "                        profile 'python3 -m cProfile SCRIPT ARG...' and\n"
     "                        convert; all later arguments go to the script\n"
-    "  -f, --format=FORMAT   callgrind (default), pstats (merged profile), or\n"
-    "                        json (the whole model, docs/json.md)\n"
-    "  -u, --unit=UNIT       callgrind cost unit: ns (default), us, ms, or\n"
-    "                        samples (the default for sampled profiles)\n"
+    "  -f, --format=FORMAT   callgrind (default), pstats (merged profile), json\n"
+    "                        (the whole model, docs/json.md), dot (call graph\n"
+    "                        as gprof2dot draws it), svg (flame graph) or\n"
+    "                        collapsed (folded stacks)\n"
+    "  -u, --unit=UNIT       unit of callgrind costs and flame graph stacks: ns\n"
+    "                        (default), us, ms, or samples (the default for\n"
+    "                        sampled profiles)\n"
+    "      --node-thres=PCT  fold functions below PCT % of the total time into one\n"
+    "                        '[other]' function per caller (totals stay exact)\n"
+    "      --edge-thres=PCT  fold calls below PCT % of the total time the same way\n"
     "      --map-path=FROM=TO  rewrite file names starting with FROM (whole\n"
     "                        components; Windows names: '\\' or '/', any case)\n"
     "                        to start with TO; repeatable, longest FROM wins\n"
@@ -117,6 +132,14 @@ static int parse_limit(const char *text, pstats_restriction *r)
         r->count = strtoll(text, &end, 10);
     }
     return (end == text || *end || errno) ? -1 : 0;
+}
+
+static int parse_percent(const char *text, double *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtod(text, &end);
+    return end == text || *end || errno || !(*out >= 0.0 && *out <= 100.0) ? -1 : 0;
 }
 
 static int parse_unit(const char *text, pstats_time_unit *unit)
@@ -178,14 +201,18 @@ static int apply_option(config *c, cli_parser *p, int id, const char *arg)
         break;
     case OPT_FORMAT:
         c->format_given = 1;
-        if (strcmp(arg, "callgrind") == 0)
-            c->format = FORMAT_CALLGRIND;
-        else if (strcmp(arg, "pstats") == 0)
-            c->format = FORMAT_PSTATS;
-        else if (strcmp(arg, "json") == 0)
-            c->format = FORMAT_JSON;
-        else
-            return cli_usage_error(PROG, "unknown format '%s' (callgrind, pstats or json)", arg);
+        for (c->format = 0; c->format <= FORMAT_COLLAPSED; c->format++)
+            if (strcmp(arg, format_names[c->format]) == 0)
+                break;
+        if (c->format > FORMAT_COLLAPSED)
+            return cli_usage_error(PROG, "unknown format '%s' (callgrind, pstats, json, dot, svg "
+                                   "or collapsed)", arg);
+        break;
+    case OPT_NODE_THRES:
+    case OPT_EDGE_THRES:
+        if (parse_percent(arg, id == OPT_NODE_THRES ? &c->node_thres : &c->edge_thres) != 0)
+            return cli_usage_error(PROG, "--%s: '%s' is not a percentage from 0 to 100",
+                                   id == OPT_NODE_THRES ? "node-thres" : "edge-thres", arg);
         break;
     case OPT_HELP: fputs(usage_text, stdout); return CLI_EXIT_OK;
     case OPT_VERSION: printf(PROG " %s\n", PSTATS_VERSION_STRING); return CLI_EXIT_OK;
@@ -235,7 +262,8 @@ static int check_config(const config *c)
     if (c->script && c->ninputs > 0)
         return cli_usage_error(PROG, "%s", "-r SCRIPT cannot be combined with input files");
     if (c->diff_base && (reporting || c->script || c->parts || c->kcachegrind || c->unit_given ||
-                         c->call_events || (c->format_given && c->format != FORMAT_JSON)))
+                         c->call_events || (c->format_given && c->format != FORMAT_JSON) ||
+                         c->node_thres >= 0 || c->edge_thres >= 0))
         return cli_usage_error(PROG, "%s", "--diff BASE NEW takes --format json, --sort, --limit, "
                                            "--match, --strip-dirs, --map-path and -o only");
     if (!reporting && !c->diff_base && (c->nsort || c->nrestr))
@@ -245,7 +273,8 @@ static int check_config(const config *c)
     if (c->format == FORMAT_PSTATS && !c->output)
         return cli_usage_error(PROG, "%s", "--format pstats needs -o FILE (or -o -)");
     if (c->format != FORMAT_CALLGRIND && (c->kcachegrind || c->parts))
-        return cli_usage_error(PROG, "%s", "--format pstats or json cannot be combined with -k or --parts");
+        return cli_usage_error(PROG, "--format %s cannot be combined with -k or --parts",
+                               format_names[c->format]);
     if (c->kcachegrind && c->output && strcmp(c->output, "-") == 0)
         return cli_usage_error(PROG, "%s", "-k needs a file, not -o -");
     size_t nstdin = 0;
@@ -275,6 +304,8 @@ static void models_free(models *ms)
 /* Only --stats reports (no --callers, --callees, no output file). */
 static int stats_only(const config *c)
 {
+    if (c->node_thres >= 0 || c->edge_thres >= 0) /* pruning needs the calls */
+        return 0;
     for (size_t i = 0; i < c->nreports; i++)
         if (c->reports[i] != REPORT_STATS)
             return 0;
@@ -337,8 +368,8 @@ static int load_all(const config *c, models *ms)
     return -1;
 }
 
-/* --map-path, then .strip_dirs() after the merge; with --parts each model
- * on its own. */
+/* --map-path, then .strip_dirs() after the merge, then --node-thres and
+ * --edge-thres; with --parts each model on its own. */
 static int merge_all(const config *c, models *ms)
 {
     pstats_error err;
@@ -354,10 +385,47 @@ static int merge_all(const config *c, models *ms)
             cli_print_error(PROG, c->inputs[i], &err);
             return cli_exit_code(&err);
         }
+    size_t nprune = c->node_thres >= 0 || c->edge_thres >= 0 ? ms->n : 0;
+    for (size_t i = 0; i < nprune; i++)
+        if (pstats_prune(ms->m[i], c->node_thres > 0 ? c->node_thres : 0,
+                         c->edge_thres > 0 ? c->edge_thres : 0, &err) != 0) {
+            cli_print_error(PROG, c->inputs[i], &err);
+            return cli_exit_code(&err);
+        }
     return -1;
 }
 
 /* ------------------------------------------------------------- output */
+
+/* --unit, or for sampled profiles of one interval samples unless --unit
+ * says otherwise. */
+static pstats_time_unit time_unit(const config *c, const models *ms)
+{
+    double first = 0, interval;
+    size_t same = 0;
+    for (size_t i = 0; i < ms->n; i++)
+        if (pstats_sample_interval(ms->m[i], &interval) &&
+            (i == 0 ? (first = interval, 1) : fabs(interval - first) <= first * 1e-9))
+            same++;
+    return !c->unit_given && same == ms->n ? PSTATS_UNIT_SAMPLES : c->unit;
+}
+
+/* --format dot, svg, collapsed. */
+static int write_picture(const config *c, models *ms, cli_out *out, pstats_error *err)
+{
+    if (c->format == FORMAT_DOT) { /* gprof2dot's thresholds, unless pruned already */
+        int pruned = c->node_thres >= 0 || c->edge_thres >= 0;
+        pstats_dot_options o = {pruned ? 0 : PSTATS_DOT_NODE_THRES,
+                                pruned ? 0 : PSTATS_DOT_EDGE_THRES, NULL};
+        return pstats_write_dot(ms->m[0], &o, cli_out_write, out, err);
+    }
+    pstats_flame_options o;
+    memset(&o, 0, sizeof o);
+    o.unit = time_unit(c, ms);
+    o.title = c->cmd;
+    return (c->format == FORMAT_SVG ? pstats_write_flame_svg : pstats_write_collapsed)(
+        ms->m[0], &o, cli_out_write, out, err);
+}
 
 static int write_result(const config *c, models *ms, cli_out *out)
 {
@@ -381,19 +449,12 @@ static int write_result(const config *c, models *ms, cli_out *out)
         rc = pstats_write_pstats(ms->m[0], cli_out_write, out, &err);
     } else if (c->format == FORMAT_JSON) {
         rc = pstats_write_json(ms->m[0], cli_out_write, out, &err);
+    } else if (format_suffix[c->format]) {
+        rc = write_picture(c, ms, out, &err);
     } else {
         pstats_callgrind_options o;
         memset(&o, 0, sizeof o);
-        o.unit = c->unit;
-        /* sampled profiles of one interval: costs in samples unless --unit says */
-        double first = 0, interval;
-        size_t same = 0;
-        for (size_t i = 0; i < ms->n; i++)
-            if (pstats_sample_interval(ms->m[i], &interval) &&
-                (i == 0 ? (first = interval, 1) : fabs(interval - first) <= first * 1e-9))
-                same++;
-        if (!c->unit_given && same == ms->n)
-            o.unit = PSTATS_UNIT_SAMPLES;
+        o.unit = time_unit(c, ms);
         o.call_events = c->call_events;
         o.cmd = c->cmd;
         rc = pstats_write_callgrind((const pstats_stats *const *)ms->m,
@@ -428,16 +489,23 @@ static char *output_path(const config *c, const char *kc_dir)
     if (c->script || c->first_infile) { /* pyprof2calltree: NAME.log in cwd */
         if (c->first_infile)
             first = c->first_infile;
-        out = malloc(blen + 9);
+        const char *suffix = format_suffix[c->format] ? format_suffix[c->format] : ".log";
+        out = malloc(strlen(cli_basename(first)) + 2 * strlen(suffix) + 1);
         if (!out)
             return NULL;
-        sprintf(out, "%s.log", cli_basename(first));
+        sprintf(out, "%s%s", cli_basename(first), suffix);
         if (strcmp(out, first) == 0)
-            strcat(out, ".log");
+            strcat(out, suffix);
         return out;
     }
     if (strcmp(first, "-") == 0)
         return strdup("-");
+    if (format_suffix[c->format]) { /* a picture: FIRST.svg beside the input */
+        out = malloc(strlen(first) + 8);
+        if (out)
+            sprintf(out, "%s%s", first, format_suffix[c->format]);
+        return out;
+    }
     return cli_sibling(first, "callgrind.out.");
 }
 
@@ -598,6 +666,7 @@ int main(int argc, char **argv)
     config c;
     memset(&c, 0, sizeof c);
     cli_init();
+    c.node_thres = c.edge_thres = -1.0;
     int rc = parse_args(&c, argc, argv);
     if (rc < 0)
         rc = check_config(&c);

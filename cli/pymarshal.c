@@ -13,12 +13,13 @@
 
 #define PROG "pymarshal"
 
-enum { OPT_HELP = 1, OPT_VERSION, OPT_MAX_OUTPUT };
+enum { OPT_HELP = 1, OPT_VERSION, OPT_MAX_OUTPUT, OPT_PYTHON };
 
 static const cli_option options[] = {
     {OPT_HELP, 'h', "help", 0},
     {OPT_VERSION, 'V', "version", 0},
     {OPT_MAX_OUTPUT, 'm', "max-output", 1},
+    {OPT_PYTHON, 'p', "python", 1},
 };
 
 static const char usage_text[] =
@@ -27,6 +28,9 @@ static const char usage_text[] =
     "input), as print(repr(marshal.load(f))) does, without Python.\n"
     "\n"
     "  -m, --max-output=BYTES  stop with an error after BYTES bytes of output\n"
+    "  -p, --python=VERSION    load as that Python's marshal.loads does: 2.7,\n"
+    "                          3.6 ... 3.15, 3 (any CPython 3), pypy; default:\n"
+    "                          guessed from the data\n"
     "  -h, --help              this help\n"
     "  -V, --version           the version\n"
     "\n"
@@ -37,7 +41,7 @@ static void print_error(const char *file, const pymarshal_error *err)
     fprintf(stderr, PROG ": %s: offset %zu: %s\n", file, err->offset, err->msg);
 }
 
-static int dump(const char *path, size_t max_output)
+static int dump(const char *path, size_t max_output, const pymarshal_options *opts)
 {
     const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
     char msg[512];
@@ -45,13 +49,12 @@ static int dump(const char *path, size_t max_output)
     pymarshal_doc *doc;
     cli_out *out;
     cli_input in;
-    int e = cli_input_open(path, &in), rc = CLI_EXIT_OK;
-    if (e != 0) {
-        fprintf(stderr, PROG ": %s: %s\n", name, strerror(e));
-        cli_input_close(&in);
+    int rc = CLI_EXIT_OK;
+    if (cli_input_open(path, &in, msg, sizeof msg) != 0) {
+        fprintf(stderr, PROG ": %s: %s\n", name, msg);
         return CLI_EXIT_INPUT;
     }
-    doc = pymarshal_load(in.data ? (const void *)in.data : "", in.len, NULL, &err);
+    doc = pymarshal_load(in.data ? (const void *)in.data : "", in.len, opts, &err);
     if (!doc) {
         print_error(name, &err);
         cli_input_close(&in);
@@ -90,7 +93,9 @@ int main(int argc, char **argv)
 {
     const char *file = NULL, *arg;
     size_t max_output = 0;
+    pymarshal_options opts;
     char msg[256], *end;
+    memset(&opts, 0, sizeof opts);
     cli_parser p;
     int id;
     cli_init();
@@ -105,6 +110,10 @@ int main(int argc, char **argv)
             if (errno || end == arg || *end || arg[0] == '-' || max_output == 0)
                 return cli_usage_error(PROG, "--max-output: '%s' is not a positive byte count", arg);
             break;
+        case OPT_PYTHON:
+            if (pymarshal_options_set_python(&opts, arg) != 0)
+                return cli_usage_error(PROG, "--python: '%s' is not 2.7, 3, 3.N or pypy", arg);
+            break;
         case CLI_OPT_POSITIONAL:
             if (file)
                 return cli_usage_error(PROG, "one FILE only (got '%s' and '%s')", file, arg);
@@ -115,5 +124,5 @@ int main(int argc, char **argv)
     }
     if (!file)
         return cli_usage_error(PROG, "%s", "no input file (give FILE or '-')");
-    return dump(file, max_output);
+    return dump(file, max_output, &opts);
 }

@@ -525,6 +525,146 @@ START_TEST(never_above_cumtime)
 }
 END_TEST
 
+/* Issue 10's shape: s is recursive through s -> g30 -> area -> s, g19 is
+ * called only by s. s's recorded calls (8 + 3) exceed what it had (9): the
+ * nested recursion is counted twice. The call that leaves the cycle keeps
+ * its time (g19 shows its cumtime), the call inside it gets what is left;
+ * s's self-recursion would carry none. */
+START_TEST(cycle_exits_keep_time)
+{
+    tfunc fs[] = {
+        {"c.py", 0, 1, "main", 0, 1, 1, 0.0, 10.0, {{0}}, 0},
+        {"~", 0, 0, "<built-in method builtins.sum>", 0, 2, 6, 1.0, 10.0,
+         {{0, 1, 1, 0.0, 10.0, 0}, {3, 4, 1, 0.5, 4.0, 0}}, 2},
+        {"c.py", 0, 30, "<genexpr>", 0, 2, 4, 1.0, 8.0, {{1, 4, 2, 1.0, 8.0, 0}}, 1},
+        {"c.py", 0, 26, "area", 0, 2, 4, 1.0, 7.0, {{2, 4, 2, 1.0, 7.0, 0}}, 1},
+        {"c.py", 0, 19, "<genexpr>", 0, 3, 3, 3.0, 3.0, {{1, 3, 3, 3.0, 3.0, 0}}, 1},
+    };
+    pstats_stats *s = model(fs, 5, 1);
+    char *out = convert(s);
+    parsed p;
+    parse(out, &p);
+    const char *sum = "{built-in method builtins.sum}";
+    const pfunc *f = find(&p, sum, 1);
+    ck_assert_uint_eq(call_to(f, "c.py:19(<genexpr>)")->cost, 3000000000);
+    ck_assert_uint_eq(in_sum(&p, "c.py:19(<genexpr>)"), 3000000000);
+    ck_assert_uint_eq(call_to(f, "c.py:30(<genexpr>)")->cost, 6000000000);
+    ck_assert_uint_eq(f->self + out_sum(f), 10000000000);
+    ck_assert_ptr_null(strstr(out, "# not exact"));
+    free(out);
+    pstats_free(s);
+}
+END_TEST
+
+/* profile-module counts: the estimate (3 per call of leaf) asks a for more
+ * than it had (2); the fit moves the rest to b, which had room, so leaf
+ * still gets its cumtime and neither caller gives more than it had. */
+START_TEST(profile_estimates_fitted)
+{
+    tfunc fs[] = {
+        {"p.py", 0, 1, "top", 0, 1, 1, 0.0, 10.0, {{0}}, 0},
+        {"p.py", 0, 5, "a", 0, 1, 1, 1.0, 3.0, {{0, 1, 1, 0, 0, 1}}, 1},
+        {"p.py", 0, 9, "b", 0, 1, 1, 1.0, 7.0, {{0, 1, 1, 0, 0, 1}}, 1},
+        {"p.py", 0, 13, "leaf", 0, 2, 2, 6.0, 6.0, {{1, 1, 1, 0, 0, 1}, {2, 1, 1, 0, 0, 1}}, 2},
+    };
+    pstats_stats *s = model(fs, 4, 1);
+    char *out = convert(s);
+    parsed p;
+    parse(out, &p);
+    const pfunc *a = find(&p, "p.py:5(a)", 1), *b = find(&p, "p.py:9(b)", 1);
+    uint64_t leaf = in_sum(&p, "p.py:13(leaf)");
+    ck_assert_msg(leaf >= 6000000000 - 2 && leaf <= 6000000000 + 2, "leaf gets %llu",
+                  (unsigned long long)leaf);
+    ck_assert_uint_le(a->self + out_sum(a), 3000000000);
+    ck_assert_uint_le(b->self + out_sum(b), 7000000000);
+    ck_assert_ptr_null(strstr(out, "# not exact"));
+    free(out);
+    pstats_free(s);
+}
+END_TEST
+
+/* A caller that recorded more time in a call out of its cycle than it had:
+ * the call is scaled down, and the callee is named in a comment line. */
+START_TEST(not_exact_named)
+{
+    tfunc fs[] = {
+        {"x.py", 0, 1, "c", 0, 1, 1, 0.0, 1.0, {{0}}, 0},
+        {"x.py", 0, 5, "d", 0, 1, 1, 2.0, 2.0, {{0, 1, 1, 2.0, 2.0, 0}}, 1},
+    };
+    pstats_stats *s = model(fs, 2, 1);
+    char *out = convert(s);
+    ck_assert_ptr_nonnull(strstr(out, "\n# not exact: x.py:5(d)\n"));
+    parsed p;
+    parse(out, &p);
+    const pfunc *c = find(&p, "x.py:1(c)", 1);
+    ck_assert_uint_eq(c->self + out_sum(c), 1000000000);
+    free(out);
+    pstats_free(s);
+}
+END_TEST
+
+/* A cycle nobody outside it calls (exec <-> the imports it runs; pstats
+ * lists the top-level exec with no caller of its own): what no recorded
+ * call covers comes from the pseudo-caller [spontaneous calls], so exec's
+ * incoming calls add up to its cumtime. And the profile module's
+ * profile:0(profiler), all numbers 0, stands for the top level: what it
+ * was to give comes from the pseudo-caller, its own call carries 0. */
+START_TEST(spontaneous_calls)
+{
+    tfunc fs[] = {
+        {"~", 0, 0, "<built-in method builtins.exec>", 0, 2, 2, 0.1, 10.0,
+         {{1, 1, 1, 0.1, 0.5, 0}}, 1},
+        {"<frozen>", 0, 5, "_load", 0, 1, 1, 0.1, 0.6, {{0, 1, 1, 0.1, 0.6, 0}}, 1},
+        {"profile", 0, 0, "profiler", 0, 0, 0, 0.0, 0.0, {{0}}, 0},
+        {"s.py", 0, 1, "top", 0, 1, 1, 1.0, 3.0, {{2, 1, 1, 0, 0, 1}}, 1},
+    };
+    pstats_stats *s = model(fs, 4, 1);
+    char *out = convert(s);
+    parsed p;
+    parse(out, &p);
+    const char *exec = "{built-in method builtins.exec}";
+    ck_assert_uint_eq(in_sum(&p, exec), 10000000000);
+    const pfunc *root = find(&p, "[spontaneous calls]", 1);
+    ck_assert_ptr_nonnull(root);
+    ck_assert_uint_eq(root->self, 0);
+    ck_assert_uint_eq(call_to(root, exec)->cost, 9500000000);
+    ck_assert_uint_eq(call_to(root, "s.py:1(top)")->cost, 3000000000);
+    ck_assert_uint_eq(in_sum(&p, "s.py:1(top)"), 3000000000);
+    const pfunc *prof = find(&p, "profile:0(profiler)", 1);
+    ck_assert_uint_eq(call_to(prof, "s.py:1(top)")->cost, 0);
+    ck_assert_uint_eq(call_to(prof, "s.py:1(top)")->count, 1);
+    ck_assert_ptr_null(strstr(out, "# not exact"));
+    free(out);
+    pstats_free(s);
+}
+END_TEST
+
+/* A function outside cycles whose recorded calls cover less than its
+ * cumtime (called from C as well): its caller keeps the time it recorded,
+ * the rest comes from [spontaneous calls]. Called by itself alone: all of
+ * it does. */
+START_TEST(uncovered_calls)
+{
+    tfunc fs[] = {
+        {"u.py", 0, 1, "loop", 0, 1, 1, 1.0, 2.0, {{0}}, 0},
+        {"u.py", 0, 5, "cb", 0, 3, 3, 3.0, 3.0, {{0, 1, 1, 1.0, 1.0, 0}}, 1},
+        {"u.py", 0, 9, "rec", 0, 1, 4, 2.0, 2.0, {{2, 3, 0, 1.5, 1.5, 0}}, 1},
+    };
+    pstats_stats *s = model(fs, 3, 1);
+    char *out = convert(s);
+    parsed p;
+    parse(out, &p);
+    const pfunc *loop = find(&p, "u.py:1(loop)", 1), *root = find(&p, "[spontaneous calls]", 1);
+    ck_assert_uint_eq(call_to(loop, "u.py:5(cb)")->cost, 1000000000);
+    ck_assert_uint_eq(call_to(root, "u.py:5(cb)")->cost, 2000000000);
+    ck_assert_uint_eq(in_sum(&p, "u.py:5(cb)"), 3000000000);
+    ck_assert_uint_eq(call_to(root, "u.py:9(rec)")->cost, 2000000000);
+    ck_assert_uint_eq(call_to(find(&p, "u.py:9(rec)", 1), "u.py:9(rec)")->cost, 0);
+    free(out);
+    pstats_free(s);
+}
+END_TEST
+
 /* --parts: one part per model, names defined again in each part (KCachegrind
  * forgets them), the same function keeps its name; one summary for all. */
 START_TEST(parts)
@@ -729,6 +869,11 @@ static Suite *callgrind_suite(void)
     tcase_set_timeout(tc, 600); /* the out-of-memory loops, in a sanitizer build on a
                                  * busy machine */
     tcase_add_test(tc, header_and_summary);
+    tcase_add_test(tc, cycle_exits_keep_time);
+    tcase_add_test(tc, profile_estimates_fitted);
+    tcase_add_test(tc, not_exact_named);
+    tcase_add_test(tc, spontaneous_calls);
+    tcase_add_test(tc, uncovered_calls);
     tcase_add_test(tc, costs_follow_pstats);
     tcase_add_test(tc, units_round);
     tcase_add_test(tc, names_unique_and_clean);

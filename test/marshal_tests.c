@@ -247,7 +247,7 @@ START_TEST(test_depth_limit)
     /* A caller's own limit. */
     size_t len;
     uint8_t *p = nested("[\x01\0\0\0", 5, 10, "N", "", &len);
-    pymarshal_options opts = {NULL, 10};
+    pymarshal_options opts = {NULL, 10, PYMARSHAL_PY_AUTO, 0};
     pymarshal_error err;
     ck_assert_ptr_null(pymarshal_load(p, len, &opts, &err));
     ck_assert_int_eq(err.code, PYMARSHAL_EDEPTH);

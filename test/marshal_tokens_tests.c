@@ -256,7 +256,7 @@ typedef struct blob {
 static int op_load(const pymarshal_allocator *a, void *ctx, pymarshal_error *err)
 {
     blob *b = ctx;
-    pymarshal_options opts = {a, 0};
+    pymarshal_options opts = {a, 0, PYMARSHAL_PY_AUTO, 0};
     pymarshal_doc *doc = pymarshal_load(b->p, b->len, &opts, err);
     if (!doc)
         return -1;
@@ -267,7 +267,7 @@ static int op_load(const pymarshal_allocator *a, void *ctx, pymarshal_error *err
 static int op_tokens(const pymarshal_allocator *a, void *ctx, pymarshal_error *err)
 {
     blob *b = ctx;
-    pymarshal_options opts = {a, 0};
+    pymarshal_options opts = {a, 0, PYMARSHAL_PY_AUTO, 0};
     pymarshal_reader *r = pymarshal_reader_new(b->p, b->len, &opts, err);
     if (!r)
         return -1;

@@ -210,8 +210,10 @@ START_TEST(test_writer_api)
     for (int i = 0; i < 4; i++)
         pymarshal_write_raw_i32(w, i);
     pymarshal_write_bytes(w, "\x64\0\0S", 4, 0);
-    for (int i = 0; i < 7; i++)
+    for (int i = 0; i < 5; i++) /* consts names varnames freevars cellvars */
         pymarshal_write_seq(w, PYMARSHAL_TUPLE, 0, 0);
+    pymarshal_write_bytes(w, "f.py", 4, 0); /* Python 2 str: filename, name */
+    pymarshal_write_bytes(w, "f", 1, 0);
     pymarshal_write_raw_i32(w, 9);
     pymarshal_write_bytes(w, "", 0, 0);
     pymarshal_write_dict_end(w);

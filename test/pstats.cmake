@@ -2,7 +2,9 @@
 # pstats writer round trip, and the real profiles of ../shared/real.
 file(GLOB PSTATS_TEST_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/pstats_*tests.c)
 add_executable(pstats_tests ${PSTATS_TEST_SOURCES} oom.c profile_gen.c)
-target_link_libraries(pstats_tests PRIVATE pstats PkgConfig::CHECK m)
+# the input tests compress with the libraries the loader decompresses with
+target_link_libraries(pstats_tests PRIVATE pstats PkgConfig::CHECK ${PSTATS_DEP_TARGETS}
+                      ${PSTATS_SYSTEM_LIBS})
 target_include_directories(pstats_tests PRIVATE ${PSTATS_PRIVATE_INCLUDES} ${CMAKE_CURRENT_SOURCE_DIR})
 target_compile_definitions(pstats_tests PRIVATE
   PSTATS_FIXTURES="${PROJECT_SOURCE_DIR}/fixtures")

@@ -34,11 +34,10 @@ foreach(t callgrind_writer pstats_reports)
 endforeach()
 
 if(PSTATS_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
-  find_package(Threads REQUIRED)
   file(GLOB FUZZ_ALL_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/lib/common/*.c ${PROJECT_SOURCE_DIR}/lib/marshal/*.c
        ${PROJECT_SOURCE_DIR}/lib/pstats/*.c ${PROJECT_SOURCE_DIR}/lib/callgrind/*.c)
   foreach(target fuzz_pstats_load fuzz_pstats_paths fuzz_callgrind_writer fuzz_pstats_reports)
     pstats_add_fuzzer(${target} fuzz/${target}.c ${FUZZ_ALL_SOURCES})
-    target_link_libraries(${target} PRIVATE PkgConfig::XXHASH PkgConfig::PCRE2 Threads::Threads)
+    target_link_libraries(${target} PRIVATE ${PSTATS_DEP_TARGETS} ${PSTATS_SYSTEM_LIBS})
   endforeach()
 endif()

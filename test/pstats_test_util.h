@@ -27,5 +27,7 @@ Suite *pstats_oom_suite(void);
  * nothing allocated. */
 typedef int (*pstats_oom_scenario)(const pymarshal_allocator *a, pstats_error *err);
 void pstats_oom_check(pstats_oom_scenario fn);
+Suite *pstats_agree_suite(void);
+Suite *pstats_input_suite(void);
 
 #endif

@@ -21,10 +21,20 @@ for f in fib-cpython2.7-cprofile mix-cpython3.12-profile mix-yappi-cpython3.11 m
          synth-bigcounts synth-py2-big synth-negative synth-profilestyle; do
   "$tool" -o "$work/callgrind.out.$f" "$P/$f.prof" 2>/dev/null || { echo "conversion of $f failed"; exit 1; }
 done
+# recursion through a built-in: a cycle nobody else calls gets the
+# pseudo-caller [spontaneous calls]; functions that cannot be exact are
+# named in comment lines
+"$tool" -o "$work/callgrind.out.shapes" "$src/fixtures/cycles/shapes-cpython3.11-cprofile.prof" \
+  2>/dev/null || exit 1
+"$tool" -o "$work/callgrind.out.profile-shapes" "$src/fixtures/cycles/shapes-cpython2.7-profile.prof" \
+  2>/dev/null || exit 1
 "$tool" --parts -o "$work/callgrind.out.parts" "$P/mix-cpython3.11-cprofile.prof" \
   "$P/mix-cpython3.12-cprofile.prof" 2>/dev/null || exit 1
 "$tool" --call-events --unit us -o "$work/callgrind.out.events" "$P/mix-cpython3.11-cprofile.prof" \
   2>/dev/null || exit 1
+# a pruned profile: its "[other] NAME" functions (docs/graphs.md)
+"$tool" --node-thres 1 --edge-thres 0.5 -o "$work/callgrind.out.pruned" \
+  "$P/mix-cpython3.11-cprofile.prof" 2>/dev/null || exit 1
 
 cat >"$work/session.sh" <<'EOF'
 #!/bin/sh

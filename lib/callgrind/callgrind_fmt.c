@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "callgrind_int.h"
+#include "callgrind_model.h"
 #include "pstats_internal.h"
 
 static uint64_t clamp_count(int64_t v)
@@ -36,36 +37,6 @@ static inline int edge_shown(const cg_edge *e)
     return e->count != 0 || e->cost != 0;
 }
 
-/* Step 2 of the plan, row by row (rows are independent: two threads);
- * the pseudo-calls found go to gaps[half], in function order. */
-typedef struct rows_job {
-    cg_part *cp;
-    cg_gap *gaps[2];
-    size_t n[2], cap[2];
-} rows_job;
-
-static int plan_rows(void *ctx, int half, size_t from, size_t to, const pymarshal_allocator *a)
-{
-    rows_job *j = ctx;
-    cg_part *cp = j->cp;
-    for (size_t f = from; f < to; f++) {
-        pstats_func fn;
-        pstats_cg_func(cp->s, (uint32_t)f, &fn);
-        uint64_t self, gap = pstats_cg_plan_row(&cp->pl, cp->s, (uint32_t)f, &fn, cp->scale,
-                                                &self);
-        if (gap == 0)
-            continue;
-        if (cm_reserve(a, (void **)&j->gaps[half], &j->cap[half], j->n[half] + 1,
-                       sizeof *j->gaps[half]) != 0)
-            return -1;
-        cg_gap *g = &j->gaps[half][j->n[half]++];
-        g->cost = gap;
-        g->f = (uint32_t)f;
-        g->marks = 0;
-    }
-    return 0;
-}
-
 /* The marks of f's references (serial: the first reference names). */
 static void mark_row(cg_part *cp, uint32_t f)
 {
@@ -81,7 +52,7 @@ static void mark_row(cg_part *cp, uint32_t f)
         cp->emarks[k] = (uint8_t)(take(fl_defined, nm->func_file[c]) * CG_M_FL |
                                   take(fn_defined, c + 1) * CG_M_FN);
     }
-    cg_gap *gap = cp->next_gap < cp->ngaps ? cp->gaps + cp->next_gap : NULL;
+    cg_gap *gap = cp->next_gap < cp->pl.ngaps ? cp->pl.gaps + cp->next_gap : NULL;
     if (gap && gap->f == f) {
         gap->marks = (uint8_t)(take(fl_defined, nm->func_file[nm->pseudo]) * CG_M_FL |
                                take(fn_defined, 0) * CG_M_FN);
@@ -96,29 +67,6 @@ void pstats_cg_part_mark(cg_part *cp, uint32_t from, uint32_t to)
 {
     for (uint32_t f = from; f < to; f++)
         mark_row(cp, f);
-}
-
-/* Two threads for the rows from this many functions up. */
-#define CG_PAR_ROWS 16384
-
-static int plan_all_rows(cg_part *cp, const pymarshal_allocator *a)
-{
-    size_t nk = cp->pl.nkeys;
-    rows_job j;
-    memset(&j, 0, sizeof j);
-    j.cp = cp;
-    int rc = pstats_cg_halves(plan_rows, &j, nk, nk / 2,
-                              nk >= CG_PAR_ROWS || ps_threads_forced(cp->s), a);
-    if (rc == 0 && j.n[1] && /* half 1's after half 0's */
-        cm_reserve(a, (void **)&j.gaps[0], &j.cap[0], j.n[0] + j.n[1], sizeof *j.gaps[0]) != 0)
-        rc = -1;
-    if (rc == 0 && j.n[1])
-        memcpy(j.gaps[0] + j.n[0], j.gaps[1], j.n[1] * sizeof *j.gaps[1]);
-    cm_free(a, j.gaps[1]);
-    cp->gaps = j.gaps[0];
-    cp->ngaps = rc == 0 ? j.n[0] + j.n[1] : 0;
-    cp->cap_gaps = j.cap[0];
-    return rc;
 }
 
 int pstats_cg_part_prepare(cg_part *cp, const pstats_stats *s, size_t p, const cg_names *nm,
@@ -138,7 +86,7 @@ int pstats_cg_part_prepare(cg_part *cp, const pstats_stats *s, size_t p, const c
     size_t nk = cp->pl.nkeys, ne = cp->pl.n;
     cp->fmarks = cm_malloc(a, nk ? nk : 1);
     cp->emarks = cm_malloc(a, ne ? ne : 1); /* every shown edge's is set */
-    if (!cp->fmarks || !cp->emarks || plan_all_rows(cp, a) != 0)
+    if (!cp->fmarks || !cp->emarks)
         return -1;
     return 0;
 }
@@ -148,7 +96,6 @@ void pstats_cg_part_free(cg_part *cp, const pymarshal_allocator *a)
     pstats_cg_plan_free(&cp->pl, a);
     cm_free(a, cp->fmarks);
     cm_free(a, cp->emarks);
-    cm_free(a, cp->gaps);
     memset(cp, 0, sizeof *cp);
 }
 
@@ -201,7 +148,7 @@ static int put_refs(const cg_part *cp, cg_bytes *out, cg_bytes *label, int calle
                     unsigned marks, const pymarshal_allocator *a)
 {
     const cg_names *nm = cp->nm;
-    uint32_t fid = nm->func_file[g], lid = g == nm->pseudo ? 0 : g + 1;
+    uint32_t fid = nm->func_file[g], lid = g == nm->pseudo ? 0 : g + 1; /* root: root + 1 */
     size_t flen = 0, llen = 0;
     const char *fname = NULL;
     if (marks & CG_M_FL)
@@ -269,7 +216,7 @@ static int format_block(const cg_part *cp, uint32_t f, const cg_gap **gap, cg_by
     if (put_refs(cp, out, label, 0, pstats_cg_global(cp->nm, cp->p, f), m, a) != 0 ||
         !(p = room(out, 64, a)))
         return -1;
-    /* self cost: as pstats_cg_plan_row gives it */
+    /* self cost: tottime, as the plan took it */
     done(out, put_cost(p, cp->call_events, fn.line, pstats_cg_units(fn.tt, cp->scale),
                        clamp_count(fn.nc)));
     for (size_t k = cp->pl.off[f]; k < cp->pl.off[f + 1]; k++) {
@@ -292,36 +239,108 @@ static int format_block(const cg_part *cp, uint32_t f, const cg_gap **gap, cg_by
 int pstats_cg_part_format(const cg_part *cp, uint32_t from, uint32_t to, cg_bytes *out,
                           cg_bytes *label, const pymarshal_allocator *a)
 {
-    size_t lo = 0, hi = cp->ngaps; /* the first pseudo-call at or after `from` */
+    size_t lo = 0, hi = cp->pl.ngaps; /* the first pseudo-call at or after `from` */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (cp->gaps[mid].f < from)
+        if (cp->pl.gaps[mid].f < from)
             lo = mid + 1;
         else
             hi = mid;
     }
-    const cg_gap *gap = cp->ngaps ? cp->gaps + lo : NULL; /* read only past a gap mark */
+    const cg_gap *gap = cp->pl.ngaps ? cp->pl.gaps + lo : NULL; /* read only past a gap mark */
     for (uint32_t f = from; f < to; f++)
         if (format_block(cp, f, &gap, out, label, a) != 0)
             return -1;
     return 0;
 }
 
-int pstats_cg_part_tail(cg_part *cp, cg_bytes *out, cg_bytes *label,
-                        const pymarshal_allocator *a)
+/* The block of a pseudo-function g (no cost of its own) and its calls,
+ * if any: calls[0 .. n) to their f. */
+static int pseudo_block(cg_part *cp, uint32_t g, const cg_gap *calls, size_t n, cg_bytes *out,
+                        cg_bytes *label, const pymarshal_allocator *a)
 {
-    if (!cp->pseudo_used)
-        return 0;
     const cg_names *nm = cp->nm;
-    unsigned m = take(cp->fl_defined, nm->func_file[nm->pseudo]) * CG_M_FL |
-                 take(cp->fn_defined, 0) * CG_M_FN;
+    uint32_t lid = g == nm->pseudo ? 0 : g + 1;
+    unsigned m = take(cp->fl_defined, nm->func_file[g]) * CG_M_FL | take(cp->fn_defined, lid) * CG_M_FN;
     char *p = room(out, 1, a);
     if (!p)
         return -1;
     *p = '\n';
     out->len++;
-    if (put_refs(cp, out, label, 0, nm->pseudo, m, a) != 0 || !(p = room(out, 64, a)))
+    if (put_refs(cp, out, label, 0, g, m, a) != 0 || !(p = room(out, 64, a)))
         return -1;
     done(out, put_cost(p, cp->call_events, 0, 0, 0));
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = pstats_cg_global(nm, cp->p, calls[i].f);
+        unsigned cm = take(cp->fl_defined, nm->func_file[c]) * CG_M_FL |
+                      take(cp->fn_defined, c + 1) * CG_M_FN;
+        if (put_call(cp, out, label, c, cm, 1, cp->s->keys[calls[i].f].line, 0, calls[i].cost,
+                     a) != 0)
+            return -1;
+    }
     return 0;
+}
+
+int pstats_cg_part_tail(cg_part *cp, cg_bytes *out, cg_bytes *label,
+                        const pymarshal_allocator *a)
+{
+    if (cp->pseudo_used && pseudo_block(cp, cp->nm->pseudo, NULL, 0, out, label, a) != 0)
+        return -1;
+    if (cp->pl.nroots &&
+        pseudo_block(cp, cp->nm->root, cp->pl.roots, cp->pl.nroots, out, label, a) != 0)
+        return -1;
+    return 0;
+}
+
+/* ------------------------------------------------------ the pipe's job */
+
+/* A chunk holds about this many functions plus planned calls (each about
+ * 50 bytes of text): ~200 KB, small enough for the caches' sake, large
+ * enough that the pipe's lock is taken rarely. Tests (ps_threads_forced)
+ * use tiny chunks, so that a small model goes round the pipe's ring of
+ * slots many times. */
+#define CG_CHUNK 4096
+#define CG_CHUNK_FORCED 3
+
+/* The end of the chunk that starts at `from`: the first f where functions
+ * plus planned calls since `from` reach CG_CHUNK (off[f] + f grows with f). */
+static uint32_t chunk_end(const void *ctx, uint32_t from)
+{
+    const cg_part *cp = ctx;
+    const uint32_t *off = cp->pl.off;
+    uint64_t goal = (uint64_t)off[from] + from +
+                    (ps_threads_forced(cp->s) ? CG_CHUNK_FORCED : CG_CHUNK);
+    uint32_t lo = from + 1, hi = (uint32_t)cp->pl.nkeys;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if ((uint64_t)off[mid] + mid >= goal)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+static void mark_chunk(void *ctx, uint32_t from, uint32_t to)
+{
+    pstats_cg_part_mark(ctx, from, to);
+}
+
+static int format_chunk(const void *ctx, uint32_t from, uint32_t to, cg_bytes *out,
+                        cg_bytes *scratch, const pymarshal_allocator *a)
+{
+    return pstats_cg_part_format(ctx, from, to, out, scratch, a);
+}
+
+void pstats_cg_part_job(cg_part *cp, cg_pipe_job *job)
+{
+    size_t n = cp->pl.nkeys;
+    job->ctx = cp;
+    job->nitems = (uint32_t)n;
+    /* A helper thread pays off from a few chunks up (every name is built
+     * with the writer's allocator: pstats_func_label allocates nothing). */
+    job->helper = ps_threads_forced(cp->s) || (uint64_t)cp->pl.off[n] + n >= 4 * (uint64_t)CG_CHUNK;
+    job->chunk_end = chunk_end;
+    job->prepare = mark_chunk;
+    job->format = format_chunk;
 }

@@ -1,9 +1,10 @@
 /*
- * Internals of the callgrind writer (callgrind_*.c): growable byte
- * buffers, an interning string table, and the naming pass that gives every
- * function one unique, readable callgrind name across all parts (_names.c);
- * the call-cost plan (_costs.c); function blocks that can be formatted in
- * any order (_fmt.c); and the two-thread helpers (_pipe.c).
+ * Internals of the callgrind writer (callgrind_*.c; what lives where and
+ * who may call whom: the comment at the top of callgrind_writer.c): growable
+ * byte buffers, an interning string table, and the naming pass that gives
+ * every function one unique, readable callgrind name across all parts
+ * (_names.c); the call-cost plan (_costs.c); function blocks that can be
+ * formatted in any order (_fmt.c); and the two-thread helpers (_pipe.c).
  */
 #ifndef PSTATS_CALLGRIND_INT_H
 #define PSTATS_CALLGRIND_INT_H
@@ -78,13 +79,13 @@ typedef struct cg_where {
 
 typedef struct cg_names {
     cg_strtab files;          /* callgrind file names */
-    uint32_t *func_file;      /* global id -> file id (nfuncs + 1 entries) */
+    uint32_t *func_file;      /* global id -> file id (nfuncs + 2 entries) */
     uint32_t *tag;            /* global id -> CG_FULL | "'k" suffix (0: none) */
     cg_where *first;          /* global id -> where it was met first (NULL: one part) */
     uint32_t **local;         /* per part: local id -> global id (NULL: one part) */
     const pstats_stats *const *parts;
     size_t nparts, nfuncs;
-    uint32_t pseudo;
+    uint32_t pseudo, root;
     int forced;               /* a part asks for two threads whatever its
                                * size (ps_threads_forced) */
 } cg_names;
@@ -95,6 +96,9 @@ static inline uint32_t pstats_cg_global(const cg_names *nm, size_t part, uint32_
 }
 
 #define CG_PSEUDO_NAME "[callee time not recorded in calls]"
+/* `root` (= nfuncs + 1, label root + 1): the pseudo-caller of the cycles
+ * nobody else calls (callgrind_costs.c, plan_roots) */
+#define CG_ROOT_NAME "[spontaneous calls]"
 
 int pstats_cg_names_build(cg_names *nm, const pstats_stats *const *parts, size_t nparts,
                    const pymarshal_allocator *a, pstats_error *err);
@@ -114,27 +118,61 @@ typedef struct cg_edge {
 
 #define CG_COUNT_BIG UINT32_MAX
 
+typedef struct cg_gap {          /* a call of the pseudo-function */
+    uint64_t cost;
+    uint32_t f;
+    uint8_t marks;                /* (the blocks') CG_M_FL | CG_M_FN of its
+                                   * references */
+} cg_gap;
+
+#define CG_NO_BUDGET UINT64_MAX
+
+/* Components of the call graph (callgrind_cycles.c): a function's
+ * component id, tagged CG_ALONE when it is the only member (recursion
+ * through itself alone is no cycle here). */
+#define CG_ALONE 0x80000000u
+
 typedef struct cg_plan {
     uint32_t *off;            /* row of caller f: e[off[f] .. off[f+1]) */
     cg_edge *e;
     size_t n, nkeys;
+    uint32_t *comp;           /* per function: its component */
+    uint8_t *est;             /* per function: some call of it records only a
+                               * count (profile module): its costs are
+                               * estimates; 2: left short by the fit */
+    cg_gap *gaps;             /* pseudo-calls, by function */
+    size_t ngaps, cap_gaps;
+    uint64_t *budget;         /* per function: what its calls may take,
+                               * max(tottime, cumtime) - tottime (units);
+                               * CG_NO_BUDGET: a key named only as a caller */
+    uint64_t *spont;          /* per function in a cycle: the cumtime no
+                               * recorded call covers */
+    uint64_t *top;            /* per function: what callers with no time at
+                               * all (empty) were to give it */
+    uint8_t *empty;           /* per function: no time at all, no caller */
+    cg_gap *roots;            /* calls from the pseudo-caller [spontaneous
+                               * calls] (step 3): f is the callee */
+    size_t nroots;
+    uint32_t *inexact;        /* functions outside cycles that cannot show
+                               * their cumtime: a caller recorded more time
+                               * in its calls than it had (ascending ids) */
+    size_t ninexact;
 } cg_plan;
 
-/* What the writer needs of pstats_func_get (numbers, line, in_stats) and
- * pstats_caller_get (caller, kind, nc, ct), read fast; other fields are
- * not set. f < pstats_ncallers(s, f) for the caller. */
-void pstats_cg_func(const pstats_stats *s, uint32_t id, pstats_func *out);
-void pstats_cg_caller(const pstats_stats *s, uint32_t f, size_t k, pstats_edge *out);
-/* Seconds to whole units, rounded to nearest; negative and NaN give 0. */
-uint64_t pstats_cg_units(double seconds, double scale);
-/* Step 1 (incoming calls share each callee's cumtime) for a whole part. */
+/* Fits the estimated calls out of cycles (callgrind_fit.c): columns
+ * outside cycles get their cumtime, rows stay within their budget, where
+ * the data allow. Needs comp, est and budget. -1 when out of memory. */
+int pstats_cg_fit(cg_plan *pl, const pymarshal_allocator *a);
+
+/* Fills comp (one entry per key of s) with every function's component.
+ * -1 when out of memory (or 2^31 functions or more). */
+int pstats_cg_cycles(const pstats_stats *s, uint32_t *comp, const pymarshal_allocator *a);
+
+/* Plans every call cost of a part (the steps: callgrind_costs.c), with
+ * the pseudo-calls and the functions that cannot be exact. -1 when out of
+ * memory. */
 int pstats_cg_plan_build(cg_plan *pl, const pstats_stats *s, double scale,
                          const pymarshal_allocator *a);
-/* Step 2 for f's row (call once per f; fn: f as pstats_func_get gives it):
- * caps the outgoing costs; returns the cost for the pseudo-function and f's
- * self cost in *self. */
-uint64_t pstats_cg_plan_row(cg_plan *pl, const pstats_stats *s, uint32_t f,
-                            const pstats_func *fn, double scale, uint64_t *self);
 void pstats_cg_plan_free(cg_plan *pl, const pymarshal_allocator *a);
 /* The calls of e in caller's row (the model's count when it is big). */
 uint64_t pstats_cg_edge_count(const pstats_stats *s, uint32_t caller, const cg_edge *e);
@@ -195,12 +233,6 @@ static inline char *pstats_cg_put_u64(char *p, uint64_t v)
 #define CG_M_FN 2u
 #define CG_M_GAP 4u               /* (functions) it calls the pseudo-function */
 
-typedef struct cg_gap {          /* a call of the pseudo-function */
-    uint64_t cost;
-    uint32_t f;
-    uint8_t marks;                /* CG_M_FL | CG_M_FN of its references */
-} cg_gap;
-
 typedef struct cg_part {
     const pstats_stats *s;
     const cg_names *nm;
@@ -212,8 +244,6 @@ typedef struct cg_part {
     uint8_t *emarks;              /* per planned edge (a byte each, so that
                                    * marking and formatting neighbouring
                                    * ranges never write the same byte) */
-    cg_gap *gaps;                 /* by function */
-    size_t ngaps, cap_gaps;
     /* the marking pass's own state (one thread) */
     uint8_t *fn_defined, *fl_defined; /* label and file ids named already */
     size_t next_gap;
@@ -239,11 +269,30 @@ int pstats_cg_part_tail(cg_part *cp, cg_bytes *out, cg_bytes *label,
                         const pymarshal_allocator *a);
 void pstats_cg_part_free(cg_part *cp, const pymarshal_allocator *a);
 
-/* Marks and formats all of cp's blocks, in order, through write (in
- * chunks of a few hundred KB; with a second thread where it helps). 0, -1
- * when out of memory, -2 when write failed. */
-int pstats_cg_pipe_run(cg_part *cp, const pymarshal_allocator *a, pstats_write_fn write,
-                       void *ctx);
+/* What the pipe (callgrind_pipe.c) runs: `nitems` items cut into chunks
+ * (chunk_end: the end of the chunk that starts at `from`), each chunk
+ * prepared in the calling thread, in order, before it is formatted
+ * (prepare), then formatted, in either thread (format: appends its text to
+ * out; scratch is the thread's own; -1 when out of memory). helper: a
+ * second thread may format. */
+typedef struct cg_pipe_job {
+    void *ctx;
+    uint32_t nitems;
+    int helper;
+    uint32_t (*chunk_end)(const void *ctx, uint32_t from);
+    void (*prepare)(void *ctx, uint32_t from, uint32_t to);
+    int (*format)(const void *ctx, uint32_t from, uint32_t to, cg_bytes *out,
+                  cg_bytes *scratch, const pymarshal_allocator *a);
+} cg_pipe_job;
+
+/* The pipe job that marks and formats all of cp's blocks, in order. */
+void pstats_cg_part_job(cg_part *cp, cg_pipe_job *job);
+
+/* Runs job through write (in chunks of a few hundred KB; with a second
+ * thread when job->helper). 0, -1 when out of memory, -2 when write
+ * failed. */
+int pstats_cg_pipe_run(const cg_pipe_job *job, const pymarshal_allocator *a,
+                       pstats_write_fn write, void *ctx);
 
 /* Work on [from, to) of something; half: 0 or 1 (which scratch to use).
  * -1 on failure. */

@@ -304,6 +304,8 @@ static int label_build(const cg_names *nm, const pymarshal_allocator *a, uint32_
     b->len = 0;
     if (g == nm->pseudo)
         return pstats_cg_bytes_put(a, b, CG_PSEUDO_NAME, sizeof CG_PSEUDO_NAME - 1);
+    if (g == nm->root)
+        return pstats_cg_bytes_put(a, b, CG_ROOT_NAME, sizeof CG_ROOT_NAME - 1);
     fpieces fp;
     pieces(nm, g, &fp);
     int rc;
@@ -409,14 +411,17 @@ static int same_str(const pstr *x, const pstr *y)
 }
 
 /* Same pstats key: kind, line, file and name bytes; for a code object also
- * its file and first line (the model keeps two code objects that differ
- * there as two keys, so every part must too). */
+ * what the model tells its code objects apart by (digest and identity) and
+ * its file and first line, so that no two keys of one part ever share a
+ * global id. */
 static int same_key(const fpieces *x, const fpieces *y)
 {
     if (x->k->kkind != y->k->kkind || x->k->line != y->k->line ||
         !same_str(x->file, y->file) || !same_str(x->name, y->name))
         return 0;
-    return !x->code || (x->code->firstlineno == y->code->firstlineno &&
+    return !x->code || (x->code->digest == y->code->digest &&
+                        x->code->identity == y->code->identity &&
+                        x->code->firstlineno == y->code->firstlineno &&
                         same_str(&x->s->strs[x->code->filename],
                                  &y->s->strs[y->code->filename]));
 }
@@ -429,14 +434,14 @@ static int collect_funcs(name_pass *np)
     size_t total = 0;
     for (size_t p = 0; p < nm->nparts; p++)
         total += pstats_nkeys(nm->parts[p]); /* callers-only keys too */
-    if (total >= UINT32_MAX - 1)
+    if (total >= UINT32_MAX - 3)
         return -1;
     nm->local = cm_malloc(np->a, nm->nparts * sizeof *nm->local);
     if (!nm->local)
         return -1;
     memset(nm->local, 0, nm->nparts * sizeof *nm->local);
     nm->first = cm_malloc(np->a, (total + 1) * sizeof *nm->first);
-    np->hash = cm_malloc(np->a, (total + 1) * sizeof *np->hash);
+    np->hash = cm_malloc(np->a, (total + 2) * sizeof *np->hash);
     if (!nm->first || !np->hash || table_init(np, total) != 0)
         return -1;
     for (size_t p = 0; p < nm->nparts; p++) {
@@ -511,7 +516,7 @@ static int assign_files(name_pass *np, const pymarshal_allocator *a)
     int64_t fid = rc ? -1 : pstats_cg_strtab_intern(a, &nm->files, "~", 1, &added);
     if (fid < 0)
         return -1;
-    nm->func_file[nm->pseudo] = (uint32_t)fid;
+    nm->func_file[nm->pseudo] = nm->func_file[nm->root] = (uint32_t)fid;
     return 0;
 }
 
@@ -622,19 +627,25 @@ static int mark_shared_shorts(name_pass *np)
 }
 
 /* Pass 4: every name unique, "'2", "'3", ... added in id order where a
- * name is taken already (the pseudo-function's first). */
+ * name is taken already (the pseudo-functions' first). */
 static int assign_labels(name_pass *np)
 {
     cg_names *nm = np->nm;
     size_t slot;
     uint32_t r;
     int built = 1;
-    if (table_init(np, nm->nfuncs + 1) != 0)
+    if (table_init(np, nm->nfuncs + 2) != 0)
         return -1;
-    nm->tag[nm->pseudo] = 0;
-    np->hash[nm->pseudo] = XXH3_64bits(CG_PSEUDO_NAME, sizeof CG_PSEUDO_NAME - 1);
-    find_label(np, nm->pseudo, 0, np->hash[nm->pseudo], &built, nm->tag, &r, &slot);
-    np->slots[slot] = slot_make(np->hash[nm->pseudo], nm->pseudo);
+    for (uint32_t g = nm->pseudo; g <= nm->root; g++) {
+        nm->tag[g] = 0;
+        if (label_build(nm, np->a, g, 0, &np->sc1) != 0)
+            return -1;
+        np->hash[g] = XXH3_64bits(np->sc1.p, np->sc1.len);
+        built = 0;
+        if (find_label(np, g, 0, np->hash[g], &built, nm->tag, &r, &slot) < 0)
+            return -1;
+        np->slots[slot] = slot_make(np->hash[g], g);
+    }
     for (uint32_t g = 0; g < nm->nfuncs; g++) { /* hash[g]: the short name's */
         if (!(nm->tag[g] & CG_FULL))
             continue;
@@ -673,15 +684,16 @@ static int names_build(name_pass *np)
             return -1;
     } else {
         nm->nfuncs = pstats_nkeys(nm->parts[0]);
-        if (nm->nfuncs >= UINT32_MAX - 1)
+        if (nm->nfuncs >= UINT32_MAX - 3)
             return -1;
-        np->hash = cm_malloc(np->a, (nm->nfuncs + 1) * sizeof *np->hash);
+        np->hash = cm_malloc(np->a, (nm->nfuncs + 2) * sizeof *np->hash);
         if (!np->hash)
             return -1;
     }
     nm->pseudo = (uint32_t)nm->nfuncs;
-    nm->func_file = cm_malloc(np->a, (nm->nfuncs + 1) * sizeof *nm->func_file);
-    nm->tag = cm_malloc(np->a, (nm->nfuncs + 1) * sizeof *nm->tag);
+    nm->root = nm->pseudo + 1;
+    nm->func_file = cm_malloc(np->a, (nm->nfuncs + 2) * sizeof *nm->func_file);
+    nm->tag = cm_malloc(np->a, (nm->nfuncs + 2) * sizeof *nm->tag);
     if (!nm->func_file || !nm->tag)
         return -1;
     if (files_and_hashes(np) != 0 || mark_shared_shorts(np) != 0)

@@ -1,12 +1,17 @@
 /*
- * The formatting pipeline of the callgrind writer: a part's function blocks
- * are cut into chunks of a few hundred KB of text, which the calling thread
- * and one helper thread format into a small ring of buffers; the calling
- * thread alone marks the chunks (which references carry names) just ahead
- * of them and writes them, in order, through the caller's write function.
- * Formatting is most of the writer's time and the machine that matters has
- * two cores; a chunk can be formatted in any thread once
- * pstats_cg_part_mark() has decided where its names go.
+ * The two-thread machinery of the callgrind writer, the last file of its
+ * pipeline (it calls nothing else of lib/callgrind/): the output pipe and
+ * pstats_cg_halves().
+ *
+ * The pipe: a job's items (a part's function blocks) are cut into chunks
+ * of a few hundred KB of text, which the calling thread and one helper
+ * thread format into a small ring of buffers; the calling thread alone
+ * prepares the chunks (the writer: which references carry names) just
+ * ahead of them and writes them, in order, through the caller's write
+ * function. Formatting is most of the writer's time and the machine that
+ * matters has two cores; a chunk can be formatted in any thread once it
+ * has been prepared. What the items are, where a chunk ends and how it is
+ * prepared and formatted, the job says (cg_pipe_job).
  *
  * Memory stays bounded: at most CG_SLOTS chunks exist at once. A failure
  * (out of memory in either thread, or the sink) stops both threads; the
@@ -20,15 +25,8 @@
 #include <string.h>
 
 #include "callgrind_int.h"
-#include "pstats_internal.h"
 
 #define CG_SLOTS 4
-/* A chunk holds about this many functions plus planned calls (each about
- * 50 bytes of text): ~200 KB, small enough for the caches' sake, large
- * enough that the lock is taken rarely. Tests (ps_threads_forced) use tiny
- * chunks, so that a small model goes round the ring of slots many times. */
-#define CG_CHUNK 4096
-#define CG_CHUNK_FORCED 3
 
 enum { SLOT_FREE, SLOT_BUSY, SLOT_READY };
 
@@ -38,36 +36,18 @@ typedef struct cg_slot {
 } cg_slot;
 
 typedef struct cg_pipe {
-    cg_part *cp;
+    const cg_pipe_job *job;
     const pymarshal_allocator *a; /* what the formatters allocate with */
     pstats_write_fn write;
     void *ctx;
     pthread_mutex_t mu;           /* guards everything below */
     pthread_cond_t cv;            /* a chunk was claimed, finished or written */
     cg_slot slot[CG_SLOTS];       /* chunk c lives in slot c % CG_SLOTS */
-    uint32_t next, nfuncs;        /* the first function not yet claimed */
-    uint32_t marked;              /* functions 0..marked-1 are marked */
-    uint32_t chunk;               /* CG_CHUNK, or CG_CHUNK_FORCED */
+    uint32_t next, nitems;        /* the first item not yet claimed */
+    uint32_t marked;              /* items 0..marked-1 are prepared */
     size_t claimed, written;      /* chunks */
     int err;                      /* 0, -1 out of memory, -2 write failed */
 } cg_pipe;
-
-/* The end of the chunk that starts at `from`: the first f where functions
- * plus planned calls since `from` reach CG_CHUNK (off[f] + f grows with f). */
-static uint32_t chunk_end(const cg_part *cp, uint32_t from, uint32_t n, uint32_t chunk)
-{
-    const uint32_t *off = cp->pl.off;
-    uint64_t goal = (uint64_t)off[from] + from + chunk;
-    uint32_t lo = from + 1, hi = n;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if ((uint64_t)off[mid] + mid >= goal)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return lo;
-}
 
 /* With the lock held: claims and formats one chunk (the lock released
  * meanwhile); 0 when there is none to claim now. */
@@ -77,7 +57,7 @@ static int work_one(cg_pipe *pp, cg_bytes *label)
     if (pp->err || pp->next >= pp->marked || pp->claimed >= pp->written + CG_SLOTS)
         return 0;
     cg_slot *sl = &pp->slot[pp->claimed % CG_SLOTS];
-    uint32_t from = pp->next, to = chunk_end(pp->cp, from, pp->nfuncs, pp->chunk);
+    uint32_t from = pp->next, to = pp->job->chunk_end(pp->job->ctx, from);
     pp->next = to;
     pp->claimed++;
     sl->state = SLOT_BUSY;
@@ -86,7 +66,7 @@ static int work_one(cg_pipe *pp, cg_bytes *label)
      * cores at every byte appended */
     cg_bytes buf = sl->buf, lab = *label;
     pthread_mutex_unlock(&pp->mu);
-    int rc = pstats_cg_part_format(pp->cp, from, to, &buf, &lab, pp->a);
+    int rc = pp->job->format(pp->job->ctx, from, to, &buf, &lab, pp->a);
     pthread_mutex_lock(&pp->mu);
     sl->buf = buf;
     *label = lab;
@@ -115,17 +95,17 @@ static void run_main(cg_pipe *pp, cg_bytes *label)
             pthread_cond_broadcast(&pp->cv);
             continue;
         }
-        if (pp->marked < pp->nfuncs) { /* the next chunk's marks: quick, and
-                                        * formatting waits for them */
-            uint32_t from = pp->marked, to = chunk_end(pp->cp, from, pp->nfuncs, pp->chunk);
+        if (pp->marked < pp->nitems) { /* the next chunk's preparation: quick,
+                                        * and formatting waits for it */
+            uint32_t from = pp->marked, to = pp->job->chunk_end(pp->job->ctx, from);
             pthread_mutex_unlock(&pp->mu);
-            pstats_cg_part_mark(pp->cp, from, to);
+            pp->job->prepare(pp->job->ctx, from, to);
             pthread_mutex_lock(&pp->mu);
             pp->marked = to;
             pthread_cond_broadcast(&pp->cv);
             continue;
         }
-        if (pp->written == pp->claimed && pp->next >= pp->nfuncs)
+        if (pp->written == pp->claimed && pp->next >= pp->nitems)
             break; /* all written */
         if (!work_one(pp, label))
             pthread_cond_wait(&pp->cv, &pp->mu);
@@ -144,31 +124,23 @@ static void *run_worker(void *arg)
     worker_arg *wa = arg;
     cg_pipe *pp = wa->pp;
     pthread_mutex_lock(&pp->mu);
-    while (!pp->err && pp->next < pp->nfuncs)
+    while (!pp->err && pp->next < pp->nitems)
         if (!work_one(pp, &wa->label))
             pthread_cond_wait(&pp->cv, &pp->mu);
     pthread_mutex_unlock(&pp->mu);
     return NULL;
 }
 
-/* A helper thread pays off from a few chunks up. */
-static int want_helper(const cg_part *cp)
-{
-    size_t n = cp->pl.nkeys;
-    return ps_threads_forced(cp->s) || (uint64_t)cp->pl.off[n] + n >= 4 * (uint64_t)CG_CHUNK;
-}
-
-int pstats_cg_pipe_run(cg_part *cp, const pymarshal_allocator *a, pstats_write_fn write,
-                       void *ctx)
+int pstats_cg_pipe_run(const cg_pipe_job *job, const pymarshal_allocator *a,
+                       pstats_write_fn write, void *ctx)
 {
     cg_pipe pp;
     memset(&pp, 0, sizeof pp);
-    pp.cp = cp;
+    pp.job = job;
     pp.a = a;
     pp.write = write;
     pp.ctx = ctx;
-    pp.nfuncs = (uint32_t)cp->pl.nkeys;
-    pp.chunk = ps_threads_forced(cp->s) ? CG_CHUNK_FORCED : CG_CHUNK;
+    pp.nitems = job->nitems;
     if (pthread_mutex_init(&pp.mu, NULL) != 0)
         return -1;
     if (pthread_cond_init(&pp.cv, NULL) != 0) {
@@ -180,7 +152,7 @@ int pstats_cg_pipe_run(cg_part *cp, const pymarshal_allocator *a, pstats_write_f
     memset(&wa, 0, sizeof wa);
     wa.pp = &pp;
     pthread_t th;
-    int helper = want_helper(cp);
+    int helper = job->helper;
     if (helper && a) {
         helper = cm_locked_alloc_init(&la, a) == 0;
         pp.a = helper ? &la.view : a;

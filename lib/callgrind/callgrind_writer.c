@@ -1,9 +1,32 @@
 /*
- * The callgrind writer: streams a pstats model (or several, as parts) in
- * callgrind format version 1. Names come from callgrind_names.c,
- * call costs from callgrind_costs.c, the function blocks from
- * callgrind_fmt.c through callgrind_pipe.c (two threads);
- * what the numbers mean is in docs/callgrind.md.
+ * lib/callgrind/: the callgrind writer (pstats_write_callgrind), which
+ * streams one pstats model, or several as parts, in callgrind format
+ * version 1. What the numbers mean, and every reader's rules, are in
+ * docs/callgrind.md.
+ *
+ * The files, in pipeline order. Each calls only the files listed after it,
+ * never one before it, so a reader following a profile through the writer
+ * never walks back:
+ *   callgrind_writer.c  this entry: checks, the header and the part lines;
+ *                       per part, runs the steps below
+ *   callgrind_fmt.c     a part's function blocks: plans them (costs), marks
+ *                       where names are given, formats any range of them
+ *   callgrind_costs.c   the call-cost plan: cycles, columns, spontaneous
+ *                       calls, fit, rows; the functions that cannot be exact
+ *   callgrind_fit.c     the fit: estimates out of cycles, calls inside them
+ *   callgrind_cycles.c  the cycles of the call graph (iterative Tarjan)
+ *   callgrind_names.c   every function's one callgrind name; byte buffers
+ *                       and the interning table
+ *   callgrind_model.h   lean, read-only access to the model's numbers (inline)
+ *   callgrind_pipe.c    two threads: the output pipe (it formats and writes
+ *                       whatever job it is given) and pstats_cg_halves()
+ * callgrind_int.h is their one private header of types and prototypes.
+ *
+ * What these files may include: the C library and pthreads; lib/common/
+ * (common.h: allocation through the caller's hook, the locked allocator);
+ * the public headers (include/pstats/); lib/pstats/'s pstats_internal.h,
+ * to read the model's flat arrays (never to change them); xxhash. Nothing
+ * of lib/marshal/'s internals and nothing of the CLI (cli/).
  */
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +34,7 @@
 
 #include "pstats/version.h"
 #include "callgrind_int.h"
+#include "callgrind_model.h"
 #include "pstats_internal.h"
 
 /* The header and the part lines are small: put in a byte buffer
@@ -134,6 +158,31 @@ static void write_header(cg_ctx *c, const pstats_stats *const *parts, size_t npa
     put(c, "\n", 1);
 }
 
+/* Comment lines before a part's blocks naming the functions outside
+ * cycles that cannot show their cumtime (docs/callgrind.md). */
+static int put_inexact(cg_ctx *c, const cg_part *cp)
+{
+    const cg_plan *pl = &cp->pl;
+    if (pl->ninexact == 0)
+        return 0;
+    put_str(c, "# Not exact: a caller of each function below recorded more time in its calls\n"
+               "# than it had (its cumtime - tottime), so those calls were scaled down to what\n"
+               "# it had and the function's inclusive cost is less than its cumtime.\n");
+    cg_bytes label = {NULL, 0, 0};
+    int rc = 0;
+    for (size_t i = 0; i < pl->ninexact && rc == 0; i++) {
+        rc = pstats_cg_label(&c->nm, pstats_cg_global(&c->nm, cp->p, pl->inexact[i]), &label,
+                             c->a);
+        if (rc == 0) {
+            put_str(c, "# not exact: ");
+            put(c, label.p, label.len);
+            put(c, "\n", 1);
+        }
+    }
+    cm_free(c->a, label.p);
+    return rc;
+}
+
 static int write_part(cg_ctx *c, const pstats_stats *s, size_t p, const char *unit)
 {
     if (p > 0) { /* KCachegrind forgets names and events at a new part */
@@ -144,13 +193,17 @@ static int write_part(cg_ctx *c, const pstats_stats *s, size_t p, const char *un
         put_str(c, c->call_events ? " calls\n" : "\n");
     }
     flush(c);
-    memset(c->fn_defined, 0, c->nm.nfuncs + 1);
+    memset(c->fn_defined, 0, c->nm.nfuncs + 3); /* labels 0 .. root + 1 */
     memset(c->fl_defined, 0, c->nm.files.n);
     cg_part cp;
     int rc = pstats_cg_part_prepare(&cp, s, p, &c->nm, c->scale, c->call_events,
                                     c->fn_defined, c->fl_defined, c->a);
+    if (rc == 0 && (rc = put_inexact(c, &cp)) == 0)
+        flush(c);
     if (rc == 0 && !c->oom && !c->failed) {
-        rc = pstats_cg_pipe_run(&cp, c->a, c->write, c->ctx);
+        cg_pipe_job job;
+        pstats_cg_part_job(&cp, &job);
+        rc = pstats_cg_pipe_run(&job, c->a, c->write, c->ctx);
         if (rc == -2) {
             c->failed = 1;
             rc = 0;
@@ -230,7 +283,7 @@ int pstats_write_callgrind(const pstats_stats *const *parts, size_t nparts,
         c.sampled |= pstats_is_sampled(parts[p]);
     if (pstats_cg_names_build(&c.nm, parts, nparts, c.a, err) != 0)
         return -1;
-    c.fn_defined = cm_malloc(c.a, c.nm.nfuncs + 1);
+    c.fn_defined = cm_malloc(c.a, c.nm.nfuncs + 3);
     c.fl_defined = cm_malloc(c.a, c.nm.files.n + 1);
     int rc = c.fn_defined && c.fl_defined ? 0 : -1;
     if (rc == 0)

@@ -19,6 +19,10 @@
  * share the reference table (restored afterwards) and never look ahead
  * themselves: a nested code object with 5 ints stays undecided until its
  * own 10th field, and one with several plausible counts takes the first.
+ *
+ * This file says which counts are plausible and what a 10th field means;
+ * the look-ahead readers are run by marshal_reader.c, the next step of the
+ * pipeline, so this file calls only marshal_scalar.c (pm_fail).
  */
 #include <string.h>
 
@@ -78,111 +82,26 @@ static int plausible(const pymarshal_reader *r, size_t off, unsigned k)
 
 static const unsigned order[3] = {5, 6, 4};
 
-static pymarshal_code_layout layout_of(unsigned k)
+pymarshal_code_layout pm_code_layout_of(unsigned k)
 {
-    return k == 4 ? PYMARSHAL_CODE_PY27 : PYMARSHAL_CODE_PY38;
+    return k == 4 ? PYMARSHAL_CODE_PY27 : k == 6 ? PYMARSHAL_CODE_PY38 : PYMARSHAL_CODE_PY30;
 }
 
-static pymarshal_reader *get_sub(pymarshal_reader *r, size_t off)
+unsigned pm_code_candidates(const pymarshal_reader *r, size_t off, unsigned *mask, int *trunc)
 {
-    if (!r->sub) {
-        r->sub = cm_malloc(r->alloc, sizeof *r->sub);
-        if (!r->sub) {
-            pm_fail(r, PYMARSHAL_ENOMEM, off, "out of memory for a look-ahead reader");
-            return NULL;
-        }
-        memset(r->sub, 0, sizeof *r->sub);
-        r->sub->alloc_copy = r->alloc_copy;
-        r->sub->alloc = r->alloc ? &r->sub->alloc_copy : NULL;
-    }
-    return r->sub;
-}
-
-/* Walk the code object at `off` with k ints in a dry reader. Returns the
- * layout, or -1 with the dry reader's error in *err. */
-static int trial(pymarshal_reader *r, size_t off, unsigned k, int full,
-                 pymarshal_error *err)
-{
-    pymarshal_reader *sub = get_sub(r, off);
-    if (!sub)
-        return -1;
-    size_t nslots = r->slots->n, ninterned = r->interned->n;
-    pm_reader_init_sub(sub, r, off);
-    sub->force_nints = (uint8_t)k;
-    int rc = pm_reader_run(sub, !full);
-    r->slots->n = nslots;
-    r->interned->n = ninterned;
-    if (rc < 0) {
-        *err = sub->err;
-        return -1;
-    }
-    return sub->decided;
-}
-
-int pm_code_layout(pymarshal_reader *r, size_t off)
-{
-    unsigned mask = 0, ncand = 0;
-    int trunc = 0;
+    unsigned n = 0;
+    *mask = 0;
+    *trunc = 0;
     for (int i = 0; i < 3; i++) {
         int p = plausible(r, off, order[i]);
         if (p == PM_TRUNC)
-            trunc = 1;
+            *trunc = 1;
         if (p == 1) {
-            mask |= 1u << order[i];
-            ncand++;
+            *mask |= 1u << order[i];
+            n++;
         }
     }
-    if (r->dry && r->sp == 0 && r->force_nints) {
-        mask = 1u << r->force_nints;
-        ncand = 1;
-    }
-    if (ncand == 0) {
-        if (trunc)
-            return pm_fail(r, PYMARSHAL_ETRUNCATED, off,
-                           "truncated: code object ends before its code bytes");
-        return pm_fail(r, PYMARSHAL_EVALUE, off,
-                       "code object of no known layout: no bytes object followed by a "
-                       "tuple after 4, 5 or 6 int fields");
-    }
-    unsigned first = 0;
-    for (int i = 0; i < 3 && !first; i++)
-        if (mask & (1u << order[i]))
-            first = order[i];
-    if (r->dry || ncand == 1) {
-        if (first != 5)
-            return (int)layout_of(first);
-        if (r->dry)
-            return 0;
-        pymarshal_error e;
-        int layout = trial(r, off, 5, 0, &e);
-        if (layout < 0) {
-            if (!r->failed) {
-                r->failed = 1;
-                r->err = e;
-            }
-            return -1;
-        }
-        return layout;
-    }
-    /* Several counts fit: the first whose whole object parses wins. */
-    pymarshal_error best = {PYMARSHAL_OK, 0, ""};
-    for (int i = 0; i < 3; i++) {
-        if (!(mask & (1u << order[i])))
-            continue;
-        pymarshal_error e = {PYMARSHAL_EVALUE, off, "code object of no known layout"};
-        int layout = trial(r, off, order[i], 1, &e);
-        if (layout > 0)
-            return layout;
-        if (layout < 0 && e.code == PYMARSHAL_ENOMEM)
-            return pm_fail(r, PYMARSHAL_ENOMEM, e.offset, "%s", "out of memory");
-        if (best.code == PYMARSHAL_OK || e.offset > best.offset)
-            best = e;
-    }
-    if (!r->failed) {
-        r->failed = 1;
-        r->err = best;
-    }
-    return -1;
+    return n;
 }
 
 int pm_code_decide(pymarshal_reader *r, pm_frame *f, pymarshal_kind field_kind)
@@ -201,5 +120,168 @@ int pm_code_decide(pymarshal_reader *r, pm_frame *f, pymarshal_kind field_kind)
     }
     if (r->dry && f == &r->stack[0])
         r->decided = f->layout;
+    return 0;
+}
+
+/* ------------------------------------------------------------- checks */
+
+/* Python 2's str is 's' 't' 'R' (not 'u'); under AUTO a 2.7 layout may
+ * also hold the string forms of later versions (our own re-encodings). */
+#define PY2_AUTO 1000u
+
+/* Whose constructor builds the code object: the named Python, or under
+ * AUTO the one its layout says (2.7, 3.7 for 3.0-3.7, 3.8, 3.11). */
+static unsigned check_version(const pymarshal_reader *r, pymarshal_code_layout layout)
+{
+    if (r->impl == PYMARSHAL_PY_CPYTHON && r->version)
+        return r->version;
+    switch (layout) {
+    case PYMARSHAL_CODE_PY27: return PY2_AUTO;
+    case PYMARSHAL_CODE_PY30: return 307;
+    case PYMARSHAL_CODE_PY38: return 308;
+    default: return 311;
+    }
+}
+
+
+static int is_text(const pm_item *it, unsigned v)
+{
+    if (v == PY2_AUTO)
+        return it->kind == PYMARSHAL_STR || it->kind == PYMARSHAL_BYTES;
+    return v < 300 ? it->py2str : it->kind == PYMARSHAL_STR;
+}
+
+static int is_bytes(const pm_item *it, unsigned v)
+{
+    if (v == PY2_AUTO)
+        return it->kind == PYMARSHAL_STR || it->kind == PYMARSHAL_BYTES;
+    return v < 300 ? it->py2str : it->kind == PYMARSHAL_BYTES;
+}
+
+static int is_names(const pm_item *it, unsigned v)
+{
+    return it->kind == PYMARSHAL_TUPLE && (v < 300 || v == PY2_AUTO ? it->texts : it->strs);
+}
+
+enum { CO_VARARGS = 0x4, CO_VARKEYWORDS = 0x8, CO_FAST_LOCAL = 0x20 };
+
+/* How many locals a 3.11+ localspluskinds names (kinds with CO_FAST_LOCAL);
+ * the bytes are those of the field's string, in the input. */
+static int64_t count_locals(const pymarshal_reader *r, const pm_item *kinds)
+{
+    const uint8_t *p = r->data + kinds->off;
+    uint8_t c = p[0] & 0x7f;
+    if (c == 'r') { /* a reference: the bytes are where its slot points */
+        int32_t slot = cm_i32(p + 1);
+        p = r->data + PM_SLOT_OFFSET(r->slots->e[slot]);
+    }
+    p += 5; /* 's' and its length */
+    int64_t n = 0;
+    for (size_t k = 0; k < kinds->n; k++)
+        n += (p[k] & CO_FAST_LOCAL) != 0;
+    return n;
+}
+
+static int is_seq(const pm_item *it)
+{
+    return it->kind == PYMARSHAL_TUPLE || it->kind == PYMARSHAL_LIST;
+}
+
+/* PyPy 7.3's unmarshal_pycode (3.8 layout), as probed: code and lnotab
+ * bytes, consts a tuple or list, the name tuples (or lists) of str or
+ * bytes, filename a str, name a str or bytes; a negative argcount or
+ * nlocals ends the interpreter (an RPython assertion); too few varnames,
+ * other negative counts pass. */
+static int pypy_check(pymarshal_reader *r, const pm_codesum *cs)
+{
+    const pm_item *o = cs->obj;
+    if (cs->layout != PYMARSHAL_CODE_PY38)
+        return 0; /* PyPy reads its own layout only: the reader said so */
+    if (cs->ints[0] < 0 || cs->ints[3] < 0)
+        return pm_fail(r, PYMARSHAL_EVALUE, cs->off,
+                       "code object with a negative count (PyPy aborts on it)");
+    int names_ok = 1;
+    for (int i = 2; i <= 5; i++)
+        names_ok &= o[i].kind == PYMARSHAL_LIST || (o[i].kind == PYMARSHAL_TUPLE && o[i].texts);
+    if (o[0].kind != PYMARSHAL_BYTES || !is_seq(&o[1]) || !names_ok ||
+        o[6].kind != PYMARSHAL_STR ||
+        (o[7].kind != PYMARSHAL_STR && o[7].kind != PYMARSHAL_BYTES) ||
+        o[8].kind != PYMARSHAL_BYTES)
+        return pm_fail(r, PYMARSHAL_EVALUE, cs->off,
+                       "code object PyPy cannot build: a field of the wrong type (TypeError)");
+    return 0;
+}
+
+static int bad_call(pymarshal_reader *r, const pm_codesum *cs, const char *what)
+{
+    return pm_fail(r, PYMARSHAL_EVALUE, cs->off,
+                   "code object Python cannot build: %s (SystemError: bad argument "
+                   "to internal function)", what);
+}
+
+/* The checks of PyCode_New (2.7, 3.6-3.10) and _PyCode_Validate (3.11+)
+ * on what marshal read; PyPy checks nothing. */
+int pm_code_check(pymarshal_reader *r, const pm_codesum *cs)
+{
+    if (r->impl == PYMARSHAL_PY_PYPY)
+        return pypy_check(r, cs);
+    pymarshal_code_layout layout = cs->layout ? (pymarshal_code_layout)cs->layout
+                                              : PYMARSHAL_CODE_PY30;
+    unsigned v = check_version(r, layout);
+    const int32_t *n = cs->ints;
+    const pm_item *o = cs->obj;
+    int32_t argc = n[0], posonly = 0, kwonly = 0, nlocals = 0, stack = 0, flags = 0;
+    switch (layout) {
+    case PYMARSHAL_CODE_PY27: nlocals = n[1]; stack = n[2]; flags = n[3]; break;
+    case PYMARSHAL_CODE_PY30: kwonly = n[1]; nlocals = n[2]; stack = n[3]; flags = n[4]; break;
+    case PYMARSHAL_CODE_PY38:
+        posonly = n[1]; kwonly = n[2]; nlocals = n[3]; stack = n[4]; flags = n[5];
+        break;
+    default: posonly = n[1]; kwonly = n[2]; stack = n[3]; flags = n[4]; break;
+    }
+    if (argc < 0 || kwonly < 0 || nlocals < 0 ||
+        (v >= 308 && (argc < posonly || posonly < 0 || stack < 0 || flags < 0)))
+        return bad_call(r, cs, "a negative count");
+    int extra = ((flags & CO_VARARGS) != 0) + ((flags & CO_VARKEYWORDS) != 0);
+    if (layout == PYMARSHAL_CODE_PY311) {
+        /* code consts names localsplusnames localspluskinds filename name
+         * qualname | linetable exceptiontable */
+        if (!is_bytes(&o[0], v) || o[1].kind != PYMARSHAL_TUPLE ||
+            o[2].kind != PYMARSHAL_TUPLE || o[3].kind != PYMARSHAL_TUPLE ||
+            !is_bytes(&o[4], v) || o[3].n != o[4].n || !is_text(&o[5], v) ||
+            !is_text(&o[6], v) || !is_text(&o[7], v) || !is_bytes(&o[8], v) ||
+            !is_bytes(&o[9], v))
+            return bad_call(r, cs, "a field of the wrong type");
+        if (o[0].n % 2)
+            return pm_fail(r, PYMARSHAL_EVALUE, cs->off,
+                           "code: co_code is malformed (ValueError in Python)");
+        if (count_locals(r, &o[4]) - argc - kwonly - extra < 0)
+            return pm_fail(r, PYMARSHAL_EVALUE, cs->off,
+                           "code: co_varnames is too small (ValueError in Python)");
+        if (!is_names(&o[2], v) || !is_names(&o[3], v))
+            return pm_fail(r, PYMARSHAL_EVALUE, cs->off,
+                           "non-string found in code slot (SystemError in Python)");
+        return 0;
+    }
+    /* code consts names varnames freevars cellvars filename name | lnotab */
+    int py2 = v < 300 || v == PY2_AUTO;
+    if (!(py2 ? (is_bytes(&o[0], v) || o[0].kind == PYMARSHAL_STR) : is_bytes(&o[0], v)) ||
+        o[1].kind != PYMARSHAL_TUPLE || o[2].kind != PYMARSHAL_TUPLE ||
+        o[3].kind != PYMARSHAL_TUPLE || o[4].kind != PYMARSHAL_TUPLE ||
+        o[5].kind != PYMARSHAL_TUPLE || !is_text(&o[6], v) || !is_text(&o[7], v) ||
+        !is_bytes(&o[8], v))
+        return bad_call(r, cs, "a field of the wrong type");
+    if (!is_names(&o[2], v) || !is_names(&o[3], v) || !is_names(&o[4], v) ||
+        !is_names(&o[5], v))
+        return pm_fail(r, PYMARSHAL_EVALUE, cs->off, "non-string found in code slot (%s)",
+                       py2 ? "a fatal error in Python 2.7" : "SystemError in Python");
+    if (v >= 306 && v < PY2_AUTO) {
+        int64_t nvar = (int64_t)o[3].n;
+        int64_t total = argc <= nvar && kwonly <= nvar ? (int64_t)argc + kwonly + extra
+                                                       : nvar + 1;
+        if (total > nvar)
+            return pm_fail(r, PYMARSHAL_EVALUE, cs->off,
+                           "code: varnames is too small (ValueError in Python)");
+    }
     return 0;
 }

@@ -20,46 +20,6 @@
 
 #include "marshal_reader_int.h"
 
-int pm_fail(pymarshal_reader *r, pymarshal_errcode code, size_t offset,
-            const char *fmt, ...)
-{
-    if (r->failed)
-        return -1;
-    r->failed = 1;
-    char msg[sizeof r->err.msg];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    pm_set_error(&r->err, code, offset, "%s", msg);
-    return -1;
-}
-
-/* Cleared in two memsets: gcc makes one memset of the whole token a string
- * instruction (23 instructions a token, a sixth of the reader's), two of at
- * most 64 bytes a few vector stores. The token stays fully zeroed, padding
- * included, as before. */
-static inline void tok_init(pymarshal_token *tok, size_t off, uint8_t code)
-{
-    enum { HALF = sizeof *tok > 64 ? 64 : sizeof *tok };
-    memset(tok, 0, HALF);
-    memset((char *)tok + HALF, 0, sizeof *tok - HALF);
-    tok->offset = off;
-    tok->code = code;
-    tok->ref_slot = -1;
-    tok->ref_target = -1;
-}
-
-/* Are `n` more bytes there after r->pos? */
-static int need(pymarshal_reader *r, size_t n, size_t off, const char *what)
-{
-    size_t left = r->len - r->pos;
-    if (n <= left)
-        return 0;
-    return pm_fail(r, PYMARSHAL_ETRUNCATED, off,
-                   "truncated: %s needs %zu bytes, %zu left", what, n, left);
-}
-
 static int is_scalar(pymarshal_kind k)
 {
     return k <= PYMARSHAL_STR;
@@ -76,213 +36,33 @@ static int64_t take_slot(pymarshal_reader *r, size_t off, pymarshal_kind kind, i
     pm_slots *t = r->slots;
     if (cm_reserve(r->alloc, (void **)&t->e, &t->cap, t->n + 1, sizeof *t->e) < 0)
         return pm_fail(r, PYMARSHAL_ENOMEM, off, "out of memory for the reference table");
-    t->e[t->n] = PM_SLOT(off, kind, filled, layout);
+    t->e[t->n] = PM_SLOT(off, kind, filled, layout) | (is_scalar(kind) ? PM_SLOT_CLOSED : 0u);
     return (int64_t)t->n++;
 }
 
-static void fill_slot(pymarshal_reader *r, const pm_frame *f)
+/* The object of frame f is complete: its slot is filled and says whether
+ * Python could hash it. */
+static void close_slot(pymarshal_reader *r, const pm_frame *f, unsigned unhash)
 {
-    if (f->fill_slot >= 0 && r->mode == PM_MODE_MAIN)
-        r->slots->e[f->fill_slot] =
-            PM_SLOT(f->offset, (pymarshal_kind)f->kind, 1, f->layout);
+    if (f->slot < 0 || r->mode != PM_MODE_MAIN)
+        return;
+    r->slots->e[f->slot] = PM_SLOT(f->offset, (pymarshal_kind)f->kind, 1, f->layout) |
+                           PM_SLOT_CLOSED | (unhash ? PM_SLOT_UNHASHABLE : 0u) |
+                           (f->kind == PYMARSHAL_TUPLE && !f->nonstr ? PM_SLOT_STRS : 0u) |
+                           (f->kind == PYMARSHAL_TUPLE && !f->nontext ? PM_SLOT_TEXTS : 0u);
 }
 
-/* ----------------------------------------------------------- scalars */
-
-static int read_i32(pymarshal_reader *r, size_t off, const char *what, int32_t *out)
+/* What makes an object unhashable by itself (0: nothing). */
+static unsigned own_unhash(pymarshal_kind k)
 {
-    if (need(r, 4, off, what) < 0)
-        return -1;
-    *out = cm_i32(r->data + r->pos);
-    r->pos += 4;
-    return 0;
+    return k == PYMARSHAL_LIST || k == PYMARSHAL_DICT || k == PYMARSHAL_SET ? (unsigned)k : 0;
 }
 
-/* A length-prefixed byte string: u8 length when `short_len`, else i32. */
-static int read_str(pymarshal_reader *r, pymarshal_token *tok, int short_len)
+/* Python's name of what could not be hashed. */
+static const char *unhash_name(unsigned u)
 {
-    size_t off = tok->offset, n;
-    if (short_len) {
-        if (need(r, 1, off, "string length") < 0)
-            return -1;
-        n = r->data[r->pos++];
-    } else {
-        int32_t len;
-        if (read_i32(r, off, "string length", &len) < 0)
-            return -1;
-        if (len < 0)
-            return pm_fail(r, PYMARSHAL_ELENGTH, off, "negative string length %d",
-                           (int)len);
-        n = (size_t)len;
-    }
-    if (n > r->len - r->pos)
-        return pm_fail(r, PYMARSHAL_ETRUNCATED, off,
-                       "truncated: string of %zu bytes needs %zu bytes, %zu left", n, n,
-                       r->len - r->pos);
-    tok->data = r->data + r->pos;
-    tok->len = n;
-    r->pos += n;
-    return 0;
-}
-
-static int read_text_float(pymarshal_reader *r, size_t off, double *out)
-{
-    if (need(r, 1, off, "float text length") < 0)
-        return -1;
-    size_t n = r->data[r->pos++];
-    if (n > r->len - r->pos)
-        return pm_fail(r, PYMARSHAL_ETRUNCATED, off,
-                       "truncated: float text of %zu bytes needs %zu bytes, %zu left", n,
-                       n, r->len - r->pos);
-    /* CPython parses the text as a C string: it ends at a NUL byte. */
-    const uint8_t *nul = memchr(r->data + r->pos, 0, n);
-    size_t text = nul ? (size_t)(nul - (r->data + r->pos)) : n;
-    if (pm_parse_float_text(r->data + r->pos, text, out) < 0)
-        return pm_fail(r, PYMARSHAL_EVALUE, off, "bad float text '%.*s'",
-                       (int)(n > 40 ? 40 : n), (const char *)r->data + r->pos);
-    r->pos += n;
-    return 0;
-}
-
-static double bin_double(const uint8_t *p)
-{
-    uint64_t u = cm_le64(p);
-    double d;
-    memcpy(&d, &u, sizeof d);
-    return d;
-}
-
-static int read_long(pymarshal_reader *r, pymarshal_token *tok)
-{
-    size_t off = tok->offset;
-    int32_t n;
-    if (read_i32(r, off, "long digit count", &n) < 0)
-        return -1;
-    if (n == INT32_MIN)
-        return pm_fail(r, PYMARSHAL_ELENGTH, off, "long digit count %d out of range",
-                       (int)n);
-    size_t nd = (size_t)(n < 0 ? -n : n);
-    if (nd > (r->len - r->pos) / 2)
-        return pm_fail(r, PYMARSHAL_ETRUNCATED, off,
-                       "truncated: long of %zu digits needs %zu bytes, %zu left", nd,
-                       nd * 2, r->len - r->pos);
-    const uint8_t *d = r->data + r->pos;
-    for (size_t k = 0; k < nd; k++) {
-        unsigned dig = (unsigned)d[2 * k] | (unsigned)d[2 * k + 1] << 8;
-        if (dig >= 0x8000)
-            return pm_fail(r, PYMARSHAL_EVALUE, off + 5 + 2 * k,
-                           "long digit 0x%04x out of range (digits are 15 bits)", dig);
-        if (k == nd - 1 && dig == 0)
-            return pm_fail(r, PYMARSHAL_EVALUE, off,
-                           "unnormalized long: most significant digit is 0");
-    }
-    r->pos += nd * 2;
-    /* Up to 4 digits (60 bits) always fit; 5 digits fit below 2**63. */
-    unsigned top = nd == 5 ? ((unsigned)d[8] | (unsigned)d[9] << 8) : 0;
-    int low_zero = nd == 5 && !memcmp(d, "\0\0\0\0\0\0\0\0", 8);
-    if (nd <= 4 || (nd == 5 && (top < 8 || (top == 8 && low_zero && n < 0)))) {
-        uint64_t u = 0;
-        for (size_t k = nd; k-- > 0;)
-            u = u << 15 | ((unsigned)d[2 * k] | (unsigned)d[2 * k + 1] << 8);
-        tok->kind = PYMARSHAL_INT;
-        if (n >= 0)
-            tok->i = (int64_t)u;
-        else
-            tok->i = u == (UINT64_C(1) << 63) ? INT64_MIN : -(int64_t)u;
-        return 0;
-    }
-    tok->kind = PYMARSHAL_BIGINT;
-    tok->data = d;
-    tok->len = nd;
-    tok->negative = n < 0;
-    return 0;
-}
-
-/* Read the payload of scalar type `code` at r->pos into tok. 1 when `code`
- * is a scalar, 0 when it is not, -1 on error. No slots are taken. */
-static int read_scalar(pymarshal_reader *r, pymarshal_token *tok, uint8_t code)
-{
-    size_t off = tok->offset;
-    int32_t i;
-    switch (code) {
-    case 'N': tok->kind = PYMARSHAL_NONE; return 1;
-    case 'F': tok->kind = PYMARSHAL_FALSE; return 1;
-    case 'T': tok->kind = PYMARSHAL_TRUE; tok->i = 1; return 1;
-    case 'S': tok->kind = PYMARSHAL_STOPITER; return 1;
-    case '.': tok->kind = PYMARSHAL_ELLIPSIS; return 1;
-    case 'i':
-        if (read_i32(r, off, "int", &i) < 0)
-            return -1;
-        tok->kind = PYMARSHAL_INT;
-        tok->i = i;
-        return 1;
-    case 'I':
-        if (need(r, 8, off, "int64") < 0)
-            return -1;
-        tok->kind = PYMARSHAL_INT;
-        tok->i = (int64_t)cm_le64(r->data + r->pos);
-        r->pos += 8;
-        return 1;
-    case 'l':
-        return read_long(r, tok) < 0 ? -1 : 1;
-    case 'f':
-        tok->kind = PYMARSHAL_FLOAT;
-        return read_text_float(r, off, &tok->f) < 0 ? -1 : 1;
-    case 'x':
-        tok->kind = PYMARSHAL_COMPLEX;
-        if (read_text_float(r, off, &tok->f) < 0 || read_text_float(r, off, &tok->imag) < 0)
-            return -1;
-        return 1;
-    case 'g':
-    case 'y':
-        if (need(r, code == 'g' ? 8 : 16, off, code == 'g' ? "float" : "complex") < 0)
-            return -1;
-        tok->kind = code == 'g' ? PYMARSHAL_FLOAT : PYMARSHAL_COMPLEX;
-        tok->f = bin_double(r->data + r->pos);
-        if (code == 'y')
-            tok->imag = bin_double(r->data + r->pos + 8);
-        r->pos += code == 'g' ? 8 : 16;
-        return 1;
-    case 's':
-        tok->kind = PYMARSHAL_BYTES;
-        return read_str(r, tok, 0) < 0 ? -1 : 1;
-    case 't': {
-        /* Python 3: interned UTF-8 text. Python 2: an interned byte string,
-         * which is often not UTF-8; such a string is delivered as BYTES
-         * (what it is in Python 2) rather than rejected. */
-        if (read_str(r, tok, 0) < 0)
-            return -1;
-        size_t bad;
-        tok->interned = 1;
-        tok->kind = cm_utf8_valid(tok->data, tok->len, &bad) ? PYMARSHAL_STR
-                                                             : PYMARSHAL_BYTES;
-        tok->text = PYMARSHAL_UTF8;
-        return 1;
-    }
-    case 'u': {
-        if (read_str(r, tok, 0) < 0)
-            return -1;
-        size_t bad;
-        if (!cm_utf8_valid(tok->data, tok->len, &bad))
-            return pm_fail(r, PYMARSHAL_EUTF8, (size_t)(tok->data - r->data) + bad,
-                           "invalid UTF-8 in str (byte 0x%02x)", tok->data[bad]);
-        tok->kind = PYMARSHAL_STR;
-        tok->text = PYMARSHAL_UTF8;
-        return 1;
-    }
-    case 'a':
-    case 'A':
-    case 'z':
-    case 'Z':
-        /* "ASCII" forms are decoded as Latin-1 by CPython: bytes >= 0x80 pass. */
-        if (read_str(r, tok, code == 'z' || code == 'Z') < 0)
-            return -1;
-        tok->kind = PYMARSHAL_STR;
-        tok->text = PYMARSHAL_LATIN1;
-        tok->interned = code == 'A' || code == 'Z';
-        return 1;
-    }
-    return 0;
+    return u == PM_UNHASH_OPEN ? "a tuple that contains itself (recursion)"
+                               : pymarshal_kind_name((pymarshal_kind)u);
 }
 
 /* -------------------------------------------------------- references */
@@ -301,64 +81,11 @@ static size_t target_count(const pymarshal_reader *r, uint64_t e)
     return 0;
 }
 
-/* A reference to a scalar of the common kinds, decoded straight from the
- * bytes at `target`: they were fully checked (bounds, UTF-8) when the slot
- * was taken, and the slot's kind tells whether a 't' was UTF-8. 1 done, 0
- * not one of these codes. */
-static int ref_scalar_fast(const pymarshal_reader *r, pymarshal_token *tok, size_t target,
-                           pymarshal_kind kind)
-{
-    const uint8_t *p = r->data + target;
-    switch (p[0] & 0x7f) {
-    case 'i':
-        tok->kind = PYMARSHAL_INT;
-        tok->i = cm_i32(p + 1);
-        return 1;
-    case 'g':
-        tok->kind = PYMARSHAL_FLOAT;
-        tok->f = bin_double(p + 1);
-        return 1;
-    case 'z':
-    case 'Z':
-        tok->kind = PYMARSHAL_STR;
-        tok->text = PYMARSHAL_LATIN1;
-        tok->interned = (p[0] & 0x7f) == 'Z';
-        tok->len = p[1];
-        tok->data = p + 2;
-        return 1;
-    case 'a':
-    case 'A':
-    case 'u':
-    case 't':
-    case 's': {
-        uint8_t c = p[0] & 0x7f;
-        tok->kind = kind;
-        tok->text = c == 'a' || c == 'A' ? PYMARSHAL_LATIN1 : PYMARSHAL_UTF8;
-        tok->interned = c == 'A' || c == 't';
-        tok->len = (size_t)cm_i32(p + 1);
-        tok->data = p + 5;
-        return 1;
-    }
-    }
-    return 0;
-}
-
-static int reread(pymarshal_reader *r, pymarshal_token *tok, size_t target)
-{
-    size_t save = r->pos, off = tok->offset;
-    tok->offset = target;
-    r->pos = target + 1;
-    int rc = read_scalar(r, tok, r->data[target] & 0x7f);
-    r->pos = save;
-    tok->offset = off;
-    return rc == 1 ? 0 : -1;
-}
-
-static int read_ref(pymarshal_reader *r, pymarshal_token *tok)
+static int resolve_ref(pymarshal_reader *r, pymarshal_token *tok)
 {
     size_t off = tok->offset;
     int32_t idx;
-    if (read_i32(r, off, "reference", &idx) < 0)
+    if (pm_read_i32(r, off, "reference", &idx) < 0)
         return -1;
     const pm_slots *t = r->slots;
     size_t known = r->mode == PM_MODE_REPLAY && (uint64_t)r->vslot < t->n
@@ -376,9 +103,9 @@ static int read_ref(pymarshal_reader *r, pymarshal_token *tok)
     tok->ref_target = idx;
     if (is_scalar(kind)) {
         tok->via_ref = 'r';
-        if (ref_scalar_fast(r, tok, PM_SLOT_OFFSET(e), kind))
+        if (pm_ref_scalar_fast(r, tok, PM_SLOT_OFFSET(e), kind))
             return 0;
-        return reread(r, tok, PM_SLOT_OFFSET(e));
+        return pm_reread(r, tok, PM_SLOT_OFFSET(e));
     }
     tok->kind = PYMARSHAL_REF;
     tok->target_kind = kind;
@@ -389,11 +116,30 @@ static int read_ref(pymarshal_reader *r, pymarshal_token *tok)
     return 0;
 }
 
+/* A reference; PyPy gives a flagged one a slot of its own, which names the
+ * same object (CPython ignores the flag). */
+static int read_ref(pymarshal_reader *r, pymarshal_token *tok, int flag)
+{
+    if (resolve_ref(r, tok) < 0)
+        return -1;
+    if (flag && pm_dialect(r) == PM_PYPY && r->mode == PM_MODE_MAIN) {
+        pm_slots *t = r->slots;
+        if (cm_reserve(r->alloc, (void **)&t->e, &t->cap, t->n + 1, sizeof *t->e) < 0)
+            return pm_fail(r, PYMARSHAL_ENOMEM, tok->offset,
+                           "out of memory for the reference table");
+        t->e[t->n] = t->e[tok->ref_target];
+        tok->ref_slot = (int64_t)t->n++;
+    } else if (flag && pm_dialect(r) == PM_PYPY) {
+        tok->ref_slot = r->vslot++;
+    }
+    return 0;
+}
+
 static int read_interned_ref(pymarshal_reader *r, pymarshal_token *tok)
 {
     size_t off = tok->offset;
     int32_t idx;
-    if (read_i32(r, off, "string reference", &idx) < 0)
+    if (pm_read_i32(r, off, "string reference", &idx) < 0)
         return -1;
     if (idx < 0 || (size_t)idx >= r->interned->n)
         return pm_fail(r, PYMARSHAL_EREF, off,
@@ -401,8 +147,131 @@ static int read_interned_ref(pymarshal_reader *r, pymarshal_token *tok)
                        (int)idx, r->interned->n);
     tok->ref_target = idx;
     tok->via_ref = 'R';
-    return reread(r, tok, r->interned->e[idx]);
+    return pm_reread(r, tok, r->interned->e[idx]);
 }
+
+/* ------------------------------------------------------ code layouts */
+
+/* Which layout a 'c' has: marshal_code.c says which int counts are
+ * plausible; when that does not settle it, look-ahead ("dry") readers walk
+ * the object under each candidate (see marshal_code.c's comment). */
+
+static const unsigned trial_order[3] = {5, 6, 4};
+static void init_sub(pymarshal_reader *sub, const pymarshal_reader *r, size_t start);
+static int run_reader(pymarshal_reader *r, int until_decided);
+
+static pymarshal_reader *get_sub(pymarshal_reader *r, size_t off)
+{
+    if (!r->sub) {
+        r->sub = cm_malloc(r->alloc, sizeof *r->sub);
+        if (!r->sub) {
+            pm_fail(r, PYMARSHAL_ENOMEM, off, "out of memory for a look-ahead reader");
+            return NULL;
+        }
+        memset(r->sub, 0, sizeof *r->sub);
+        r->sub->alloc_copy = r->alloc_copy;
+        r->sub->impl = r->impl;
+        r->sub->version = r->version;
+        r->sub->alloc = r->alloc ? &r->sub->alloc_copy : NULL;
+    }
+    return r->sub;
+}
+
+/* Walk the code object at `off` with k ints in a dry reader. Returns the
+ * layout, or -1 with the dry reader's error in *err. */
+static int trial(pymarshal_reader *r, size_t off, unsigned k, int full,
+                 pymarshal_error *err)
+{
+    pymarshal_reader *sub = get_sub(r, off);
+    if (!sub)
+        return -1;
+    size_t nslots = r->slots->n, ninterned = r->interned->n;
+    init_sub(sub, r, off);
+    sub->force_nints = (uint8_t)k;
+    int rc = run_reader(sub, !full);
+    r->slots->n = nslots;
+    r->interned->n = ninterned;
+    if (rc < 0) {
+        *err = sub->err;
+        return -1;
+    }
+    return sub->decided;
+}
+
+/* The layout a named Python reads ('c' is read by its own layout only). */
+static pymarshal_code_layout fixed_layout(const pymarshal_reader *r)
+{
+    if (r->impl == PYMARSHAL_PY_PYPY)
+        return PYMARSHAL_CODE_PY38;
+    if (r->impl != PYMARSHAL_PY_CPYTHON || r->version == 0)
+        return 0;
+    return r->version < 300   ? PYMARSHAL_CODE_PY27
+           : r->version < 308 ? PYMARSHAL_CODE_PY30
+           : r->version < 311 ? PYMARSHAL_CODE_PY38
+                              : PYMARSHAL_CODE_PY311;
+}
+
+static int code_layout(pymarshal_reader *r, size_t off)
+{
+    pymarshal_code_layout fixed = fixed_layout(r);
+    if (fixed)
+        return (int)fixed;
+    unsigned mask;
+    int trunc;
+    unsigned ncand = pm_code_candidates(r, off, &mask, &trunc);
+    if (r->dry && r->sp == 0 && r->force_nints) {
+        mask = 1u << r->force_nints;
+        ncand = 1;
+    }
+    if (ncand == 0) {
+        if (trunc)
+            return pm_fail(r, PYMARSHAL_ETRUNCATED, off,
+                           "truncated: code object ends before its code bytes");
+        return pm_fail(r, PYMARSHAL_EVALUE, off,
+                       "code object of no known layout: no bytes object followed by a "
+                       "tuple after 4, 5 or 6 int fields");
+    }
+    unsigned first = 0;
+    for (int i = 0; i < 3 && !first; i++)
+        if (mask & (1u << trial_order[i]))
+            first = trial_order[i];
+    if (r->dry || ncand == 1) {
+        if (first != 5)
+            return (int)pm_code_layout_of(first);
+        if (r->dry)
+            return 0;
+        pymarshal_error e;
+        int layout = trial(r, off, 5, 0, &e);
+        if (layout < 0) {
+            if (!r->failed) {
+                r->failed = 1;
+                r->err = e;
+            }
+            return -1;
+        }
+        return layout;
+    }
+    /* Several counts fit: the first whose whole object parses wins. */
+    pymarshal_error best = {PYMARSHAL_OK, 0, ""};
+    for (int i = 0; i < 3; i++) {
+        if (!(mask & (1u << trial_order[i])))
+            continue;
+        pymarshal_error e = {PYMARSHAL_EVALUE, off, "code object of no known layout"};
+        int layout = trial(r, off, trial_order[i], 1, &e);
+        if (layout > 0)
+            return layout;
+        if (layout < 0 && e.code == PYMARSHAL_ENOMEM)
+            return pm_fail(r, PYMARSHAL_ENOMEM, e.offset, "%s", "out of memory");
+        if (best.code == PYMARSHAL_OK || e.offset > best.offset)
+            best = e;
+    }
+    if (!r->failed) {
+        r->failed = 1;
+        r->err = best;
+    }
+    return -1;
+}
+
 
 /* -------------------------------------------------------- containers */
 
@@ -419,8 +288,10 @@ static int push(pymarshal_reader *r, pymarshal_token *tok, size_t items, int fla
         return pm_fail(r, PYMARSHAL_ETRUNCATED, off,
                        "truncated: %s of %zu items needs at least %zu more bytes, %zu left",
                        pymarshal_kind_name(kind), tok->count, items + others, left);
+    /* PyPy fills a tuple's slot only when it is complete. */
     int reserve = kind == PYMARSHAL_FROZENSET || kind == PYMARSHAL_CODE ||
-                  kind == PYMARSHAL_SLICE || kind == PYMARSHAL_FROZENDICT;
+                  kind == PYMARSHAL_SLICE || kind == PYMARSHAL_FROZENDICT ||
+                  (kind == PYMARSHAL_TUPLE && pm_dialect(r) == PM_PYPY);
     int64_t slot = -1;
     if (flag) {
         slot = take_slot(r, off, kind, !reserve, tok->code_layout);
@@ -429,8 +300,8 @@ static int push(pymarshal_reader *r, pymarshal_token *tok, size_t items, int fla
         tok->ref_slot = slot;
     }
     if (items == 0 && kind != PYMARSHAL_DICT) {
-        pm_frame f = {0, off, reserve ? slot : -1, (uint8_t)kind, 0, 0, 0};
-        fill_slot(r, &f);
+        pm_frame f = {0, off, (uint8_t)kind, tok->code_layout, 0, 0, 0, 0, 0, 0, slot};
+        close_slot(r, &f, own_unhash(kind));
         return 0;
     }
     if (cm_reserve(r->alloc, (void **)&r->stack, &r->scap, r->sp + 1, sizeof *r->stack) < 0)
@@ -438,11 +309,24 @@ static int push(pymarshal_reader *r, pymarshal_token *tok, size_t items, int fla
     pm_frame *f = &r->stack[r->sp++];
     f->remaining = kind == PYMARSHAL_DICT ? 1 : items;
     f->offset = off;
-    f->fill_slot = reserve ? slot : -1;
     f->kind = (uint8_t)kind;
     f->layout = tok->code_layout;
     f->field = 0;
     f->want_value = 0;
+    f->unhash = 0;
+    f->key_unhash = 0;
+    f->nonstr = 0;
+    f->nontext = 0;
+    f->slot = slot;
+    if (kind == PYMARSHAL_CODE) {
+        if (cm_reserve(r->alloc, (void **)&r->codes, &r->cap_codes, r->ncodes + 1,
+                       sizeof *r->codes) < 0)
+            return pm_fail(r, PYMARSHAL_ENOMEM, off, "out of memory for the reader stack");
+        pm_codesum *cs = &r->codes[r->ncodes++];
+        memset(cs, 0, sizeof *cs);
+        cs->off = off;
+        cs->layout = f->layout;
+    }
     r->promised += f->remaining;
     r->last_push = r->sp;
     if (r->dry && r->sp == 1 && kind == PYMARSHAL_CODE && f->layout)
@@ -466,11 +350,11 @@ static int read_container(pymarshal_reader *r, pymarshal_token *tok, uint8_t cod
     case 'c': tok->kind = PYMARSHAL_CODE; break;
     }
     if (code == ')') {
-        if (need(r, 1, off, "tuple size") < 0)
+        if (pm_need(r, 1, off, "tuple size") < 0)
             return -1;
         n = r->data[r->pos++];
     } else if (code != '{' && code != ':' && code != 'c') {
-        if (read_i32(r, off, "container size", &n) < 0)
+        if (pm_read_i32(r, off, "container size", &n) < 0)
             return -1;
         if (n < 0)
             return pm_fail(r, PYMARSHAL_ELENGTH, off, "negative %s size %d",
@@ -483,10 +367,12 @@ static int read_container(pymarshal_reader *r, pymarshal_token *tok, uint8_t cod
     else if (code == ':')
         items = tok->count = 3;
     else if (code == 'c') {
-        int layout = pm_code_layout(r, off);
+        int layout = code_layout(r, off);
         if (layout < 0)
             return -1;
         tok->code_layout = (uint8_t)layout;
+        if (layout == PYMARSHAL_CODE_PY27)
+            r->seen |= PM_SEEN_PY2;
         /* A layout not yet decided (look-ahead only) counts as 3.0-3.7 until
          * its 10th field tells: the two agree up to there. */
         items = tok->count = strlen(pm_code_fields(layout ? (pymarshal_code_layout)layout
@@ -497,6 +383,49 @@ static int read_container(pymarshal_reader *r, pymarshal_token *tok, uint8_t cod
 
 /* ------------------------------------------------------------ objects */
 
+/* FLAG_REF on these kinds: CPython 3.4+ sets it on any object referred to
+ * more than once, small ints and shared tuples included; PyPy only on
+ * strings, bytes, longs and mutable containers. */
+static const uint8_t flag_evidence[128] = {
+    ['i'] = PM_SEEN_FLAG_CPY, ['I'] = PM_SEEN_FLAG_CPY, ['g'] = PM_SEEN_FLAG_CPY,
+    ['f'] = PM_SEEN_FLAG_CPY, ['y'] = PM_SEEN_FLAG_CPY, ['x'] = PM_SEEN_FLAG_CPY,
+    ['('] = PM_SEEN_FLAG_CPY, [')'] = PM_SEEN_FLAG_CPY, ['c'] = PM_SEEN_FLAG_CPY,
+    ['z'] = PM_SEEN_FLAG_PYPY, ['Z'] = PM_SEEN_FLAG_PYPY, ['a'] = PM_SEEN_FLAG_PYPY,
+    ['A'] = PM_SEEN_FLAG_PYPY, ['u'] = PM_SEEN_FLAG_PYPY, ['t'] = PM_SEEN_FLAG_PYPY,
+    ['s'] = PM_SEEN_FLAG_PYPY, ['['] = PM_SEEN_FLAG_PYPY, ['{'] = PM_SEEN_FLAG_PYPY,
+    ['<'] = PM_SEEN_FLAG_PYPY, ['>'] = PM_SEEN_FLAG_PYPY, ['l'] = PM_SEEN_FLAG_PYPY,
+};
+
+static const uint8_t seen_code[128] = {
+    ['r'] = PM_SEEN_V3, ['z'] = PM_SEEN_V3, ['Z'] = PM_SEEN_V3, ['a'] = PM_SEEN_V3,
+    ['A'] = PM_SEEN_V3, [')'] = PM_SEEN_V3, ['s'] = PM_SEEN_S, ['t'] = PM_SEEN_S,
+};
+
+static const char *writer_name(const pymarshal_reader *r)
+{
+    static const char *const names[] = {"CPython 3", "CPython 2.7", "PyPy"};
+    return names[pm_dialect(r)];
+}
+
+/* Does the named Python know type byte b? (Under AUTO every code exists.) */
+static int code_exists(const pymarshal_reader *r, uint8_t b)
+{
+    uint8_t code = b & 0x7f;
+    switch (pm_dialect(r)) {
+    case PM_CPY2: /* no FLAG_REF, no references, no short forms */
+        return !(b & PM_FLAG_REF) && code != 'r' && code != 'a' && code != 'A' &&
+               code != 'z' && code != 'Z' && code != ')' && code != ':' && code != '}';
+    case PM_PYPY:
+        return code != 'R' && code != ':' && code != '}';
+    default:
+        if (code == 'R')
+            return 0;
+        if (code == ':' || code == '}')
+            return r->version == 0 || r->version >= (code == ':' ? 314u : 315u);
+        return 1;
+    }
+}
+
 static int read_object(pymarshal_reader *r, pymarshal_token *tok)
 {
     size_t off = r->pos;
@@ -505,34 +434,49 @@ static int read_object(pymarshal_reader *r, pymarshal_token *tok)
                        "truncated: an object is expected, the input ends");
     uint8_t b = r->data[off], code = b & 0x7f;
     int flag = (b & PM_FLAG_REF) != 0;
-    tok_init(tok, off, code);
+    pm_tok_init(tok, off, code);
     r->pos = off + 1;
+    if (r->impl != PYMARSHAL_PY_AUTO && !code_exists(r, b))
+        return pm_fail(r, PYMARSHAL_ETYPE, off, "unknown type code 0x%02x (for %s)", b,
+                       writer_name(r));
+    if (flag)
+        r->seen |= flag_evidence[code] | PM_SEEN_V3;
+    else if (r->sp == 0 && r->mode == PM_MODE_MAIN && !r->dry && !r->seen)
+        r->seen |= PM_SEEN_TOP_PLAIN;
+    r->seen |= seen_code[code];
     switch (code) {
     case '0':
         tok->kind = PYMARSHAL_NULL;
+        /* PyPy gives a flagged NULL a slot that holds nothing: references
+         * to it are invalid, and later slots are numbered one further. */
+        if (flag && pm_dialect(r) == PM_PYPY && take_slot(r, off, PYMARSHAL_NULL, 0, 0) < 0)
+            return -1;
         return 0;
     case 'r':
-        return read_ref(r, tok);
+        return read_ref(r, tok, flag);
     case 'R':
         return read_interned_ref(r, tok);
     case '(': case ')': case '[': case '<': case '>': case '{': case '}': case ':': case 'c':
         return read_container(r, tok, code, flag);
     case 'i': /* the two commonest scalars, without read_scalar's switch */
-        if (need(r, 4, off, "int") < 0)
-            return -1;
+        if (r->len - r->pos < 4) {
+            if (pm_read_scalar(r, tok, code) < 0)
+                return -1;
+            break;
+        }
         tok->kind = PYMARSHAL_INT;
         tok->i = cm_i32(r->data + off + 1);
         r->pos = off + 5;
         break;
     case 'g':
-        if (need(r, 8, off, "float") < 0)
+        if (pm_need(r, 8, off, "float") < 0)
             return -1;
         tok->kind = PYMARSHAL_FLOAT;
-        tok->f = bin_double(r->data + off + 1);
+        tok->f = pm_bin_double(r->data + off + 1);
         r->pos = off + 9;
         break;
     default: {
-        int rc = read_scalar(r, tok, code);
+        int rc = pm_read_scalar(r, tok, code);
         if (rc < 0)
             return -1;
         if (rc == 0)
@@ -545,7 +489,10 @@ static int read_object(pymarshal_reader *r, pymarshal_token *tok)
             return pm_fail(r, PYMARSHAL_ENOMEM, off, "out of memory for interned strings");
         in->e[in->n++] = off;
     }
-    if (flag && tok->kind >= PYMARSHAL_INT) {
+    if (code == 'R' || (code == 't' && tok->kind == PYMARSHAL_BYTES))
+        r->seen |= PM_SEEN_PY2;
+    /* PyPy gives N F T S . a slot too; CPython takes none for them. */
+    if (flag && (tok->kind >= PYMARSHAL_INT || pm_dialect(r) == PM_PYPY)) {
         int64_t slot = take_slot(r, off, tok->kind, 1, 0);
         if (slot < 0)
             return -1;
@@ -554,24 +501,99 @@ static int read_object(pymarshal_reader *r, pymarshal_token *tok)
     return 0;
 }
 
-/* The item just read is complete: count it in its container, closing every
- * container it completes. */
-static void item_done(pymarshal_reader *r)
+/* Record a completed field of the innermost code object. */
+static void code_field(pymarshal_reader *r, const pm_frame *f, const pm_item *it)
+{
+    pm_codesum *cs = &r->codes[r->ncodes - 1];
+    cs->layout = f->layout;
+    if (cs->nobj < sizeof cs->obj / sizeof cs->obj[0])
+        cs->obj[cs->nobj++] = *it;
+}
+
+/* The container of frame f is complete: what its parent learns of it. */
+static void closed_item(const pymarshal_reader *r, const pm_frame *f, pm_item *it)
+{
+    it->off = f->offset;
+    it->kind = f->kind;
+    it->unhash = (uint8_t)(f->unhash ? f->unhash : own_unhash((pymarshal_kind)f->kind));
+    it->strs = f->kind == PYMARSHAL_TUPLE && !f->nonstr;
+    it->texts = f->kind == PYMARSHAL_TUPLE && !f->nontext;
+    it->py2str = 0;
+    uint8_t c = r->data[f->offset] & 0x7f;
+    it->n = c == ')' ? r->data[f->offset + 1]
+            : c == '(' ? (size_t)cm_i32(r->data + f->offset + 1) : 0;
+}
+
+/* The item `it` is complete: count it in its container, closing every
+ * container it completes. Sets and frozensets hash their items, dicts their
+ * keys; a tuple, frozenset, code object, slice or frozendict cannot be
+ * hashed when a part cannot; a code object is checked as its Python's
+ * constructor checks it. 0, or -1 (TypeError in Python: unhashable type). */
+static int item_done(pymarshal_reader *r, pm_item *it)
 {
     while (r->sp) {
         pm_frame *f = &r->stack[r->sp - 1];
         if (f->kind == PYMARSHAL_DICT) {
+            if (!f->want_value)
+                f->key_unhash = it->unhash;
             f->want_value ^= 1;
-            return;
+            return 0;
         }
+        if (it->unhash) {
+            int hashes_items = f->kind == PYMARSHAL_SET || f->kind == PYMARSHAL_FROZENSET ||
+                               (f->kind == PYMARSHAL_FROZENDICT && !(f->remaining & 1));
+            if (hashes_items)
+                return pm_fail(r, PYMARSHAL_ETYPE, it->off,
+                               "unhashable %s as a %s item (TypeError in Python)",
+                               unhash_name(it->unhash),
+                               pymarshal_kind_name((pymarshal_kind)f->kind));
+            if (!f->unhash)
+                f->unhash = it->unhash;
+        }
+        f->nonstr |= it->kind != PYMARSHAL_STR;
+        f->nontext |= it->kind != PYMARSHAL_STR && it->kind != PYMARSHAL_BYTES;
+        if (f->kind == PYMARSHAL_CODE)
+            code_field(r, f, it);
         f->remaining--;
         r->promised--;
         if (f->remaining)
-            return;
-        fill_slot(r, f);
+            return 0;
+        if (f->kind == PYMARSHAL_CODE) {
+            if (pm_code_check(r, &r->codes[r->ncodes - 1]) < 0)
+                return -1;
+            r->ncodes--;
+        }
+        closed_item(r, f, it);
+        close_slot(r, f, it->unhash);
         r->sp--;
     }
     r->done = 1;
+    return 0;
+}
+
+/* A token that is complete at once (a scalar, an empty container, a
+ * reference) as an item. */
+static void token_item(const pymarshal_reader *r, const pymarshal_token *tok, pm_item *it)
+{
+    it->off = tok->offset;
+    it->kind = tok->kind;
+    it->n = tok->len;
+    it->strs = 0;
+    it->texts = 0;
+    it->py2str = tok->code == 's' || tok->code == 't' || tok->via_ref == 'R';
+    it->unhash = (uint8_t)own_unhash(tok->kind);
+    if (tok->kind == PYMARSHAL_REF) {
+        uint64_t e = r->slots->e[tok->ref_target];
+        it->kind = tok->target_kind;
+        it->n = tok->count;
+        it->strs = (e & PM_SLOT_STRS) != 0;
+        it->texts = (e & PM_SLOT_TEXTS) != 0;
+        it->unhash = !(e & PM_SLOT_CLOSED) ? PM_UNHASH_OPEN
+                     : e & PM_SLOT_UNHASHABLE ? (uint8_t)PM_SLOT_KIND(e) : 0;
+    } else if (tok->kind == PYMARSHAL_TUPLE) {
+        it->n = 0;
+        it->strs = it->texts = 1; /* () */
+    }
 }
 
 static const char *expected_here(const pymarshal_reader *r)
@@ -597,15 +619,21 @@ static const char *expected_here(const pymarshal_reader *r)
 static int raw_field(pymarshal_reader *r, pymarshal_token *tok)
 {
     pm_frame *f = &r->stack[r->sp - 1];
-    tok_init(tok, r->pos, 'i');
+    pm_tok_init(tok, r->pos, 'i');
     int32_t v;
-    if (read_i32(r, f->offset, "code object int field", &v) < 0)
+    if (pm_read_i32(r, f->offset, "code object int field", &v) < 0)
         return -1;
     tok->kind = PYMARSHAL_INT;
     tok->raw_field = 1;
     tok->i = v;
     f->field++;
-    item_done(r);
+    pm_codesum *cs = &r->codes[r->ncodes - 1];
+    if (cs->nints < sizeof cs->ints / sizeof cs->ints[0])
+        cs->ints[cs->nints++] = v;
+    /* Every layout ends with an object field: a raw int never completes
+     * its code object. */
+    f->remaining--;
+    r->promised--;
     return 1;
 }
 
@@ -613,23 +641,24 @@ static int raw_field(pymarshal_reader *r, pymarshal_token *tok)
  * and 'r' to a scalar without FLAG_REF, whole in the input. Makes the token
  * exactly as read_object would, and returns 1; returns 0 having consumed
  * nothing for everything else, which takes the generic path (so every check
- * and every error stays there). The caller checked the depth. */
+ * and every error stays there); -1 when the item completes a container
+ * Python could not hash where it must. The caller checked the depth. */
 static inline int next_fast(pymarshal_reader *r, pymarshal_token *tok, pm_frame *top)
 {
     size_t off = r->pos;
-    if (r->len - off < 9)
+    if (r->len - off < 9 || top->key_unhash)
         return 0;
     const uint8_t *p = r->data + off;
     switch (p[0]) {
     case 'i':
-        tok_init(tok, off, 'i');
+        pm_tok_init(tok, off, 'i');
         tok->kind = PYMARSHAL_INT;
         tok->i = cm_i32(p + 1);
         break;
     case 'g':
-        tok_init(tok, off, 'g');
+        pm_tok_init(tok, off, 'g');
         tok->kind = PYMARSHAL_FLOAT;
-        tok->f = bin_double(p + 1);
+        tok->f = pm_bin_double(p + 1);
         break;
     case 'r': {
         int32_t idx = cm_i32(p + 1);
@@ -641,10 +670,10 @@ static inline int next_fast(pymarshal_reader *r, pymarshal_token *tok, pm_frame 
         uint64_t e = t->e[idx];
         if (!(e & PM_SLOT_FILLED) || !is_scalar(PM_SLOT_KIND(e)))
             return 0;
-        tok_init(tok, off, 'r');
+        pm_tok_init(tok, off, 'r');
         tok->via_ref = 'r';
         tok->ref_target = idx;
-        if (!ref_scalar_fast(r, tok, PM_SLOT_OFFSET(e), PM_SLOT_KIND(e)))
+        if (!pm_ref_scalar_fast(r, tok, PM_SLOT_OFFSET(e), PM_SLOT_KIND(e)))
             return 0;
         break;
     }
@@ -652,15 +681,50 @@ static inline int next_fast(pymarshal_reader *r, pymarshal_token *tok, pm_frame 
         return 0;
     }
     r->pos = off + (p[0] == 'g' ? 9 : 5);
-    if (top->kind == PYMARSHAL_DICT)
+    top->nonstr |= tok->kind != PYMARSHAL_STR;
+    top->nontext |= tok->kind != PYMARSHAL_STR && tok->kind != PYMARSHAL_BYTES;
+    if (top->kind == PYMARSHAL_DICT) {
+        top->key_unhash = 0; /* a scalar key; or a value after a hashable key */
         top->want_value ^= 1;
-    else if (top->remaining > 1) {
+    } else if (top->remaining > 1) {
         top->remaining--;
         r->promised--;
     } else {
-        item_done(r);
+        pm_item it;
+        token_item(r, tok, &it);
+        if (item_done(r, &it) < 0)
+            return -1;
     }
     return 1;
+}
+
+/* A NULL: a dict's end where a key is due; where a value is due, CPython 3
+ * ends the dict there (the key is dropped), 2.7 drops the pair and reads
+ * on, PyPy refuses it; anywhere else it is an error in every Python. */
+static int null_token(pymarshal_reader *r, pymarshal_token *tok, pm_frame *top)
+{
+    if (!top || top->kind != PYMARSHAL_DICT)
+        return pm_fail(r, PYMARSHAL_ETYPE, tok->offset, "NULL object where %s is expected",
+                       expected_here(r));
+    if (top->want_value) {
+        int d = pm_dialect(r);
+        if (d == PM_PYPY)
+            return pm_fail(r, PYMARSHAL_ETYPE, tok->offset,
+                           "NULL object where a dict value is expected (PyPy refuses it)");
+        tok->drops_key = 1;
+        top->key_unhash = 0;
+        if (d == PM_CPY2) {
+            top->want_value = 0;
+            return 1;
+        }
+    }
+    tok->closes = 1;
+    r->promised--;
+    close_slot(r, top, PYMARSHAL_DICT);
+    r->sp--;
+    pm_item it;
+    closed_item(r, top, &it);
+    return item_done(r, &it) < 0 ? -1 : 1;
 }
 
 int pymarshal_reader_next(pymarshal_reader *r, pymarshal_token *tok)
@@ -683,20 +747,20 @@ int pymarshal_reader_next(pymarshal_reader *r, pymarshal_token *tok)
         return pm_fail(r, PYMARSHAL_EDEPTH, r->pos,
                        "nesting deeper than %u levels (recursion limit exceeded)",
                        r->max_depth);
-    if (top && top->kind != PYMARSHAL_CODE && next_fast(r, tok, top))
-        return 1;
+    if (top && top->kind != PYMARSHAL_CODE) {
+        int rc = next_fast(r, tok, top);
+        if (rc)
+            return rc;
+    }
     if (read_object(r, tok) < 0)
         return -1;
     top = sp ? &r->stack[sp - 1] : NULL; /* a push may have moved the stack */
-    if (tok->kind == PYMARSHAL_NULL) {
-        if (!top || top->kind != PYMARSHAL_DICT || top->want_value)
-            return pm_fail(r, PYMARSHAL_ETYPE, tok->offset, "NULL object where %s is expected",
-                           expected_here(r));
-        r->promised--;
-        r->sp--;
-        item_done(r);
-        return 1;
-    }
+    if (tok->kind == PYMARSHAL_NULL)
+        return null_token(r, tok, top);
+    if (top && top->kind == PYMARSHAL_DICT && top->want_value && top->key_unhash)
+        return pm_fail(r, PYMARSHAL_ETYPE, tok->offset,
+                       "unhashable %s as a dict key (TypeError in Python)",
+                       unhash_name(top->key_unhash));
     if (top && top->kind == PYMARSHAL_CODE) {
         top->field++;
         if (top->layout == 0 && top->field == 10) {
@@ -708,11 +772,16 @@ int pymarshal_reader_next(pymarshal_reader *r, pymarshal_token *tok)
     if (r->sp == sp) {
         /* The common case inline: an item of a tuple/list that is not its last. */
         pm_frame *f = sp ? &r->stack[sp - 1] : NULL;
-        if (f && f->kind != PYMARSHAL_DICT && f->remaining > 1) {
+        pm_item it;
+        token_item(r, tok, &it);
+        if (f && (f->kind == PYMARSHAL_TUPLE || f->kind == PYMARSHAL_LIST) &&
+            f->remaining > 1 && !it.unhash) {
+            f->nonstr |= it.kind != PYMARSHAL_STR;
+            f->nontext |= it.kind != PYMARSHAL_STR && it.kind != PYMARSHAL_BYTES;
             f->remaining--;
             r->promised--;
-        } else {
-            item_done(r);
+        } else if (item_done(r, &it) < 0) {
+            return -1;
         }
     }
     return 1;
@@ -732,7 +801,7 @@ int pymarshal_reader_skip(pymarshal_reader *r)
     return 0;
 }
 
-int pm_reader_run(pymarshal_reader *r, int until_decided)
+static int run_reader(pymarshal_reader *r, int until_decided)
 {
     pymarshal_token tok;
     for (;;) {
@@ -761,6 +830,42 @@ const pymarshal_error *pymarshal_reader_error(const pymarshal_reader *r)
 
 /* ----------------------------------------------------------- lifetime */
 
+/* PyPy 7.3 loads 4 900 nested containers around a leaf, not 4 901. */
+#define PM_PYPY_MAX_DEPTH 4901u
+
+int pymarshal_options_set_python(pymarshal_options *opts, const char *name)
+{
+    if (!opts || !name)
+        return -1;
+    if (strcmp(name, "pypy") == 0 || strcmp(name, "pypy3") == 0) {
+        opts->python = PYMARSHAL_PY_PYPY;
+        opts->python_version = 309;
+        return 0;
+    }
+    if (strcmp(name, "auto") == 0) {
+        opts->python = PYMARSHAL_PY_AUTO;
+        opts->python_version = 0;
+        return 0;
+    }
+    unsigned major = 0, minor = 0;
+    int n = 0;
+    if (sscanf(name, "%u%n", &major, &n) != 1 || (major != 2 && major != 3))
+        return -1;
+    if (name[n] == '.') {
+        int m = 0;
+        if (sscanf(name + n + 1, "%u%n", &minor, &m) != 1 || name[n + 1 + m] != 0 ||
+            name[n + 1] < '0' || name[n + 1] > '9' || minor > 99)
+            return -1;
+    } else if (name[n] != 0 || major != 3) {
+        return -1;
+    }
+    if ((major == 2 && minor != 7) || (major == 3 && name[n] == '.' && minor > 15))
+        return -1;
+    opts->python = PYMARSHAL_PY_CPYTHON;
+    opts->python_version = name[n] == '.' ? 100 * major + minor : 0;
+    return 0;
+}
+
 static pymarshal_reader *reader_alloc(const pymarshal_allocator *alloc, unsigned max_depth,
                                       pymarshal_error *err)
 {
@@ -784,10 +889,16 @@ pymarshal_reader *pymarshal_reader_new(const void *data, size_t len,
                                        const pymarshal_options *opts,
                                        pymarshal_error *err)
 {
-    pymarshal_reader *r =
-        reader_alloc(opts ? opts->alloc : NULL, opts ? opts->max_depth : 0, err);
+    unsigned depth = opts ? opts->max_depth : 0;
+    if (!depth && opts && opts->python == PYMARSHAL_PY_PYPY)
+        depth = PM_PYPY_MAX_DEPTH;
+    pymarshal_reader *r = reader_alloc(opts ? opts->alloc : NULL, depth, err);
     if (!r)
         return NULL;
+    if (opts && (opts->python == PYMARSHAL_PY_CPYTHON || opts->python == PYMARSHAL_PY_PYPY)) {
+        r->impl = (uint8_t)opts->python;
+        r->version = (uint16_t)(opts->python == PYMARSHAL_PY_CPYTHON ? opts->python_version : 309);
+    }
     r->data = data;
     r->len = data ? len : 0;
     if (err)
@@ -805,10 +916,12 @@ void pymarshal_reader_free(pymarshal_reader *r)
     cm_free(a, r->stack);
     cm_free(a, r->own_slots.e);
     cm_free(a, r->own_interned.e);
+    cm_free(a, r->codes);
+    cm_free(a, r->scratch);
     cm_free(a, r);
 }
 
-int pm_reader_init_sub(pymarshal_reader *sub, const pymarshal_reader *r, size_t start)
+static void init_sub(pymarshal_reader *sub, const pymarshal_reader *r, size_t start)
 {
     sub->data = r->data;
     sub->len = r->len;
@@ -825,8 +938,9 @@ int pm_reader_init_sub(pymarshal_reader *sub, const pymarshal_reader *r, size_t 
     sub->done = sub->failed = 0;
     sub->force_nints = 0;
     sub->decided = 0;
+    sub->ncodes = 0;
+    sub->seen = r->seen;
     memset(&sub->err, 0, sizeof sub->err);
-    return 0;
 }
 
 pymarshal_reader *pymarshal_reader_replay(pymarshal_reader *parent, int64_t slot,
@@ -849,6 +963,9 @@ pymarshal_reader *pymarshal_reader_replay(pymarshal_reader *parent, int64_t slot
     r->interned = parent->interned;
     r->mode = PM_MODE_REPLAY;
     r->vslot = slot;
+    r->impl = parent->impl;
+    r->version = parent->version;
+    r->seen = parent->seen;
     if (err)
         memset(err, 0, sizeof *err);
     return r;

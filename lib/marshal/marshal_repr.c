@@ -452,7 +452,9 @@ static void code_repr(walker *w, const pymarshal_value *v)
     code_name_part(w, ci.name);
     out_put(&w->o, b, (size_t)snprintf(b, sizeof b, " at 0x%012" PRIx64 ", file \"", addr));
     code_name_part(w, ci.filename);
-    out_put(&w->o, b, (size_t)snprintf(b, sizeof b, "\", line %" PRId64 ">", ci.firstlineno));
+    /* code_repr prints a first line number of 0 as -1, in every Python */
+    out_put(&w->o, b, (size_t)snprintf(b, sizeof b, "\", line %" PRId64 ">",
+                                       ci.firstlineno ? ci.firstlineno : -1));
 }
 
 /* A code object's name or file name: the text itself for a str (as

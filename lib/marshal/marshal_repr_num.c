@@ -11,6 +11,7 @@
 
 #include "marshal_internal.h"
 #include "marshal_repr_int.h"
+#include "marshal_tree_int.h"
 
 /* -------------------------------------------------------------- floats */
 
@@ -439,134 +440,6 @@ uint32_t *pm_bigint_base1e9(const uint16_t *d, size_t nd, const pymarshal_alloca
 
 /* ------------------------------------------------------ CPython's sets */
 
-/* Python's hash of numbers: the value modulo 2^61 - 1 (a rotation per
- * digit), sign applied, -1 turned into -2 (Python/pyhash.c, longobject.c). */
-#define HASH_BITS 61
-#define HASH_MOD ((UINT64_C(1) << HASH_BITS) - 1)
-#define HASH_INF UINT64_C(314159)
-
-static uint64_t hash_sign(uint64_t x, int negative)
-{
-    if (negative)
-        x = (uint64_t)0 - x;
-    return x == UINT64_MAX ? UINT64_MAX - 1 : x;
-}
-
-static uint64_t hash_double(double v)
-{
-    int e, negative = v < 0;
-    double m = frexp(fabs(v), &e);
-    uint64_t x = 0, y;
-    if (isinf(v))
-        return hash_sign(HASH_INF, negative);
-    while (m != 0.0) {
-        x = ((x << 28) & HASH_MOD) | x >> (HASH_BITS - 28);
-        m *= 268435456.0; /* 2^28 */
-        e -= 28;
-        y = (uint64_t)m;
-        m -= (double)y;
-        x += y;
-        if (x >= HASH_MOD)
-            x -= HASH_MOD;
-    }
-    e = e >= 0 ? e % HASH_BITS : HASH_BITS - 1 - ((-1 - e) % HASH_BITS);
-    x = ((x << e) & HASH_MOD) | x >> (HASH_BITS - e);
-    return hash_sign(x, negative);
-}
-
-/* 0 with *h, or -1 for a value whose hash is not computed here (str and
- * bytes are seeded at random; nan hashes by identity since 3.10). */
-static int py_hash(const pymarshal_value *v, uint64_t *h)
-{
-    size_t nd, k;
-    int neg;
-    const uint16_t *d;
-    int64_t i;
-    uint64_t x = 0;
-    switch (pymarshal_value_kind(v)) {
-    case PYMARSHAL_FALSE: *h = 0; return 0;
-    case PYMARSHAL_TRUE: *h = 1; return 0;
-    case PYMARSHAL_INT:
-        i = pymarshal_value_int(v);
-        x = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
-        *h = hash_sign(x % HASH_MOD, i < 0);
-        return 0;
-    case PYMARSHAL_BIGINT:
-        d = pymarshal_value_bigint(v, &nd, &neg);
-        for (k = nd; k-- > 0;) {
-            x = ((x << 15) & HASH_MOD) | x >> (HASH_BITS - 15);
-            x += d[k];
-            if (x >= HASH_MOD)
-                x -= HASH_MOD;
-        }
-        *h = hash_sign(x, neg);
-        return 0;
-    case PYMARSHAL_FLOAT:
-        if (isnan(pymarshal_value_float(v)))
-            return -1;
-        *h = hash_double(pymarshal_value_float(v));
-        return 0;
-    default: return -1;
-    }
-}
-
-/* Whether the float f equals the int of 15-bit digits d[0..nd) (beyond
- * int64, so |f| >= 2^63 when equal): f's 53-bit significand shifted into
- * place, digit by digit. */
-static int bigint_equals_double(const uint16_t *d, size_t nd, int negative, double f)
-{
-    int e, k;
-    uint64_t m;
-    if (!isfinite(f) || f != floor(f) || (f < 0) != negative || nd == 0)
-        return 0;
-    m = (uint64_t)ldexp(frexp(fabs(f), &e), 53); /* |f| = m * 2^(e - 53) */
-    e -= 53;
-    if (e < 0 || (size_t)(e + 53 + 14) / 15 != nd)
-        return 0;
-    for (k = 0; (size_t)k < nd; k++) {
-        int b = 15 * k - e;
-        uint64_t digit = b >= 64 ? 0 : b >= 0 ? m >> b : b > -15 ? m << -b : 0;
-        if ((digit & 0x7fff) != d[k])
-            return 0;
-    }
-    return 1;
-}
-
-/* a == b for two numbers of equal hash. */
-static int num_equal(const pymarshal_value *a, const pymarshal_value *b)
-{
-    pymarshal_kind ka = pymarshal_value_kind(a), kb = pymarshal_value_kind(b);
-    int ia = ka == PYMARSHAL_INT || ka == PYMARSHAL_TRUE || ka == PYMARSHAL_FALSE;
-    int ib = kb == PYMARSHAL_INT || kb == PYMARSHAL_TRUE || kb == PYMARSHAL_FALSE;
-    size_t na, nb;
-    int sa, sb;
-    const uint16_t *da, *db;
-    double f;
-    if (ia && ib)
-        return pymarshal_value_int(a) == pymarshal_value_int(b);
-    if (ka == PYMARSHAL_FLOAT && kb == PYMARSHAL_FLOAT)
-        return pymarshal_value_float(a) == pymarshal_value_float(b);
-    if (ka == PYMARSHAL_BIGINT && kb == PYMARSHAL_BIGINT) {
-        da = pymarshal_value_bigint(a, &na, &sa);
-        db = pymarshal_value_bigint(b, &nb, &sb);
-        return na == nb && sa == sb && memcmp(da, db, na * sizeof *da) == 0;
-    }
-    if ((ia && kb == PYMARSHAL_FLOAT) || (ka == PYMARSHAL_FLOAT && ib)) {
-        f = pymarshal_value_float(ia ? b : a);
-        return f >= -0x1p63 && f < 0x1p63 && f == (double)(int64_t)f &&
-               (int64_t)f == pymarshal_value_int(ia ? a : b);
-    }
-    if (ka == PYMARSHAL_BIGINT && kb == PYMARSHAL_FLOAT) {
-        da = pymarshal_value_bigint(a, &na, &sa);
-        return bigint_equals_double(da, na, sa, pymarshal_value_float(b));
-    }
-    if (kb == PYMARSHAL_BIGINT && ka == PYMARSHAL_FLOAT) {
-        db = pymarshal_value_bigint(b, &nb, &sb);
-        return bigint_equals_double(db, nb, sb, pymarshal_value_float(a));
-    }
-    return 0; /* an int beyond int64 never equals one within */
-}
-
 typedef struct slot {
     size_t item; /* SIZE_MAX: empty */
     uint64_t hash;
@@ -590,7 +463,7 @@ static void probe(const pymarshal_value *v, size_t item, const slot *t, size_t m
                 return;
             }
             if (dup && t[j].hash == h &&
-                num_equal(pymarshal_value_item(v, t[j].item), pymarshal_value_item(v, item))) {
+                pm_num_equal(pymarshal_value_item(v, t[j].item), pymarshal_value_item(v, item))) {
                 *dup = 1;
                 return;
             }
@@ -636,7 +509,7 @@ static size_t *order_of(const pymarshal_value *v, size_t n, slot *t, size_t mask
     for (k = 0; k < n; k++) {
         uint64_t h;
         int dup = 0;
-        if (py_hash(pymarshal_value_item(v, k), &h) != 0)
+        if (pm_num_hash(pymarshal_value_item(v, k), &h) != 0)
             goto fail;
         probe(v, k, t, mask, h, &at, &dup);
         if (dup)

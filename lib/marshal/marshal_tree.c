@@ -11,6 +11,8 @@
  *   copied (the input's are unaligned little-endian).
  * - No recursion: the items of open containers wait on one pending vector
  *   and are moved into an exact-size arena array when the container closes.
+ * - A dict or set holds what Python's would: of equal keys (Python's ==)
+ *   the first, with the last value (marshal_pyeq.c).
  */
 #include <string.h>
 
@@ -94,6 +96,8 @@ typedef struct pm_build {
     size_t npending, pending_cap;
     pymarshal_value **slots; /* slot -> node */
     size_t slots_cap;
+    const uint8_t *in;       /* the input: strings outside it are copied */
+    size_t in_len;
     pymarshal_error *err;
 } pm_build;
 
@@ -134,6 +138,14 @@ static pymarshal_value *new_node(pm_build *b, const pymarshal_token *t)
     case PYMARSHAL_STR:
         v->u.s.p = t->data;
         v->u.s.len = t->len;
+        if (t->len && (t->data < b->in || t->data >= b->in + b->in_len)) {
+            /* text the reader rewrote (PyPy's reading of bad UTF-8) */
+            uint8_t *copy = arena_alloc(b->doc, t->len);
+            if (!copy)
+                return NULL;
+            memcpy(copy, t->data, t->len);
+            v->u.s.p = copy;
+        }
         break;
     case PYMARSHAL_BIGINT: {
         uint16_t *dig = arena_alloc(b->doc, t->len * sizeof *dig);
@@ -182,6 +194,14 @@ static int close_top(pm_build *b)
     pm_open *o = &b->open[--b->nopen];
     size_t n = b->npending - o->first;
     pymarshal_value *v = o->v;
+    int pairs = v->kind == PYMARSHAL_DICT || v->kind == PYMARSHAL_FROZENDICT;
+    if (pairs || v->kind == PYMARSHAL_SET || v->kind == PYMARSHAL_FROZENSET) {
+        /* what Python builds: equal keys (items) once */
+        size_t m = pairs ? n / 2 : n;
+        if (pm_dedupe((const pymarshal_value **)b->pending + o->first, &m, pairs, b->alloc) < 0)
+            return oom(b, v->offset);
+        n = pairs ? 2 * m : m;
+    }
     if (n) {
         const pymarshal_value **items = arena_alloc(b->doc, n * sizeof *items);
         if (!items)
@@ -199,8 +219,12 @@ static pymarshal_value *node_for(pm_build *b, const pymarshal_token *t)
 {
     if (t->kind == PYMARSHAL_REF || (t->via_ref && t->via_ref != 'R')) {
         int64_t s = t->ref_target;
-        if (s >= 0 && (size_t)s < b->slots_cap && b->slots[s])
+        if (s >= 0 && (size_t)s < b->slots_cap && b->slots[s]) {
+            /* PyPy: a flagged reference names its target in a slot too */
+            if (t->ref_slot >= 0 && remember(b, t->ref_slot, b->slots[s], t->offset) < 0)
+                return NULL;
             return b->slots[s];
+        }
         pm_set_error(b->err, PYMARSHAL_EREF, t->offset,
                      "reference to slot %lld, which the tree has not seen", (long long)s);
         return NULL;
@@ -222,7 +246,9 @@ static int is_container(pymarshal_kind k)
 
 static int build_step(pm_build *b, const pymarshal_token *t, unsigned depth_after)
 {
-    if (t->kind != PYMARSHAL_NULL) {
+    if (t->kind == PYMARSHAL_NULL && t->drops_key) {
+        b->npending--; /* a NULL value: the key just read is not in the dict */
+    } else if (t->kind != PYMARSHAL_NULL) {
         pymarshal_value *v = node_for(b, t);
         if (!v || add_pending(b, v, t->offset) < 0)
             return -1;
@@ -287,6 +313,8 @@ pymarshal_doc *pymarshal_load(const void *data, size_t len, const pymarshal_opti
     b.doc = doc;
     b.alloc = doc->alloc;
     b.err = err;
+    b.in = data;
+    b.in_len = data ? len : 0;
     b.r = pymarshal_reader_new(data, len, opts, err);
     int rc = b.r ? build(&b) : -1;
     pymarshal_reader_free(b.r);

@@ -1,6 +1,7 @@
 /*
- * The value tree's node, shared by the tree builder and accessors
- * (marshal_tree.c, marshal_value.c) and the encoder (marshal_encode.c).
+ * The value tree's node, shared by Python's == on nodes (marshal_pyeq.c),
+ * the tree builder and accessors (marshal_tree.c, marshal_value.c), the
+ * repr of numbers and the encoder (marshal_repr_num.c, marshal_encode.c).
  */
 #ifndef PSTATS_MARSHAL_TREE_INT_H
 #define PSTATS_MARSHAL_TREE_INT_H
@@ -36,5 +37,16 @@ struct pymarshal_value {
         } seq;                     /* containers and CODE (its fields) */
     } u;
 };
+
+/* marshal_pyeq.c: Python's hash() of a bool, int or float (-1 for anything
+ * else, a NaN included), and == between two numbers of any of these kinds. */
+int pm_num_hash(const pymarshal_value *v, uint64_t *h);
+int pm_num_equal(const pymarshal_value *a, const pymarshal_value *b);
+/* Drop the items Python's dict or set would not keep: of equal keys
+ * (Python's ==) the first stays, with the last value when `pairs` (items
+ * are k0 v0 k1 v1 ...; *n counts pairs, else items). 0, or -1 when the
+ * allocator failed. */
+int pm_dedupe(const pymarshal_value **items, size_t *n, int pairs,
+              const pymarshal_allocator *al);
 
 #endif

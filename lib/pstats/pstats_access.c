@@ -23,18 +23,23 @@ static void put_name(psb *b, const pstats_stats *s, const pkey *k)
     const pcode *c = &s->codes[k->name];
     char tmp[96];
     /* Python prints where the object lives, different every run; ours is
-     * made up from what the object is, so that every way of loading and
-     * merging prints the same (with or without the callers, which may
-     * hold the first copy of it) */
-    uint64_t h = ps_key_hash(s->strs[c->filename].hash, c->firstlineno,
-                             s->strs[c->name].hash, 0);
+     * made up from what the object is (the digest Python's comparison sees,
+     * and its input when it only equals itself), so that every way of
+     * loading and merging prints the same - with or without the callers,
+     * which may hold the first copy of it - and keys Python keeps apart
+     * print apart */
+    uint64_t h = c->digest ^ (uint64_t)c->identity * UINT64_C(0x9E3779B97F4A7C15);
+    h ^= h >> 29;
     uint64_t addr = UINT64_C(0x7f0000000000) + ((h << 4) & UINT64_C(0xffffffffff));
     psb_puts(b, "<code object ");
     put_str(b, s, c->name);
-    snprintf(tmp, sizeof tmp, " at 0x%012" PRIx64 ", file \"", addr);
+    /* CPython prints 12 hex digits here (x86-64), PyPy 16 (0x00007f...) */
+    snprintf(tmp, sizeof tmp, s->pypy ? " at 0x%016" PRIx64 ", file \"" : " at 0x%012" PRIx64
+             ", file \"", addr);
     psb_puts(b, tmp);
     put_str(b, s, c->filename);
-    snprintf(tmp, sizeof tmp, "\", line %" PRId64 ">", c->firstlineno);
+    /* code_repr prints a first line number of 0 as -1, in every Python */
+    snprintf(tmp, sizeof tmp, "\", line %" PRId64 ">", c->firstlineno ? c->firstlineno : -1);
     psb_puts(b, tmp);
 }
 
@@ -135,9 +140,10 @@ size_t ps_label_width(const pstats_stats *s, uint32_t id)
     size_t w = ps_width(s, (const char *)f->p, f->len);
     w += (size_t)snprintf(tmp, sizeof tmp, ":%" PRId64 "(", k->line);
     w += strlen("<code object ") + ps_width(s, (const char *)s->strs[c->name].p, s->strs[c->name].len);
-    w += strlen(" at 0x000000000000, file \"");
+    w += strlen(" at 0x000000000000, file \"") + (s->pypy ? 4 : 0);
     w += ps_width(s, (const char *)s->strs[c->filename].p, s->strs[c->filename].len);
-    w += (size_t)snprintf(tmp, sizeof tmp, "\", line %" PRId64 ">", c->firstlineno) + 1;
+    w += (size_t)snprintf(tmp, sizeof tmp, "\", line %" PRId64 ">",
+                          c->firstlineno ? c->firstlineno : -1) + 1;
     return w;
 }
 

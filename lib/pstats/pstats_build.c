@@ -210,8 +210,8 @@ static int key_tuple_cmp(const pstats_stats *s, uint32_t a, uint32_t b)
         return c;
     if (x->line != y->line)
         return x->line < y->line ? -1 : 1;
-    if (x->kkind != y->kkind) /* Python cannot compare code with str */
-        return x->kkind < y->kkind ? -1 : 1;
+    if (x->kkind != y->kkind) /* 2.7: by type name, 'code' < 'str' (3.x: TypeError) */
+        return x->kkind == PSTATS_KEY_CODE ? -1 : 1;
     uint32_t nx = x->name, ny = y->name;
     if (x->kkind == PSTATS_KEY_CODE) {
         nx = s->codes[nx].name;

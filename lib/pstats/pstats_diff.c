@@ -34,7 +34,18 @@ static uint32_t import_key(pstats_stats *u, const pstats_stats *src, uint32_t id
         uint32_t cn = import_str(u, src, c->name), cf = import_str(u, src, c->filename);
         if (cn == UINT32_MAX || cf == UINT32_MAX)
             return UINT32_MAX;
-        name = ps_code(u, cn, cf, c->firstlineno);
+        /* A diff pairs code objects by name, file and first line (two runs
+         * may come from different Pythons, whose code objects never compare
+         * equal): the digest stands for that triple here. */
+        pcode nc = *c;
+        uint64_t x = ((uint64_t)cn << 32 | cf) * 0x9E3779B97F4A7C15ull ^ (uint64_t)c->firstlineno;
+        x ^= x >> 31;
+        x *= 0xBF58476D1CE4E5B9ull;
+        nc.digest = x ^ x >> 29 ^ (uint64_t)c->firstlineno << 1;
+        nc.name = cn;
+        nc.filename = cf;
+        nc.identity = 0;
+        name = ps_code(u, &nc);
     } else {
         name = import_str(u, src, k->name);
     }
@@ -106,6 +117,7 @@ pstats_diff *pstats_diff_new(const pstats_stats *before, const pstats_stats *aft
     d->after = after;
     d->u = u;
     u->py2 = before->py2 || after->py2;
+    u->pypy = before->pypy || after->pypy;
     if (build_rows(d)) {
         pstats_diff_free(d);
         ps_seterr(err, PSTATS_ENOMEM, NULL, 0, 0, "out of memory");

@@ -1,7 +1,44 @@
 /*
- * libpstats internals: the compact model shared by the loader, the merge,
- * sort and report code and the writers. Not installed; the public view is
- * include/pstats/pstats.h.
+ * lib/pstats: the pstats data model (half of libpstats; the other half is
+ * the callgrind writer in lib/callgrind/). This header is the layer's
+ * private view of the model, shared by all its files; not installed (the
+ * public view is include/pstats/pstats.h).
+ *
+ *   pstats_open.c          pstats_load_path / _fd / _buffer: a load's entry
+ *   pstats_load.c          the load's driver: names foreign files
+ *                          (pstats_sniff.c), chooses the path, finishes
+ *   pstats_load_fast.c     the fast path (pstats_pipe.c: its two threads)
+ *   pstats_load_general.c  the general path, over libpymarshal's tokens
+ *   pstats_input.c/.h      the input's bytes, read as the loaders ask, and
+ *                          decompressed (pstats_unzip.c/.h): a leaf every
+ *                          step may call
+ *   pstats_build.c         ids in dict order, edges by callee, views
+ *   pstats_model.c         storage: strings, keys, edges, the allocator
+ *   pstats_num.c           Python's numbers (int64, float, big ints)
+ *   pstats_code.c          code-object keys compared as Python compares them
+ *   pstats_merge.c         Stats.add, strip_dirs
+ *   pstats_paths.c         pstats_map_paths (file names of another machine)
+ *   pstats_sort.c          sort_stats
+ *   pstats_sampled.c       Python 3.15's sampling profiler's files
+ *   pstats_access.c        labels and the public read-only accessors
+ *   pstats_report.c        print_stats / print_callers / print_callees
+ *   pstats_cycles.c        the call graph's strongly connected components
+ *   pstats_prune.c         negligible functions folded into [other]
+ *   pstats_diff.c          two models side by side (pstats_diff_out.c: the
+ *                          report and JSON of it)
+ *   pstats_json.c          the model as JSON (pstats_jsonout.c/.h: the sink)
+ *   pstats_writer.c        dump_stats (a marshal file)
+ *
+ * A load runs forward: open -> load (driver) -> fast or general path ->
+ * build; no step calls back into an earlier one.
+ *
+ * May include: lib/common/ (common.h), the public headers (pstats/pstats.h and
+ * pstats/marshal.h, libpymarshal's API), the C library and POSIX, and the
+ * distribution's libraries it links (xxhash, pcre2; zlib, libzstd, liblzma
+ * and libbz2 in pstats_unzip.c alone). Not
+ * libpymarshal's private headers, nor lib/callgrind/'s or lib/graph/'s;
+ * lib/callgrind/ may include this header (it reads the model; lib/graph/
+ * needs only the public API), never the other way round.
  */
 #ifndef PSTATS_INTERNAL_H
 #define PSTATS_INTERNAL_H
@@ -40,8 +77,12 @@ typedef struct pstr {         /* 16 bytes: str and bytes are one key (Python 2) 
 
 typedef struct pcode {        /* a code object used as a key's third item */
     uint32_t name, filename;  /* string ids */
-    int64_t firstlineno;      /* (its printed address is made up from these
-                               * three, see ps_put_name) */
+    int64_t firstlineno;
+    uint64_t digest;          /* of what code_richcompare compares (pstats_code.c);
+                               * with identity, its made-up printed address */
+    uint32_t identity;        /* 0, or the input (+1) whose objects it holds that
+                                 only equal themselves (a NaN, a list) */
+    uint8_t layout;           /* pymarshal_code_layout: the writer writes it back */
 } pcode;
 
 enum { KF_STATS = 1, KF_TOP = 2 };
@@ -111,7 +152,7 @@ struct pstats_stats {
     pedge_s *edges; size_t nedges, cap_edges;
     pedge *wedges; size_t nwedges, cap_wedges;   /* edges that do not pack */
     pcode *codes; size_t ncodes, cap_codes;
-    uint64_t *code_slots; size_t code_mask; /* find a code object in O(1) */
+    uint32_t *code_slots; size_t code_mask;      /* codes by digest: index + 1 */
 
     uint32_t *limbs; size_t nlimbs, cap_limbs;
     pbig *bigs; size_t nbigs, cap_bigs;
@@ -123,6 +164,7 @@ struct pstats_stats {
     pnum total_calls, prim_calls, total_tt;
     size_t max_name_len;  /* PS_WIDTH_UNKNOWN until a report needs it */
     int py2;        /* written by Python 2: strings are bytes, 2.7 layout */
+    int pypy;       /* code objects print as PyPy prints them (16 hex digits) */
     int sampled;    /* held Python 3.15's ('__sampled__',) marker */
     unsigned load_flags; /* PSTATS_LOAD_*: a setting of the handle, kept by ps_clear */
     int no_edges;   /* loaded (or merged with a model loaded) without edges */
@@ -173,8 +215,39 @@ static inline uint32_t ps_key_hash(uint32_t fh, int64_t line, uint32_t nh, uint8
     x *= 0xc4ceb9fe1a85ec53ull;
     return (uint32_t)(x ^ x >> 33);
 }
-/* A code object (name, filename, firstlineno): find or add. */
-uint32_t ps_code(pstats_stats *s, uint32_t name, uint32_t filename, int64_t firstlineno);
+/* The code-object key equal to *c (same digest and identity) as Python
+ * compares code objects, added when new: its index, UINT32_MAX when out of
+ * memory. The first one's name, file and line stay, as a dict keeps its
+ * first key. */
+uint32_t ps_code(pstats_stats *s, const pcode *c);
+
+/* pstats_code.c: the digest of a code object, fed the tokens the loader
+ * reads from its type byte on. psd_begin / psd_token return what the
+ * loader must do with the token: */
+enum { PSD_LEAF = 0, PSD_DESCEND, PSD_SKIP, PSD_EXPAND };
+/* LEAF: digested; DESCEND: its items follow, feed them; SKIP: skip its
+ * items (pymarshal_reader_skip); EXPAND: a reference not yet digested:
+ * replay it and feed its first token. -1: out of memory. d->done is set
+ * when the code object is complete, its digest in d->result. */
+typedef struct psd_frame {
+    uint64_t h;
+    size_t left, set_start;
+    int64_t slot;
+    uint8_t kind, layout, field;
+} psd_frame;
+typedef struct ps_digest {
+    pstats_stats *s;
+    psd_frame *f; size_t n, cap_f;
+    uint64_t *set; size_t nset, cap_set;         /* frozenset items' digests */
+    struct psd_memo { uint64_t slot, h; } *memo; /* by reference slot + 1 */
+    size_t cap_memo, nmemo;
+    uint64_t result;
+    int done, identity, py2, nan_by_value;
+} ps_digest;
+void psd_init(ps_digest *d, pstats_stats *s, int py2, int nan_by_value);
+void psd_free(ps_digest *d);
+int psd_begin(ps_digest *d, const pymarshal_token *code);
+int psd_token(ps_digest *d, const pymarshal_token *t);
 int ps_rehash_keys(pstats_stats *s);
 /* Size the hash tables for about n strings and keys. */
 int ps_reserve(pstats_stats *s, size_t nstrs, size_t nkeys);
@@ -267,26 +340,33 @@ int ps_add_input(pstats_stats *s, const char *name, time_t mtime, int has_mtime)
 void ps_compute_max_name(pstats_stats *s);
 /* Compare two strings as Python compares str (code points) or bytes. */
 int ps_strcmp(const pstats_stats *s, uint32_t a, uint32_t b);
-/* Load data[0..len) into the fresh model t, which copies what it keeps
- * (release: data is a read-only private file mapping whose pages the loader
- * may drop as it goes; they re-fault from the file if read again). */
-int ps_load_into(pstats_stats *t, const uint8_t *data, size_t len, int release,
-                 const char *name, pstats_error *err);
-/* The same, choosing the path: try_fast 0 reads with the general loader
- * only (tests compare the two paths with it). */
-int ps_load_with(pstats_stats *t, const uint8_t *data, size_t len, int release,
-                 const char *name, pstats_error *err, int try_fast);
-/* The loader's fast path (pstats_load_fast.c): 0 when it loaded the data
- * (ps_load_with finishes the model from *out, whose order it frees), 1 when
- * the data has a shape it leaves to the general loader (t must then be
- * cleared), -1 out of memory. */
+/* The input of a load (pstats_input.h). */
+typedef struct ps_input ps_input;
+/* Load the input into the fresh model t, which copies what it keeps;
+ * try_fast 0 reads with the general loader only (tests compare the two
+ * paths with it). 0, or -1 with err set. */
+int ps_load_input(pstats_stats *t, ps_input *in, const char *name, pstats_error *err,
+                  int try_fast);
+/* The same over a buffer (which may hold compressed data). */
+int ps_load_with(pstats_stats *t, const uint8_t *data, size_t len, const char *name,
+                 pstats_error *err, int try_fast);
+/* What a path of the loader found: the dict's key ids in dict order
+ * (ps_load_input finishes the model from it and frees it). */
 typedef struct ps_loaded {
     uint32_t *order;   /* the dict's key ids in dict order */
     size_t norder;
     int py2_keys;      /* key strings were Python 2 byte strings */
+    int truncated;     /* the general path failed where the data ended */
 } ps_loaded;
-int ps_load_fast(pstats_stats *t, const uint8_t *data, size_t len, int release,
-                 ps_loaded *out);
+/* The loader's fast path (pstats_load_fast.c): 0 when it loaded the input,
+ * 1 when the input has a shape it leaves to the general loader (or could
+ * not be read: see in->failed; t must then be cleared), -1 out of memory. */
+int ps_load_fast(pstats_stats *t, ps_input *in, ps_loaded *out);
+/* The loader's general path (pstats_load_general.c) over data[0..len):
+ * every shape, every error. 0, or -1 with err set (out->truncated: the
+ * error is that the data ended; more data may change it). */
+int ps_load_general(pstats_stats *t, const uint8_t *data, size_t len, const char *name,
+                    pstats_error *err, ps_loaded *out);
 /* Two threads (pstats_pipe.c): a producer hands batches of `bytes` bytes
  * to a consumer thread that runs fn on each, in order. ps_pipe_start: NULL
  * when no thread could be started (then do the work inline). The producer
@@ -310,9 +390,6 @@ void *ps_pipe_first(ps_pipe *p);
 void *ps_pipe_swap(ps_pipe *p, size_t n, size_t tag, int *rc);
 size_t ps_pipe_done_tag(ps_pipe *p);
 int ps_pipe_finish(ps_pipe *p, size_t n, int produced_ok);
-/* Drop the pages of a read-only file mapping behind `pos`, every 1 MB of
- * progress (*released: where the last drop ended). Best effort. */
-void ps_release_behind(const uint8_t *data, size_t pos, size_t *released);
 /* Is key id ('jprofile', 0, 'profiler'), the caller cProfile gives the
  * functions it was started in? */
 static inline int ps_is_jprofile(const pstats_stats *s, uint32_t id)

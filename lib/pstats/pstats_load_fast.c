@@ -27,10 +27,17 @@
  * The reference table holds one 32-bit word per FLAG_REF'd object, in
  * marshal's pre-order: what the object was (a string or key occurrence, a
  * number) or 0 when it was nothing a later reference may use here.
+ *
+ * It reads the input forward only (pstats_input.h): it asks for bytes as
+ * it needs them and says how far it, and the builder, have got, so that
+ * the pages behind can be given up. The one thing a reference may need
+ * again, the bytes of a string that was not interned when it was read,
+ * is copied aside then (few: only --stats' callers have such strings).
  */
 #include <string.h>
 
 #include "common.h"
+#include "pstats_input.h"
 #include "pstats_internal.h"
 
 enum { FAST_DONE = 0, FAST_GIVE_UP = 1, FAST_NOMEM = -1 };
@@ -43,7 +50,7 @@ enum { T_NONE = 0, T_STR = 1, T_KEY = 2, T_NUM = 3 };
 /* What the parser knows of a string occurrence. */
 enum { OF_INTERNED = 1, OF_JPROFILE = 2, OF_PROFILER = 4 };
 typedef struct socc {
-    size_t off;       /* its marshal object in the input */
+    const uint8_t *copy; /* not interned yet: its length (4 bytes), bytes */
     uint32_t hash;    /* ps_str_hash of its bytes */
     uint32_t flags;   /* OF_* */
 } socc;
@@ -54,18 +61,29 @@ typedef struct fev {
     uint32_t a;       /* STR: string occurrence; the others: key occurrence */
     uint32_t b, c;    /* STR: length; KEY: file and name string occurrences */
     uint32_t h;       /* STR, KEY: hash */
-    uint64_t u;       /* STR: offset of the bytes; KEY: the line (int64) */
+    uint64_t u;       /* STR: the address of the bytes; KEY: the line (int64) */
     uint64_t v[4];    /* ENTRY, EDGE: numbers */
 } fev;
 
 #define BATCH 2048
 #define PIPE_MIN_BYTES ((size_t)4 << 20) /* smaller files: no thread */
 
+/* A block of string bytes copied aside (their addresses never change:
+ * the builder reads them from its thread). */
+typedef struct side_blk {
+    struct side_blk *next;
+    size_t used, cap;
+    /* bytes follow */
+} side_blk;
+
 typedef struct fast {
     pstats_stats *s;
-    const uint8_t *base, *p, *end;
-    int release, skip_edges, py2_keys;
-    size_t released;
+    ps_input *in;
+    const uint8_t *base, *p, *end;  /* in->data, the parser, in->data + in->avail */
+    int skip_edges, py2_keys;
+    size_t flushed;                 /* where the parser was when the builder last had
+                                       everything (inline builder) */
+    side_blk *side;
     /* parser */
     uint32_t *refs; size_t nrefs, cap_refs;              /* FLAG_REF objects */
     uint32_t *interned; size_t ninterned, cap_interned;  /* Python 2's 't' list */
@@ -91,7 +109,18 @@ typedef struct sview {
 
 static inline uint32_t word(unsigned tag, uint32_t v) { return (uint32_t)tag << TAG_SHIFT | v; }
 static inline unsigned tag_of(uint32_t w) { return w >> TAG_SHIFT; }
-static inline int left(const fast *F, size_t n) { return (size_t)(F->end - F->p) >= n; }
+/* Are n bytes there at F->p? Read more of the input if it has them. */
+static int more(fast *F, size_t n)
+{
+    (void)ps_in_need(F->in, (size_t)(F->p - F->base) + n);
+    F->end = F->base + F->in->avail;
+    return (size_t)(F->end - F->p) >= n;
+}
+
+static inline int left(fast *F, size_t n)
+{
+    return (size_t)(F->end - F->p) >= n || more(F, n);
+}
 
 static int is_ascii(const uint8_t *p, size_t n)
 {
@@ -158,7 +187,8 @@ static int build_entry(fast *F, const fev *e)
 static int build_str(fast *F, const fev *e)
 {
     pstats_stats *s = F->s;
-    uint32_t id = ps_intern_h(s, F->base + e->u, e->b, 0, 0, e->h); /* copied: the input goes */
+    const uint8_t *bytes = (const uint8_t *)(uintptr_t)e->u;
+    uint32_t id = ps_intern_h(s, bytes, e->b, 0, 0, e->h); /* copied: the input goes */
     if (id == UINT32_MAX)
         return FAST_NOMEM;
     if (e->a >= F->cap_str_of &&
@@ -241,10 +271,12 @@ static int build_batch(void *ctx, const void *batch, size_t n)
 static int flush(fast *F)
 {
     int rc;
-    if (F->pipe)
+    if (F->pipe) {
         F->ev = ps_pipe_swap(F->pipe, F->nev, (size_t)(F->p - F->base), &rc);
-    else
+    } else {
         rc = build_batch(F, F->ev, F->nev);
+        F->flushed = (size_t)(F->p - F->base);
+    }
     F->nev = 0;
     return rc;
 }
@@ -303,34 +335,35 @@ static uint32_t *interned_at(fast *F)
 
 /* ------------------------------------------------------------- strings */
 
-/* The string object at `at` (not a reference): its bytes, checked as the
- * general reader checks them. 0, or FAST_GIVE_UP. */
-static int view_at(const fast *F, const uint8_t *at, sview *v)
+/* The string object at F->p (not a reference): its bytes, checked as the
+ * general reader checks them; F->p stays. 0, or FAST_GIVE_UP. */
+static int view_at(fast *F, sview *v)
 {
-    size_t room = (size_t)(F->end - at);
-    if (room < 2)
+    if (!left(F, 2))
         return FAST_GIVE_UP;
-    v->code = at[0] & 0x7f;
+    size_t hdr;
+    v->code = F->p[0] & 0x7f;
     switch (v->code) {
     case 'z': case 'Z':
-        v->len = at[1];
-        v->p = at + 2;
+        v->len = F->p[1];
+        hdr = 2;
         break;
     case 'a': case 'A': case 'u': case 't': case 's': {
-        if (room < 5)
+        if (!left(F, 5))
             return FAST_GIVE_UP;
-        int32_t n = cm_i32(at + 1);
+        int32_t n = cm_i32(F->p + 1);
         if (n < 0)
             return FAST_GIVE_UP;
         v->len = (size_t)n;
-        v->p = at + 5;
+        hdr = 5;
         break;
     }
     default:
         return FAST_GIVE_UP;
     }
-    if ((size_t)(F->end - v->p) < v->len)
+    if (!left(F, hdr + v->len))
         return FAST_GIVE_UP;
+    v->p = F->p + hdr;
     if (is_ascii(v->p, v->len))
         return FAST_DONE;
     size_t bad;
@@ -358,10 +391,33 @@ static uint32_t top_flags(const sview *v)
            : memcmp(v->p, "profiler", 8) == 0 ? OF_PROFILER : 0;
 }
 
-/* A new string occurrence for the view v of the object at `at`. */
-static int new_occ(fast *F, const uint8_t *at, const sview *v, uint32_t *occ)
+/* len, then the bytes, copied aside; NULL out of memory. */
+static const uint8_t *side_copy(fast *F, const uint8_t *p, size_t len)
 {
-    if (F->nocc > VAL_MASK)
+    size_t need = 4 + len;
+    side_blk *b = F->side;
+    if (!b || b->cap - b->used < need) {
+        size_t cap = need > 65536 ? need : 65536;
+        if (!(b = ps_malloc(F->s, sizeof *b + cap)))
+            return NULL;
+        b->next = F->side;
+        b->used = 0;
+        b->cap = cap;
+        F->side = b;
+    }
+    uint8_t *dst = (uint8_t *)(b + 1) + b->used;
+    uint32_t n = (uint32_t)len;
+    memcpy(dst, &n, 4);
+    memcpy(dst + 4, p, len);
+    b->used += need;
+    return dst;
+}
+
+/* A new string occurrence for the view v; one not interned now keeps a
+ * copy of its bytes, for a reference that may intern it later. */
+static int new_occ(fast *F, const sview *v, int intern, uint32_t *occ)
+{
+    if (F->nocc > VAL_MASK || v->len > UINT32_MAX)
         return FAST_GIVE_UP;
     if (F->nocc == F->cap_occ &&
         ps_grow(F->s, (void **)&F->occ, &F->cap_occ, F->nocc + 1, sizeof(socc)))
@@ -369,7 +425,9 @@ static int new_occ(fast *F, const uint8_t *at, const sview *v, uint32_t *occ)
     if (v->code == 's')
         F->py2_keys = 1;
     socc *o = &F->occ[F->nocc];
-    o->off = (size_t)(at - F->base);
+    o->copy = NULL;
+    if (!intern && !(o->copy = side_copy(F, v->p, v->len)))
+        return FAST_NOMEM;
     o->hash = ps_str_hash(v->p, v->len);
     o->flags = top_flags(v);
     *occ = (uint32_t)F->nocc++;
@@ -391,18 +449,20 @@ static int intern_occ(fast *F, uint32_t occ, const sview *v)
     e->a = occ;
     e->b = (uint32_t)v->len;
     e->h = o->hash;
-    e->u = (uint64_t)(v->p - F->base);
+    e->u = (uint64_t)(uintptr_t)v->p;
     return FAST_DONE;
 }
 
 /* The same for an occurrence met again through a reference (once). */
 static int need_str(fast *F, uint32_t occ)
 {
-    if (F->occ[occ].flags & OF_INTERNED)
+    const socc *o = &F->occ[occ];
+    if (o->flags & OF_INTERNED)
         return FAST_DONE;
-    sview v;
-    int rc = view_at(F, F->base + F->occ[occ].off, &v);
-    return rc ? rc : intern_occ(F, occ, &v);
+    uint32_t n;
+    memcpy(&n, o->copy, 4);
+    sview v = {o->copy + 4, n, 0};
+    return intern_occ(F, occ, &v);
 }
 
 /* Record a string object just read: its FLAG_REF slot and, for 't', its
@@ -439,12 +499,12 @@ static int read_str(fast *F, int intern, uint32_t *occ, uint32_t *flags)
         return intern ? need_str(F, *occ) : FAST_DONE;
     }
     sview v;
-    int rc = view_at(F, F->p, &v);
+    int rc = view_at(F, &v);
     if (rc)
         return rc;
     *occ = UINT32_MAX;
     if (intern || (first & 0x80) || (first & 0x7f) == 't') {
-        if ((rc = new_occ(F, F->p, &v, occ)) || (intern && (rc = intern_occ(F, *occ, &v))) ||
+        if ((rc = new_occ(F, &v, intern, occ)) || (intern && (rc = intern_occ(F, *occ, &v))) ||
             (rc = note_str(F, first, word(T_STR, *occ))))
             return rc;
         *flags = F->occ[*occ].flags;
@@ -762,9 +822,8 @@ static int read_profile(fast *F)
         uint32_t kocc;
         if ((rc = read_key(F, &kocc, &top)) || (rc = read_entry(F, kocc)))
             return rc;
-        if (F->release) /* behind what the builder has read */
-            ps_release_behind(F->base, F->pipe ? ps_pipe_done_tag(F->pipe)
-                                               : (size_t)(F->p - F->base), &F->released);
+        /* behind what the builder has read */
+        ps_in_release(F->in, F->pipe ? ps_pipe_done_tag(F->pipe) : F->flushed);
     }
     return FAST_DONE;
 }
@@ -780,19 +839,24 @@ static void fast_free(fast *F)
     ps_free(s, F->str_of);
     ps_free(s, F->key_of);
     ps_free(s, F->last);
+    while (F->side) {
+        side_blk *next = F->side->next;
+        ps_free(s, F->side);
+        F->side = next;
+    }
 }
 
-int ps_load_fast(pstats_stats *t, const uint8_t *data, size_t len, int release,
-                 ps_loaded *out)
+int ps_load_fast(pstats_stats *t, ps_input *in, ps_loaded *out)
 {
     fast F;
     memset(&F, 0, sizeof F);
     F.s = t;
-    F.base = F.p = data;
-    F.end = data + len;
-    F.release = release;
+    F.in = in;
     F.skip_edges = (t->load_flags & PSTATS_LOAD_NO_EDGES) != 0;
-    if (len >= PIPE_MIN_BYTES || (t->load_flags & PS_LOAD_PIPE_ALWAYS))
+    (void)ps_in_need(in, PIPE_MIN_BYTES); /* small inputs: no thread */
+    F.base = F.p = in->data;
+    F.end = in->data + in->avail;
+    if (in->avail >= PIPE_MIN_BYTES || (t->load_flags & PS_LOAD_PIPE_ALWAYS))
         F.pipe = ps_pipe_start(t, BATCH * sizeof(fev), build_batch, &F);
     int rc;
     if (F.pipe) {

@@ -20,6 +20,7 @@ typedef struct merger {
     uint32_t *stamp, *stamp_pos; size_t cap_stamp;
     uint32_t *local; size_t cap_local; /* one function's deduplicated callers */
     uint32_t seq;
+    size_t input_base;        /* where the source's first input goes in t */
     int strip;
     ps_rename_fn rename;      /* file names (and code objects' co_filename) */
     void *rename_ctx;
@@ -101,7 +102,12 @@ static int map_keys(merger *m, const pstats_stats *src)
             uint32_t cf = import_str(m, src, c->filename, m->rename != NULL);
             if (cn == UINT32_MAX || cf == UINT32_MAX)
                 return -1;
-            name = ps_code(t, cn, cf, c->firstlineno);
+            pcode nc = *c;
+            nc.name = cn;
+            nc.filename = cf;
+            if (nc.identity) /* its objects stay those of its own input */
+                nc.identity += (uint32_t)m->input_base;
+            name = ps_code(t, &nc);
         } else {
             name = import_str(m, src, k->name, 0);
         }
@@ -447,6 +453,7 @@ static int add_in_place(merger *m, const pstats_stats *src, pstats_error *err)
     m->nedges0 = s->nedges;
     m->norder = 0;
     m->regroup = 0;
+    m->input_base = s->ninputs;
     if (map_keys(m, src))
         return -1;
     for (size_t i = 0; i < src->nstats; i++) {
@@ -499,8 +506,10 @@ static int rebuild(pstats_stats *s, pstats_stats *const *srcs, size_t n, int str
     m.rename = rename;
     m.rename_ctx = rename_ctx;
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < n; i++)
+    for (size_t i = 0; rc == 0 && i < n; i++) {
         rc = merge_source(&m, srcs[i], i > 0);
+        m.input_base += srcs[i]->ninputs;
+    }
     if (rc && (!err || err->code == PSTATS_OK))
         ps_seterr(err, PSTATS_ENOMEM, NULL, 0, 0, "out of memory");
     else if (rc == 0)
@@ -513,6 +522,7 @@ static int rebuild(pstats_stats *s, pstats_stats *const *srcs, size_t n, int str
         rc = -1;
     t->max_name_len = s->max_name_len;
     t->py2 = s->py2;
+    t->pypy = s->pypy;
     t->sampled = s->sampled;
     for (size_t i = 1; rc == 0 && i < n; i++) {
         const pstats_stats *o = srcs[i];

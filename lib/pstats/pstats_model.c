@@ -366,40 +366,49 @@ int ps_reserve(pstats_stats *s, size_t nstrs, size_t nkeys)
     return 0;
 }
 
-static uint32_t code_hash(uint32_t name, uint32_t filename, int64_t firstlineno)
+static size_t code_home(const pcode *c, size_t mask)
 {
-    return ps_key_hash(name, firstlineno, filename, PSTATS_KEY_CODE);
+    return (size_t)((c->digest ^ (uint64_t)c->identity * 0x9E3779B97F4A7C15ull) & mask);
 }
 
-static uint32_t code_hash_of(const pstats_stats *s, uint32_t id)
+/* Rebuild the code table with room for twice the codes. */
+static int code_rehash(pstats_stats *s)
 {
-    const pcode *c = &s->codes[id];
-    return code_hash(c->name, c->filename, c->firstlineno);
-}
-
-/* Hashed: a hostile file of a million code objects must not take time
- * quadratic in their number. */
-uint32_t ps_code(pstats_stats *s, uint32_t name, uint32_t filename, int64_t firstlineno)
-{
-    if (!s->code_slots || s->ncodes + 1 > (s->code_mask + 1) / 4 * 3)
-        if (rehash(s, &s->code_slots, &s->code_mask, s->ncodes, 0, code_hash_of))
-            return UINT32_MAX;
-    uint32_t h = code_hash(name, filename, firstlineno);
-    size_t i = h & s->code_mask;
-    for (uint64_t v; (v = s->code_slots[i]) != 0; i = (i + 1) & s->code_mask) {
-        const pcode *c = &s->codes[(uint32_t)v - 1];
-        if ((uint32_t)(v >> 32) == h && c->name == name && c->filename == filename &&
-            c->firstlineno == firstlineno)
-            return (uint32_t)v - 1;
+    size_t cap = 16;
+    while (cap < 2 * (s->ncodes + 1))
+        cap *= 2;
+    uint32_t *t = ps_malloc(s, cap * sizeof *t);
+    if (!t)
+        return -1;
+    memset(t, 0, cap * sizeof *t);
+    for (size_t i = 0; i < s->ncodes; i++) {
+        size_t j = code_home(&s->codes[i], cap - 1);
+        while (t[j])
+            j = (j + 1) & (cap - 1);
+        t[j] = (uint32_t)i + 1;
     }
-    if (ps_grow(s, (void **)&s->codes, &s->cap_codes, s->ncodes + 1, sizeof(pcode)))
+    ps_free(s, s->code_slots);
+    s->code_slots = t;
+    s->code_mask = cap - 1;
+    return 0;
+}
+
+uint32_t ps_code(pstats_stats *s, const pcode *c)
+{
+    if ((!s->code_slots || 2 * (s->ncodes + 1) > s->code_mask) && code_rehash(s))
         return UINT32_MAX;
-    pcode *c = &s->codes[s->ncodes];
-    c->name = name;
-    c->filename = filename;
-    c->firstlineno = firstlineno;
-    s->code_slots[i] = (uint64_t)h << 32 | (uint32_t)++s->ncodes;
-    return (uint32_t)s->ncodes - 1;
+    size_t j = code_home(c, s->code_mask);
+    for (; s->code_slots[j]; j = (j + 1) & s->code_mask) {
+        const pcode *o = &s->codes[s->code_slots[j] - 1];
+        if (o->digest == c->digest && o->identity == c->identity)
+            return s->code_slots[j] - 1;
+    }
+    if (s->ncodes >= UINT32_MAX - 1 ||
+        ps_grow(s, (void **)&s->codes, &s->cap_codes, s->ncodes + 1, sizeof(pcode)))
+        return UINT32_MAX;
+    s->codes[s->ncodes] = *c;
+    s->code_slots[j] = (uint32_t)++s->ncodes;
+    return (uint32_t)(s->ncodes - 1);
 }
 
 int ps_strcmp(const pstats_stats *s, uint32_t a, uint32_t b)

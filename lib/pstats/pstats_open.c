@@ -1,26 +1,50 @@
 /*
- * pstats_load_path / pstats_load_buffer: mapping or reading the input, and
- * handing a fresh model to the loader (lib/pstats/pstats_load.c); on success the
- * caller's empty model takes its place. The model copies the strings it
- * keeps, so the input is unmapped (or freed) as soon as it is loaded.
+ * The entry points of a load: pstats_load_path, pstats_load_fd and
+ * pstats_load_buffer make the input (pstats_input.c) and hand it, with a
+ * fresh model, to the load's driver (pstats_load.c); on success the
+ * caller's empty model takes the fresh one's place. The model copies the
+ * strings it keeps, so nothing of the input outlives the load.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pstats_input.h"
 #include "pstats_internal.h"
 
-static int check_empty(pstats_stats *s, const char *name, pstats_error *err)
+/* A fresh model for a load into s (which must be empty), or NULL with
+ * err set. */
+static pstats_stats *start(pstats_stats *s, const char *name, pstats_error *err)
 {
     if (s->nkeys || s->ninputs) {
         ps_seterr(err, PSTATS_EUSAGE, name, 0, 0,
                   "pstats_load_*: the model is not empty (use pstats_add to merge)");
+        return NULL;
+    }
+    pstats_stats *t = pstats_new(&s->alc);
+    if (!t) {
+        ps_seterr(err, PSTATS_ENOMEM, name, 0, 0, "out of memory");
+        return NULL;
+    }
+    t->load_flags = s->load_flags;
+    return t;
+}
+
+/* Load the open input into t, then t into s; the input closed. */
+static int finish(pstats_stats *s, pstats_stats *t, ps_input *in, const char *name,
+                  time_t mtime, int has_mtime, pstats_error *err)
+{
+    int rc = ps_load_input(t, in, name, err, 1);
+    ps_in_close(in); /* the model copied what it keeps */
+    if (rc || ps_add_input(t, name, mtime, has_mtime)) {
+        if (!err->code)
+            ps_seterr(err, PSTATS_ENOMEM, name, 0, 0, "out of memory");
+        pstats_free(t);
         return -1;
     }
+    ps_replace(s, t);
     return 0;
 }
 
@@ -33,105 +57,35 @@ int pstats_load_buffer(pstats_stats *s, const void *data, size_t len,
     memset(err, 0, sizeof *err);
     if (!name)
         name = "<buffer>";
-    if (check_empty(s, name, err))
+    pstats_stats *t = start(s, name, err);
+    ps_input in;
+    if (!t)
         return -1;
-    pstats_stats *t = pstats_new(&s->alc);
-    if (!t) {
-        ps_seterr(err, PSTATS_ENOMEM, name, 0, 0, "out of memory");
-        return -1;
-    }
-    t->load_flags = s->load_flags;
-    if (ps_load_into(t, data, len, 0, name, err) || ps_add_input(t, name, mtime, mtime >= 0)) {
-        if (!err->code)
-            ps_seterr(err, PSTATS_ENOMEM, name, 0, 0, "out of memory");
+    if (ps_in_open_mem(&in, t, data, len, name, err)) {
         pstats_free(t);
         return -1;
     }
-    ps_replace(s, t);
-    return 0;
+    return finish(s, t, &in, name, mtime, mtime >= 0, err);
 }
 
-static int read_all(pstats_stats *t, int fd, uint8_t **out, size_t *len)
+int pstats_load_fd(pstats_stats *s, int fd, const char *name, pstats_error *err)
 {
-    size_t cap = 0, n = 0;
-    uint8_t *buf = NULL;
-    for (;;) {
-        if (ps_grow(t, (void **)&buf, &cap, n + 65536, 1)) {
-            ps_free(t, buf);
-            errno = ENOMEM;
-            return -1;
-        }
-        ssize_t r = read(fd, buf + n, cap - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            int e = errno;
-            ps_free(t, buf);
-            errno = e;
-            return -1;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    *out = buf;
-    *len = n;
-    return 0;
-}
-
-/* The input of one load: a file mapping or a buffer read into memory. */
-typedef struct input_bytes {
-    const uint8_t *data;
-    size_t len;
-    int is_mmap;
-} input_bytes;
-
-static void input_release(pstats_stats *t, input_bytes *in)
-{
-    if (in->is_mmap)
-        munmap((void *)(uintptr_t)in->data, in->len);
-    else
-        ps_free(t, (void *)(uintptr_t)in->data);
-    in->data = NULL;
-}
-
-static int map_file(pstats_stats *t, const char *path, time_t *mtime, input_bytes *in,
-                    pstats_error *err)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        ps_seterr(err, PSTATS_EIO, path, 0, 0, "cannot open: %s", strerror(e));
+    pstats_error local;
+    if (!err)
+        err = &local;
+    memset(err, 0, sizeof *err);
+    if (!name)
+        name = "<fd>";
+    pstats_stats *t = start(s, name, err);
+    ps_input in;
+    if (!t)
+        return -1;
+    if (ps_in_open_fd(&in, t, fd, name, err)) {
+        pstats_free(t);
         return -1;
     }
-    *mtime = st.st_mtime;
-    if (S_ISREG(st.st_mode) && st.st_size > 0) {
-        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (p != MAP_FAILED) {
-            close(fd);
-            in->data = p;
-            in->len = (size_t)st.st_size;
-            in->is_mmap = 1;
-            return 0;
-        }
-    }
-    uint8_t *buf;
-    size_t n;
-    if (read_all(t, fd, &buf, &n)) {
-        int e = errno;
-        close(fd);
-        ps_seterr(err, e == ENOMEM ? PSTATS_ENOMEM : PSTATS_EIO, path, 0, 0,
-                  "cannot read: %s", strerror(e));
-        return -1;
-    }
-    close(fd);
-    in->data = buf;
-    in->len = n;
-    in->is_mmap = 0;
-    return 0;
+    time_t mtime = in.mtime_sec;
+    return finish(s, t, &in, name, mtime, mtime >= 0, err);
 }
 
 int pstats_load_path(pstats_stats *s, const char *path, pstats_error *err)
@@ -140,29 +94,24 @@ int pstats_load_path(pstats_stats *s, const char *path, pstats_error *err)
     if (!err)
         err = &local;
     memset(err, 0, sizeof *err);
-    if (check_empty(s, path, err))
+    pstats_stats *t = start(s, path, err);
+    ps_input in;
+    if (!t)
         return -1;
-    pstats_stats *t = pstats_new(&s->alc);
-    if (!t) {
-        ps_seterr(err, PSTATS_ENOMEM, path, 0, 0, "out of memory");
-        return -1;
-    }
-    t->load_flags = s->load_flags;
-    input_bytes in;
-    time_t mtime;
-    if (map_file(t, path, &mtime, &in, err)) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        ps_seterr(err, PSTATS_EIO, path, 0, 0, "cannot open: %s", strerror(errno));
         pstats_free(t);
         return -1;
     }
-    /* the model copies what it keeps: the input goes as soon as it is read */
-    int rc = ps_load_into(t, in.data, in.len, in.is_mmap, path, err);
-    input_release(t, &in);
-    if (rc || ps_add_input(t, path, mtime, 1)) {
-        if (!err->code)
-            ps_seterr(err, PSTATS_ENOMEM, path, 0, 0, "out of memory");
+    if (ps_in_open_fd(&in, t, fd, path, err)) {
+        close(fd);
         pstats_free(t);
         return -1;
     }
-    ps_replace(s, t);
-    return 0;
+    struct stat st;
+    time_t mtime = in.mtime_sec >= 0 ? in.mtime_sec : fstat(fd, &st) == 0 ? st.st_mtime : 0;
+    int rc = finish(s, t, &in, path, mtime, 1, err);
+    close(fd);
+    return rc;
 }

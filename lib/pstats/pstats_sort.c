@@ -158,6 +158,11 @@ static int cmp_field(const sortctx *c, uint32_t a, uint32_t b, int field)
     case F_LINE:
         return x->line < y->line ? -1 : (x->line > y->line);
     case F_NAME:
+        /* 2.7 compares a code object with a str by type name ('code' <
+         * 'str'); Python 3 cannot compare them (TypeError): we take
+         * co_name there. */
+        if (x->kkind != y->kkind && s->py2)
+            return x->kkind == PSTATS_KEY_CODE ? -1 : 1;
         return ps_strcmp(s, name_str(s, x), name_str(s, y));
     default: {
         size_t la = c->loff[a + 1] - c->loff[a], lb = c->loff[b + 1] - c->loff[b];

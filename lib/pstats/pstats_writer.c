@@ -3,7 +3,8 @@
  * Python 3 models: marshal version 4 with every string and key tuple
  * written once and referenced after. Python 2 models: version 2 with byte
  * strings, which Python 2.7 loads (it knows no references). Code-object
- * keys are written with the code's name (a str) as their third item.
+ * keys are written as code objects that print as the originals and compare
+ * as the model compared them (w_code).
  */
 #include <string.h>
 
@@ -58,7 +59,47 @@ static void w_str(wctx *c, uint32_t id)
         c->str_slot[id] = slot;
 }
 
-/* A key tuple; a code-object key is written with co_name as its name. */
+/* A code object that prints as the one read (name, file, first line) and
+ * that Python finds equal to another written here exactly when the model
+ * does: its constants hold the digest of what Python compared (the model
+ * keeps no more of the original). Every Python loads it in the layout it
+ * was read in: no bytecode, no names, nothing to run. */
+static void w_code(wctx *c, const pcode *co)
+{
+    pymarshal_code_layout layout = co->layout ? (pymarshal_code_layout)co->layout
+                                              : PYMARSHAL_CODE_PY38;
+    uint8_t id[12];
+    for (int i = 0; i < 8; i++)
+        id[i] = (uint8_t)(co->digest >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        id[8 + i] = (uint8_t)(co->identity >> (8 * i));
+    int nints = layout == PYMARSHAL_CODE_PY27 ? 4 : layout == PYMARSHAL_CODE_PY38 ? 6 : 5;
+    pymarshal_write_code(c->w, layout, 0);
+    for (int i = 0; i < nints; i++)
+        pymarshal_write_raw_i32(c->w, 0);                 /* counts, flags */
+    pymarshal_write_bytes(c->w, "", 0, 0);                /* code */
+    pymarshal_write_seq(c->w, PYMARSHAL_TUPLE, 1, 0);     /* consts */
+    pymarshal_write_bytes(c->w, id, sizeof id, 0);
+    if (layout == PYMARSHAL_CODE_PY311) {
+        pymarshal_write_seq(c->w, PYMARSHAL_TUPLE, 0, 0); /* names */
+        pymarshal_write_seq(c->w, PYMARSHAL_TUPLE, 0, 0); /* localsplusnames */
+        pymarshal_write_bytes(c->w, "", 0, 0);            /* localspluskinds */
+        w_str(c, co->filename);
+        w_str(c, co->name);
+        w_str(c, co->name);                               /* qualname */
+    } else {
+        for (int i = 0; i < 4; i++)                       /* names ... cellvars */
+            pymarshal_write_seq(c->w, PYMARSHAL_TUPLE, 0, 0);
+        w_str(c, co->filename);
+        w_str(c, co->name);
+    }
+    pymarshal_write_raw_i32(c->w, (int32_t)co->firstlineno);
+    pymarshal_write_bytes(c->w, "", 0, 0);                /* lnotab, linetable */
+    if (layout == PYMARSHAL_CODE_PY311)
+        pymarshal_write_bytes(c->w, "", 0, 0);            /* exceptiontable */
+}
+
+/* A key tuple (file, line, name), or (file, line, code object). */
 static void w_key(wctx *c, uint32_t id)
 {
     if (c->refs && c->key_slot[id] >= 0) {
@@ -69,7 +110,10 @@ static void w_key(wctx *c, uint32_t id)
     int64_t slot = pymarshal_write_seq(c->w, PYMARSHAL_TUPLE, 3, c->refs ? PYMARSHAL_W_REF : 0);
     w_str(c, k->file);
     pymarshal_write_int(c->w, k->line, 0);
-    w_str(c, k->kkind == PSTATS_KEY_CODE ? c->s->codes[k->name].name : k->name);
+    if (k->kkind == PSTATS_KEY_CODE)
+        w_code(c, &c->s->codes[k->name]);
+    else
+        w_str(c, k->name);
     if (c->refs)
         c->key_slot[id] = slot;
 }

@@ -148,7 +148,7 @@ static void out_of_memory(const uint8_t *data, size_t size)
 {
     failing f = {size ? data[size - 1] % 24 : 0, 0};
     pymarshal_allocator a = {f_malloc, f_realloc, f_free, &f};
-    pymarshal_options opts = {&a, 0};
+    pymarshal_options opts = {&a, 0, PYMARSHAL_PY_AUTO, 0};
     pymarshal_error err;
     pymarshal_doc *doc = pymarshal_load(data, size, &opts, &err);
     if (doc) {

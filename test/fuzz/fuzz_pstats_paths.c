@@ -82,8 +82,8 @@ static void compare(const uint8_t *data, size_t size, unsigned flags)
     pstats_error ea, eb;
     memset(&ea, 0, sizeof ea);
     memset(&eb, 0, sizeof eb);
-    int ra = ps_load_with(a, data, size, 0, "in", &ea, 1);
-    int rb = ps_load_with(b, data, size, 0, "in", &eb, 0);
+    int ra = ps_load_with(a, data, size, "in", &ea, 1);
+    int rb = ps_load_with(b, data, size, "in", &eb, 0);
     FUZZ_ASSERT(ra == rb);
     if (ra == 0)
         same_model(a, b);
