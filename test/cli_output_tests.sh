@@ -195,6 +195,30 @@ check "standard output closed does not disturb -o FILE" sh -c "[ $st -eq 0 ] && 
 "$pym" "$src/fixtures/profiles/fib-cpython3.11-cprofile.prof" >&- 2>"$work/err"; st=$?
 check "pymarshal with standard output closed: exit 1 with the cause" sh -c "[ $st -eq 1 ] && grep -q 'standard output: Bad file descriptor' '$work/err'"
 
+# --- every other output (formats, reports, --diff) goes the same way
+B=$work/b.prof
+cp "$src/fixtures/profiles/fib-cpython3.12-cprofile.prof" "$B"
+for out in "-f json" "-f pstats" "-f dot" "-f svg" "-f collapsed" "--stats" "--callers" "--diff=$B"; do
+  # shellcheck disable=SC2086
+  set -- $out
+  echo old >"$work/d/other.out"; chmod 640 "$work/d/other.out"; before=$(inode "$work/d/other.out")
+  run 0 "$@" -o other.out "$A"; st=$?
+  check "$out: a regular file replaced (new inode, mode 640 kept), no temporary file" \
+    sh -c "[ $st -eq 0 ] && [ \$(stat -c %a '$work/d/other.out') = 640 ] && [ \$(ls -i '$work/d/other.out' | awk '{print \$1}') != $before ] && [ \"\$(cat '$work/d/other.out')\" != old ] && ! ls -A '$work/d' | grep -q '^\.pstats2callgrind\.'"
+  if [ $root -eq 1 ] && [ -c "$work/d/mynull" ]; then
+    run 0 "$@" -o mynull "$A"; st=$?
+    check "$out: a null device written in place, still a device" sh -c "[ $st -eq 0 ] && [ -c '$work/d/mynull' ]"
+  fi
+  if [ -n "$preload" ] && [ -f "$preload" ]; then
+    echo keep >"$work/d/keep.cg"
+    (cd "$work/d" && env LD_PRELOAD="$preload" ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" \
+       IO_FAIL_CALL=write IO_FAIL_MATCH=.pstats2callgrind. IO_FAIL_ERRNO=5 \
+       "$tool" "$@" -o keep.cg "$A" 2>"$work/err" </dev/null); st=$?
+    check "$out: write fails (EIO): exit 1, old file intact, no temporary file, the cause" \
+      sh -c "[ $st -eq 1 ] && [ \"\$(cat '$work/d/keep.cg')\" = keep ] && ! ls -A '$work/d' | grep -q '^\.pstats2callgrind\.' && ! grep -q wrote '$work/err' && grep -q 'keep.cg: Input/output error' '$work/err'"
+  fi
+done
+
 # --- failures injected at each step (LD_PRELOAD), and signals
 if [ -n "$preload" ] && [ -f "$preload" ]; then
   inject() { # CALL ERRNO-or-SIGNAL: converts $A onto keep.cg holding "keep"
