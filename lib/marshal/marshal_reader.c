@@ -14,16 +14,9 @@
  * each item still announced by an open container needs at least one byte,
  * so the items announced at any time never exceed the input's size.
  */
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "marshal_reader_int.h"
-
-static int is_scalar(pymarshal_kind k)
-{
-    return k <= PYMARSHAL_STR;
-}
 
 /* ------------------------------------------------------------ the table */
 
@@ -36,7 +29,7 @@ static int64_t take_slot(pymarshal_reader *r, size_t off, pymarshal_kind kind, i
     pm_slots *t = r->slots;
     if (cm_reserve(r->alloc, (void **)&t->e, &t->cap, t->n + 1, sizeof *t->e) < 0)
         return pm_fail(r, PYMARSHAL_ENOMEM, off, "out of memory for the reference table");
-    t->e[t->n] = PM_SLOT(off, kind, filled, layout) | (is_scalar(kind) ? PM_SLOT_CLOSED : 0u);
+    t->e[t->n] = PM_SLOT(off, kind, filled, layout) | (pm_is_scalar(kind) ? PM_SLOT_CLOSED : 0u);
     return (int64_t)t->n++;
 }
 
@@ -63,91 +56,6 @@ static const char *unhash_name(unsigned u)
 {
     return u == PM_UNHASH_OPEN ? "a tuple that contains itself (recursion)"
                                : pymarshal_kind_name((pymarshal_kind)u);
-}
-
-/* -------------------------------------------------------- references */
-
-/* The item count a REF token announces for the object at `off`. */
-static size_t target_count(const pymarshal_reader *r, uint64_t e)
-{
-    size_t off = PM_SLOT_OFFSET(e);
-    switch (r->data[off] & 0x7f) {
-    case ')': return r->data[off + 1];
-    case '(': case '[': case '<': case '>': case '}':
-        return (size_t)cm_i32(r->data + off + 1);
-    case ':': return 3;
-    case 'c': return strlen(pm_code_fields(PM_SLOT_LAYOUT(e)));
-    }
-    return 0;
-}
-
-static int resolve_ref(pymarshal_reader *r, pymarshal_token *tok)
-{
-    size_t off = tok->offset;
-    int32_t idx;
-    if (pm_read_i32(r, off, "reference", &idx) < 0)
-        return -1;
-    const pm_slots *t = r->slots;
-    size_t known = r->mode == PM_MODE_REPLAY && (uint64_t)r->vslot < t->n
-                       ? (size_t)r->vslot : t->n;
-    if (idx < 0 || (size_t)idx >= known)
-        return pm_fail(r, PYMARSHAL_EREF, off,
-                       "reference to slot %d, but only %zu objects have slots", (int)idx,
-                       known);
-    uint64_t e = t->e[idx];
-    pymarshal_kind kind = PM_SLOT_KIND(e);
-    if (!(e & PM_SLOT_FILLED))
-        return pm_fail(r, PYMARSHAL_EREF, off,
-                       "reference to slot %d, a %s not yet complete", (int)idx,
-                       pymarshal_kind_name(kind));
-    tok->ref_target = idx;
-    if (is_scalar(kind)) {
-        tok->via_ref = 'r';
-        if (pm_ref_scalar_fast(r, tok, PM_SLOT_OFFSET(e), kind))
-            return 0;
-        return pm_reread(r, tok, PM_SLOT_OFFSET(e));
-    }
-    tok->kind = PYMARSHAL_REF;
-    tok->target_kind = kind;
-    tok->target_offset = PM_SLOT_OFFSET(e);
-    tok->count = target_count(r, e);
-    if (kind == PYMARSHAL_CODE)
-        tok->code_layout = (uint8_t)PM_SLOT_LAYOUT(e);
-    return 0;
-}
-
-/* A reference; PyPy gives a flagged one a slot of its own, which names the
- * same object (CPython ignores the flag). */
-static int read_ref(pymarshal_reader *r, pymarshal_token *tok, int flag)
-{
-    if (resolve_ref(r, tok) < 0)
-        return -1;
-    if (flag && pm_dialect(r) == PM_PYPY && r->mode == PM_MODE_MAIN) {
-        pm_slots *t = r->slots;
-        if (cm_reserve(r->alloc, (void **)&t->e, &t->cap, t->n + 1, sizeof *t->e) < 0)
-            return pm_fail(r, PYMARSHAL_ENOMEM, tok->offset,
-                           "out of memory for the reference table");
-        t->e[t->n] = t->e[tok->ref_target];
-        tok->ref_slot = (int64_t)t->n++;
-    } else if (flag && pm_dialect(r) == PM_PYPY) {
-        tok->ref_slot = r->vslot++;
-    }
-    return 0;
-}
-
-static int read_interned_ref(pymarshal_reader *r, pymarshal_token *tok)
-{
-    size_t off = tok->offset;
-    int32_t idx;
-    if (pm_read_i32(r, off, "string reference", &idx) < 0)
-        return -1;
-    if (idx < 0 || (size_t)idx >= r->interned->n)
-        return pm_fail(r, PYMARSHAL_EREF, off,
-                       "string reference %d, but only %zu interned strings precede it",
-                       (int)idx, r->interned->n);
-    tok->ref_target = idx;
-    tok->via_ref = 'R';
-    return pm_reread(r, tok, r->interned->e[idx]);
 }
 
 /* ------------------------------------------------------ code layouts */
@@ -453,9 +361,9 @@ static int read_object(pymarshal_reader *r, pymarshal_token *tok)
             return -1;
         return 0;
     case 'r':
-        return read_ref(r, tok, flag);
+        return pm_read_ref(r, tok, flag);
     case 'R':
-        return read_interned_ref(r, tok);
+        return pm_read_interned_ref(r, tok);
     case '(': case ')': case '[': case '<': case '>': case '{': case '}': case ':': case 'c':
         return read_container(r, tok, code, flag);
     case 'i': /* the two commonest scalars, without read_scalar's switch */
@@ -668,7 +576,7 @@ static inline int next_fast(pymarshal_reader *r, pymarshal_token *tok, pm_frame 
         if (idx < 0 || (size_t)idx >= known)
             return 0;
         uint64_t e = t->e[idx];
-        if (!(e & PM_SLOT_FILLED) || !is_scalar(PM_SLOT_KIND(e)))
+        if (!(e & PM_SLOT_FILLED) || !pm_is_scalar(PM_SLOT_KIND(e)))
             return 0;
         pm_tok_init(tok, off, 'r');
         tok->via_ref = 'r';
@@ -828,99 +736,6 @@ const pymarshal_error *pymarshal_reader_error(const pymarshal_reader *r)
     return &r->err;
 }
 
-/* ----------------------------------------------------------- lifetime */
-
-/* PyPy 7.3 loads 4 900 nested containers around a leaf, not 4 901. */
-#define PM_PYPY_MAX_DEPTH 4901u
-
-int pymarshal_options_set_python(pymarshal_options *opts, const char *name)
-{
-    if (!opts || !name)
-        return -1;
-    if (strcmp(name, "pypy") == 0 || strcmp(name, "pypy3") == 0) {
-        opts->python = PYMARSHAL_PY_PYPY;
-        opts->python_version = 309;
-        return 0;
-    }
-    if (strcmp(name, "auto") == 0) {
-        opts->python = PYMARSHAL_PY_AUTO;
-        opts->python_version = 0;
-        return 0;
-    }
-    unsigned major = 0, minor = 0;
-    int n = 0;
-    if (sscanf(name, "%u%n", &major, &n) != 1 || (major != 2 && major != 3))
-        return -1;
-    if (name[n] == '.') {
-        int m = 0;
-        if (sscanf(name + n + 1, "%u%n", &minor, &m) != 1 || name[n + 1 + m] != 0 ||
-            name[n + 1] < '0' || name[n + 1] > '9' || minor > 99)
-            return -1;
-    } else if (name[n] != 0 || major != 3) {
-        return -1;
-    }
-    if ((major == 2 && minor != 7) || (major == 3 && name[n] == '.' && minor > 15))
-        return -1;
-    opts->python = PYMARSHAL_PY_CPYTHON;
-    opts->python_version = name[n] == '.' ? 100 * major + minor : 0;
-    return 0;
-}
-
-static pymarshal_reader *reader_alloc(const pymarshal_allocator *alloc, unsigned max_depth,
-                                      pymarshal_error *err)
-{
-    pymarshal_reader *r = cm_malloc(alloc, sizeof *r);
-    if (!r) {
-        pm_set_error(err, PYMARSHAL_ENOMEM, 0, "out of memory for a reader");
-        return NULL;
-    }
-    memset(r, 0, sizeof *r);
-    if (alloc) {
-        r->alloc_copy = *alloc;
-        r->alloc = &r->alloc_copy;
-    }
-    r->max_depth = max_depth ? max_depth : PYMARSHAL_MAX_DEPTH_DEFAULT;
-    r->slots = &r->own_slots;
-    r->interned = &r->own_interned;
-    return r;
-}
-
-pymarshal_reader *pymarshal_reader_new(const void *data, size_t len,
-                                       const pymarshal_options *opts,
-                                       pymarshal_error *err)
-{
-    unsigned depth = opts ? opts->max_depth : 0;
-    if (!depth && opts && opts->python == PYMARSHAL_PY_PYPY)
-        depth = PM_PYPY_MAX_DEPTH;
-    pymarshal_reader *r = reader_alloc(opts ? opts->alloc : NULL, depth, err);
-    if (!r)
-        return NULL;
-    if (opts && (opts->python == PYMARSHAL_PY_CPYTHON || opts->python == PYMARSHAL_PY_PYPY)) {
-        r->impl = (uint8_t)opts->python;
-        r->version = (uint16_t)(opts->python == PYMARSHAL_PY_CPYTHON ? opts->python_version : 309);
-    }
-    r->data = data;
-    r->len = data ? len : 0;
-    if (err)
-        memset(err, 0, sizeof *err);
-    return r;
-}
-
-void pymarshal_reader_free(pymarshal_reader *r)
-{
-    if (!r)
-        return;
-    const pymarshal_allocator *a = r->alloc;
-    if (r->sub)
-        pymarshal_reader_free(r->sub);
-    cm_free(a, r->stack);
-    cm_free(a, r->own_slots.e);
-    cm_free(a, r->own_interned.e);
-    cm_free(a, r->codes);
-    cm_free(a, r->scratch);
-    cm_free(a, r);
-}
-
 static void init_sub(pymarshal_reader *sub, const pymarshal_reader *r, size_t start)
 {
     sub->data = r->data;
@@ -941,32 +756,4 @@ static void init_sub(pymarshal_reader *sub, const pymarshal_reader *r, size_t st
     sub->ncodes = 0;
     sub->seen = r->seen;
     memset(&sub->err, 0, sizeof sub->err);
-}
-
-pymarshal_reader *pymarshal_reader_replay(pymarshal_reader *parent, int64_t slot,
-                                          pymarshal_error *err)
-{
-    const pm_slots *t = parent->slots;
-    if (slot < 0 || (uint64_t)slot >= t->n || !(t->e[slot] & PM_SLOT_FILLED)) {
-        pm_set_error(err, PYMARSHAL_EREF, 0, "replay of slot %lld, which is %s",
-                     (long long)slot,
-                     slot < 0 || (uint64_t)slot >= t->n ? "missing" : "not yet complete");
-        return NULL;
-    }
-    pymarshal_reader *r = reader_alloc(parent->alloc, parent->max_depth, err);
-    if (!r)
-        return NULL;
-    r->data = parent->data;
-    r->len = parent->len;
-    r->pos = PM_SLOT_OFFSET(t->e[slot]);
-    r->slots = parent->slots;
-    r->interned = parent->interned;
-    r->mode = PM_MODE_REPLAY;
-    r->vslot = slot;
-    r->impl = parent->impl;
-    r->version = parent->version;
-    r->seen = parent->seen;
-    if (err)
-        memset(err, 0, sizeof *err);
-    return r;
 }

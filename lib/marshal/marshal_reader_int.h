@@ -186,6 +186,17 @@ int pm_reread(pymarshal_reader *r, pymarshal_token *tok, size_t target);
 
 /* --------------------------------------------- marshal_code.c (step 3) */
 
+/* Scalars are re-read where a reference names them; containers are not. */
+static inline int pm_is_scalar(pymarshal_kind k)
+{
+    return k <= PYMARSHAL_STR;
+}
+
+/* An 'r' token (PyPy gives a flagged one a slot of its own) and a Python 2
+ * 'R' token, resolved (marshal_refs.c). 0, or -1 with the error set. */
+int pm_read_ref(pymarshal_reader *r, pymarshal_token *tok, int flag);
+int pm_read_interned_ref(pymarshal_reader *r, pymarshal_token *tok);
+
 /* At a 'c' whose type byte is at `off`: which counts of raw ints before
  * the `code` bytes object are plausible (bit k of *mask for k ints, k in
  * 4, 5, 6); *trunc when the input ended before one could be told. Returns

@@ -244,6 +244,66 @@ static int read_long(pymarshal_reader *r, pymarshal_token *tok)
     return 0;
 }
 
+/* The text kinds: 't' (interned), 'u', and the "ASCII" forms 'a' 'A' 'z'
+ * 'Z'. 1, or -1 on error. */
+static int read_text(pymarshal_reader *r, pymarshal_token *tok, uint8_t code)
+{
+    switch (code) {
+    case 't': {
+        /* Python 3: interned UTF-8 text. Python 2: an interned byte string,
+         * which is often not UTF-8; such a string is delivered as BYTES
+         * (what it is in Python 2) rather than rejected. */
+        if (read_str(r, tok, 0) < 0)
+            return -1;
+        size_t bad;
+        tok->interned = 1;
+        tok->kind = cm_utf8_valid(tok->data, tok->len, &bad) ? PYMARSHAL_STR
+                                                             : PYMARSHAL_BYTES;
+        tok->text = PYMARSHAL_UTF8;
+        if (tok->kind == PYMARSHAL_BYTES && r->impl == PYMARSHAL_PY_PYPY) {
+            tok->kind = PYMARSHAL_STR;
+            return pypy_text(r, tok, bad) < 0 ? -1 : 1;
+        }
+        if (tok->kind == PYMARSHAL_BYTES && r->impl != PYMARSHAL_PY_AUTO &&
+            pm_dialect(r) != PM_CPY2)
+            return pm_fail(r, PYMARSHAL_EUTF8, (size_t)(tok->data - r->data) + bad,
+                           "invalid UTF-8 in str (byte 0x%02x)", tok->data[bad]);
+        return 1;
+    }
+    case 'u': {
+        if (read_str(r, tok, 0) < 0)
+            return -1;
+        size_t bad;
+        if (!cm_utf8_valid(tok->data, tok->len, &bad) && pm_dialect(r) == PM_PYPY)
+            return pypy_text(r, tok, bad) < 0 ? -1 : 1;
+        if (!cm_utf8_valid(tok->data, tok->len, &bad))
+            return pm_fail(r, PYMARSHAL_EUTF8, (size_t)(tok->data - r->data) + bad,
+                           "invalid UTF-8 in str (byte 0x%02x)", tok->data[bad]);
+        tok->kind = PYMARSHAL_STR;
+        tok->text = PYMARSHAL_UTF8;
+        return 1;
+    }
+    case 'a':
+    case 'A':
+    case 'z':
+    case 'Z':
+        /* "ASCII" forms are decoded as Latin-1 by CPython: bytes >= 0x80 pass. */
+        if (read_str(r, tok, code == 'z' || code == 'Z') < 0)
+            return -1;
+        if (pm_dialect(r) == PM_PYPY) /* PyPy: ASCII only */
+            for (size_t k = 0; k < tok->len; k++)
+                if (tok->data[k] >= 0x80)
+                    return pm_fail(r, PYMARSHAL_EVALUE, (size_t)(tok->data - r->data) + k,
+                                   "string is not ascii (byte 0x%02x; PyPy refuses it)",
+                                   tok->data[k]);
+        tok->kind = PYMARSHAL_STR;
+        tok->text = PYMARSHAL_LATIN1;
+        tok->interned = code == 'A' || code == 'Z';
+        return 1;
+    }
+    return 1;
+}
+
 /* Read the payload of scalar type `code` at r->pos into tok. 1 when `code`
  * is a scalar, 0 when it is not, -1 on error. No slots are taken. */
 int pm_read_scalar(pymarshal_reader *r, pymarshal_token *tok, uint8_t code)
@@ -296,57 +356,13 @@ int pm_read_scalar(pymarshal_reader *r, pymarshal_token *tok, uint8_t code)
     case 's':
         tok->kind = PYMARSHAL_BYTES;
         return read_str(r, tok, 0) < 0 ? -1 : 1;
-    case 't': {
-        /* Python 3: interned UTF-8 text. Python 2: an interned byte string,
-         * which is often not UTF-8; such a string is delivered as BYTES
-         * (what it is in Python 2) rather than rejected. */
-        if (read_str(r, tok, 0) < 0)
-            return -1;
-        size_t bad;
-        tok->interned = 1;
-        tok->kind = cm_utf8_valid(tok->data, tok->len, &bad) ? PYMARSHAL_STR
-                                                             : PYMARSHAL_BYTES;
-        tok->text = PYMARSHAL_UTF8;
-        if (tok->kind == PYMARSHAL_BYTES && r->impl == PYMARSHAL_PY_PYPY) {
-            tok->kind = PYMARSHAL_STR;
-            return pypy_text(r, tok, bad) < 0 ? -1 : 1;
-        }
-        if (tok->kind == PYMARSHAL_BYTES && r->impl != PYMARSHAL_PY_AUTO &&
-            pm_dialect(r) != PM_CPY2)
-            return pm_fail(r, PYMARSHAL_EUTF8, (size_t)(tok->data - r->data) + bad,
-                           "invalid UTF-8 in str (byte 0x%02x)", tok->data[bad]);
-        return 1;
-    }
-    case 'u': {
-        if (read_str(r, tok, 0) < 0)
-            return -1;
-        size_t bad;
-        if (!cm_utf8_valid(tok->data, tok->len, &bad) && pm_dialect(r) == PM_PYPY)
-            return pypy_text(r, tok, bad) < 0 ? -1 : 1;
-        if (!cm_utf8_valid(tok->data, tok->len, &bad))
-            return pm_fail(r, PYMARSHAL_EUTF8, (size_t)(tok->data - r->data) + bad,
-                           "invalid UTF-8 in str (byte 0x%02x)", tok->data[bad]);
-        tok->kind = PYMARSHAL_STR;
-        tok->text = PYMARSHAL_UTF8;
-        return 1;
-    }
+    case 't':
+    case 'u':
     case 'a':
     case 'A':
     case 'z':
     case 'Z':
-        /* "ASCII" forms are decoded as Latin-1 by CPython: bytes >= 0x80 pass. */
-        if (read_str(r, tok, code == 'z' || code == 'Z') < 0)
-            return -1;
-        if (pm_dialect(r) == PM_PYPY) /* PyPy: ASCII only */
-            for (size_t k = 0; k < tok->len; k++)
-                if (tok->data[k] >= 0x80)
-                    return pm_fail(r, PYMARSHAL_EVALUE, (size_t)(tok->data - r->data) + k,
-                                   "string is not ascii (byte 0x%02x; PyPy refuses it)",
-                                   tok->data[k]);
-        tok->kind = PYMARSHAL_STR;
-        tok->text = PYMARSHAL_LATIN1;
-        tok->interned = code == 'A' || code == 'Z';
-        return 1;
+        return read_text(r, tok, code);
     }
     return 0;
 }

@@ -195,8 +195,9 @@ static int close_top(pm_build *b)
     size_t n = b->npending - o->first;
     pymarshal_value *v = o->v;
     int pairs = v->kind == PYMARSHAL_DICT || v->kind == PYMARSHAL_FROZENDICT;
-    if (pairs || v->kind == PYMARSHAL_SET || v->kind == PYMARSHAL_FROZENSET) {
-        /* what Python builds: equal keys (items) once */
+    if (n && (pairs || v->kind == PYMARSHAL_SET || v->kind == PYMARSHAL_FROZENSET)) {
+        /* what Python builds: equal keys (items) once (an empty container
+         * may have no pending array at all) */
         size_t m = pairs ? n / 2 : n;
         if (pm_dedupe((const pymarshal_value **)b->pending + o->first, &m, pairs, b->alloc) < 0)
             return oom(b, v->offset);
