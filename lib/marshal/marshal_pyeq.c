@@ -35,6 +35,8 @@ static uint64_t hash_double(double v)
     int e, negative = v < 0;
     double m = frexp(fabs(v), &e);
     uint64_t x = 0, y;
+    if (isnan(v)) /* callers hash NaNs by identity; never loop on one */
+        return 0;
     if (isinf(v))
         return hash_sign(HASH_INF, negative);
     while (m != 0.0) {
@@ -212,6 +214,8 @@ static uint64_t shallow_hash(const pymarshal_value *v, int depth)
             h = mix(h, v->u.s.p[i]);
         return h;
     case PYMARSHAL_COMPLEX:
+        if (isnan(v->u.f[0]) || isnan(v->u.f[1]))
+            return (uint64_t)(uintptr_t)v; /* equal to itself only */
         return mix(v->u.f[0] == 0 ? 0 : hash_double(v->u.f[0]),
                    v->u.f[1] == 0 ? 0 : hash_double(v->u.f[1]));
     case PYMARSHAL_TUPLE:
