@@ -422,7 +422,7 @@ typedef const uint8_t *(*ps_rename_fn)(void *ctx, const uint8_t *p, size_t len,
 int ps_rename_files(pstats_stats *s, ps_rename_fn fn, void *ctx, pstats_error *err);
 /* Apply print_stats' restrictions (counts, fractions, regexes on the
  * labels of s) to list[0..*n), in order, appending Python's "List
- * reduced ..." lines to msg (pstats_report.c). -1 when out of memory. */
+ * reduced ..." lines to msg (pstats_restrict.c). -1 when out of memory. */
 int ps_restrict(pstats_stats *s, const pstats_restriction *r, size_t nr, uint32_t *list,
                 size_t *n, psb *msg);
 /* Python's sort_stats word w (any accepted prefix) as fields of the sort
