@@ -10,7 +10,7 @@
  * incoming calls too (self-recursive ones included). So the costs are
  * planned in these steps (docs/callgrind.md says why):
  *  1. cycles: the strongly connected components of the call graph
- *     (callgrind_cycles.c). A call that leaves its caller's component is
+ *     (lib/pstats' ps_components, over the callers lists). A call that leaves its caller's component is
  *     never nested in another call of the same pair, so its recorded time
  *     counts each call once; only calls inside a component overlap;
  *  2. columns: a function's incoming calls from other functions share its
@@ -293,7 +293,7 @@ static int plan_columns(cg_plan *pl, const pstats_stats *s, double scale,
     int par = nk >= CG_PAR_PLAN || ps_threads_forced(s);
     int rc = plan_alloc(pl, &j, nk, par, a);
     if (rc == 0) {
-        pstats_cg_halves(plan_half, &j, nk, mid, par, NULL);
+        cm_halves(plan_half, &j, nk, mid, par, NULL);
         /* rows from the counts; half 0 fills from a row's start, half 1
          * back from its end */
         pl->off[0] = 0;
@@ -308,7 +308,7 @@ static int plan_columns(cg_plan *pl, const pstats_stats *s, double scale,
     }
     if (rc == 0) {
         j.fill = 1;
-        pstats_cg_halves(plan_half, &j, nk, mid, par, NULL);
+        cm_halves(plan_half, &j, nk, mid, par, NULL);
     }
     if (j.ebuf[1] != j.ebuf[0])
         cm_free(a, j.ebuf[1]);
@@ -456,8 +456,7 @@ static int plan_all_rows(cg_plan *pl, const pstats_stats *s, double scale,
     j.pl = pl;
     j.s = s;
     j.scale = scale;
-    int rc = pstats_cg_halves(plan_rows, &j, nk, nk / 2,
-                              nk >= CG_PAR_ROWS || ps_threads_forced(s), a);
+    int rc = cm_halves(plan_rows, &j, nk, nk / 2, nk >= CG_PAR_ROWS || ps_threads_forced(s), a);
     /* half 1's after half 0's */
     if (rc == 0 && j.n[1] &&
         cm_reserve(a, (void **)&j.gaps[0], &j.cap[0], j.n[0] + j.n[1], sizeof *j.gaps[0]) != 0)
@@ -542,17 +541,43 @@ static int mark_empty(cg_plan *pl, const pstats_stats *s, const pymarshal_alloca
     return 0;
 }
 
+/* Frees what the steps done no longer need: the memory a conversion peaks
+ * with is the model, the rows and one step's arrays, never all of them. */
+enum { PLAN_ROOTS_DONE, PLAN_ROWS_DONE };
+
+static void plan_drop(cg_plan *pl, const pymarshal_allocator *a, int done)
+{
+    cm_free(a, pl->spont);
+    cm_free(a, pl->top);
+    cm_free(a, pl->empty);
+    pl->spont = pl->top = NULL;
+    pl->empty = NULL;
+    if (done == PLAN_ROOTS_DONE)
+        return;
+    cm_free(a, pl->comp);
+    cm_free(a, pl->est);
+    cm_free(a, pl->budget);
+    pl->comp = NULL;
+    pl->est = NULL;
+    pl->budget = NULL;
+}
+
 int pstats_cg_plan_build(cg_plan *pl, const pstats_stats *s, double scale,
                          const pymarshal_allocator *a)
 {
     memset(pl, 0, sizeof *pl);
     size_t nk = pstats_nkeys(s);
     pl->comp = cm_malloc(a, (nk ? nk : 1) * sizeof *pl->comp);
-    if (!pl->comp || pstats_cg_cycles(s, pl->comp, a) != 0 || mark_empty(pl, s, a) != 0 ||
-        plan_columns(pl, s, scale, a) != 0 || plan_roots(pl, a) != 0 ||
-        pstats_cg_fit(pl, a) != 0)
+    /* ids and the tag share 32 bits */
+    if (!pl->comp || nk >= CG_ALONE || ps_components(s, 1, NULL, CG_ALONE, pl->comp, a) < 0 ||
+        mark_empty(pl, s, a) != 0 ||
+        plan_columns(pl, s, scale, a) != 0 || plan_roots(pl, a) != 0)
         return -1;
-    return plan_all_rows(pl, s, scale, a);
+    plan_drop(pl, a, PLAN_ROOTS_DONE); /* room for the fit */
+    if (pstats_cg_fit(pl, a) != 0 || plan_all_rows(pl, s, scale, a) != 0)
+        return -1;
+    plan_drop(pl, a, PLAN_ROWS_DONE); /* formatting needs the rows alone */
+    return 0;
 }
 
 void pstats_cg_plan_free(cg_plan *pl, const pymarshal_allocator *a)

@@ -45,16 +45,48 @@ typedef struct fit {
     cg_plan *pl;
     int inner;                    /* 0: estimated calls out of cycles; 1: calls
                                    * inside cycles */
-    double *x;                    /* per call: its cost; NAN when not fitted */
-    double *cap;                  /* per caller: what its fitted calls may take */
+    double *cap;                  /* per caller: what its fitted calls may take
+                                   * (during the path searches: what it can
+                                   * still give) */
     double *want;                 /* per callee outside cycles: what its fitted
                                    * calls must bring */
     double *got;                  /* per callee: what they bring now */
-    uint32_t *rows;               /* the callers whose calls may be fitted: all
-                                   * (outer), or those in cycles (inner); the
-                                   * other rows' x are never read */
-    size_t nrows;
 } fit;
+
+/* While a pass runs, a fitted call carries FIT_BIT on its callee (ids stay
+ * below 2^31: pstats_cg_plan_build) and its cost, as a double, in the bytes of
+ * its integer cost: no second array per call. The pass ends with every
+ * fitted cost rounded back to an integer and the bits cleared. */
+#define FIT_BIT 0x80000000u
+
+static inline int is_fit(const cg_edge *e)
+{
+    return (e->callee & FIT_BIT) != 0;
+}
+
+static inline uint32_t callee_of(const cg_edge *e)
+{
+    return e->callee & ~FIT_BIT;
+}
+
+static inline double x_of(const cg_edge *e)
+{
+    double x;
+    memcpy(&x, &e->cost, sizeof x);
+    return x;
+}
+
+static inline void x_set(cg_edge *e, double x)
+{
+    memcpy(&e->cost, &x, sizeof x);
+}
+
+/* The callers whose calls may be fitted: all (outer), or those in cycles
+ * (inner); no other row has a fitted call. */
+static inline int is_row(const fit *ft, uint32_t c)
+{
+    return !ft->inner || !(ft->pl->comp[c] & CG_ALONE);
+}
 
 static int fitted(const fit *ft, uint32_t caller, uint32_t callee)
 {
@@ -73,27 +105,23 @@ static int target(const fit *ft, uint32_t g)
     return ft->inner ? !(pl->comp[g] & CG_ALONE) : (pl->comp[g] & CG_ALONE) && pl->est[g];
 }
 
-/* x, cap and want from the plan (budgets as the rows step takes them). */
+/* The fitted calls flagged (their costs still integers), cap and want
+ * from the plan (budgets as the rows step takes them). */
 static void fit_init(fit *ft)
 {
     cg_plan *pl = ft->pl;
     memset(ft->want, 0, pl->nkeys * sizeof *ft->want);
-    ft->nrows = 0;
-    for (uint32_t c = 0; c < pl->nkeys; c++)
-        if (!ft->inner || !(pl->comp[c] & CG_ALONE))
-            ft->rows[ft->nrows++] = c;
-    for (size_t i = 0; i < ft->nrows; i++) {
-        uint32_t c = ft->rows[i];
+    for (uint32_t c = 0; c < pl->nkeys; c++) {
+        if (!is_row(ft, c))
+            continue;
         double fixed = 0;
         for (uint32_t k = pl->off[c]; k < pl->off[c + 1]; k++) {
             uint32_t g = pl->e[k].callee;
             if (fitted(ft, c, g)) {
-                ft->x[k] = (double)pl->e[k].cost;
-                ft->want[g] += ft->x[k];
-            } else {
-                ft->x[k] = NAN;
-                if (g != c && pl->comp[g] != pl->comp[c])
-                    fixed += (double)pl->e[k].cost; /* calls out of the cycle first */
+                pl->e[k].callee = g | FIT_BIT;
+                ft->want[g] += (double)pl->e[k].cost;
+            } else if (g != c && pl->comp[g] != pl->comp[c]) {
+                fixed += (double)pl->e[k].cost; /* calls out of the cycle first */
             }
         }
         double budget = (double)pl->budget[c];
@@ -103,39 +131,116 @@ static void fit_init(fit *ft)
     }
 }
 
+/* 1 when some row is over its cap, the costs still integers (the test of
+ * fit_rows' first round, before anything is changed). */
+static int rows_over(const fit *ft)
+{
+    const cg_plan *pl = ft->pl;
+    for (uint32_t c = 0; c < pl->nkeys; c++) {
+        if (!is_row(ft, c))
+            continue;
+        double sum = 0;
+        for (uint32_t k = pl->off[c]; k < pl->off[c + 1]; k++)
+            if (is_fit(&pl->e[k]))
+                sum += (double)pl->e[k].cost;
+        if (sum > ft->cap[c] + FIT_SLACK)
+            return 1;
+    }
+    return 0;
+}
+
+enum { FIT_TO_DOUBLE, FIT_ROUND, FIT_UNFLAG };
+
+/* The fitted costs turned into doubles, or rounded back to integers with
+ * their flags cleared, or (still integers) only their flags cleared. */
+static void fit_convert(fit *ft, int how)
+{
+    cg_plan *pl = ft->pl;
+    for (size_t k = 0; k < pl->n; k++) {
+        cg_edge *e = &pl->e[k];
+        if (!is_fit(e))
+            continue;
+        if (how == FIT_TO_DOUBLE) {
+            x_set(e, (double)e->cost);
+            continue;
+        }
+        if (how == FIT_ROUND) {
+            double x = x_of(e);
+            e->cost = x > 0 ? (uint64_t)(x + 0.5) : 0;
+        }
+        e->callee = callee_of(e);
+    }
+}
+
 /* Scales the rows over their cap down onto it; 1 when some was over. */
 static int fit_rows(fit *ft)
 {
-    const cg_plan *pl = ft->pl;
+    cg_plan *pl = ft->pl;
     int over = 0;
-    for (size_t i = 0; i < ft->nrows; i++) {
-        uint32_t c = ft->rows[i];
+    for (uint32_t c = 0; c < pl->nkeys; c++) {
+        if (!is_row(ft, c))
+            continue;
         double sum = 0;
         for (uint32_t k = pl->off[c]; k < pl->off[c + 1]; k++)
-            if (ft->x[k] == ft->x[k])
-                sum += ft->x[k];
+            if (is_fit(&pl->e[k]))
+                sum += x_of(&pl->e[k]);
         if (!(sum > ft->cap[c] + FIT_SLACK))
             continue;
         double r = ft->cap[c] / sum;
         for (uint32_t k = pl->off[c]; k < pl->off[c + 1]; k++)
-            ft->x[k] *= r; /* NAN stays NAN */
+            if (is_fit(&pl->e[k]))
+                x_set(&pl->e[k], x_of(&pl->e[k]) * r);
         over = 1;
     }
     return over;
 }
 
-/* Scales every column outside a cycle back up to what it must bring. */
-static void fit_columns(fit *ft)
+/* The outer pass's rounds (at most FIT_ROUNDS, while some row is over):
+ * rows over their cap scaled down onto it, then every column outside a
+ * cycle scaled back up to what it must bring. One sweep over the calls per
+ * round: a row's calls first take the column factors of the round before,
+ * then the row is scaled, then its calls are added up by column for this
+ * round's factors (the same products and sums, in the same order, as a
+ * sweep for each step). factor: room for a double per function. */
+static void fit_rounds(fit *ft, double *factor)
 {
-    const cg_plan *pl = ft->pl;
-    memset(ft->got, 0, pl->nkeys * sizeof *ft->got);
-    for (size_t k = 0; k < pl->n; k++) /* outer: every row */
-        if (ft->x[k] == ft->x[k])
-            ft->got[pl->e[k].callee] += ft->x[k];
-    for (uint32_t g = 0; g < pl->nkeys; g++) /* got becomes the factor */
-        ft->got[g] = (pl->comp[g] & CG_ALONE) && ft->got[g] > 0 ? ft->want[g] / ft->got[g] : 1;
-    for (size_t k = 0; k < pl->n; k++)
-        ft->x[k] *= ft->got[pl->e[k].callee];
+    cg_plan *pl = ft->pl;
+    int pending = 0; /* factors not applied yet */
+    for (int round = 0; round < FIT_ROUNDS; round++) {
+        int over = 0;
+        memset(ft->got, 0, pl->nkeys * sizeof *ft->got);
+        for (uint32_t c = 0; c < pl->nkeys; c++) {
+            cg_edge *row = pl->e + pl->off[c], *end = pl->e + pl->off[c + 1];
+            double sum = 0;
+            for (cg_edge *e = row; e < end; e++)
+                if (is_fit(e)) {
+                    double x = x_of(e);
+                    if (pending) {
+                        x *= factor[callee_of(e)];
+                        x_set(e, x);
+                    }
+                    sum += x;
+                }
+            if (sum > ft->cap[c] + FIT_SLACK) {
+                double r = ft->cap[c] / sum;
+                for (cg_edge *e = row; e < end; e++)
+                    if (is_fit(e))
+                        x_set(e, x_of(e) * r);
+                over = 1;
+            }
+            for (cg_edge *e = row; e < end; e++)
+                if (is_fit(e))
+                    ft->got[callee_of(e)] += x_of(e);
+        }
+        if (!over)
+            return;
+        for (uint32_t g = 0; g < pl->nkeys; g++)
+            factor[g] = (pl->comp[g] & CG_ALONE) && ft->got[g] > 0 ? ft->want[g] / ft->got[g] : 1;
+        pending = 1;
+    }
+    for (size_t k = 0; k < pl->n; k++) /* the last round's columns */
+        if (is_fit(&pl->e[k]))
+            x_set(&pl->e[k], x_of(&pl->e[k]) * factor[callee_of(&pl->e[k])]);
 }
 
 /* After the rounds (they converge slowly where rows are tight), what the
@@ -147,15 +252,26 @@ static void fit_columns(fit *ft)
  * breadth first, within a budget of call visits (bounded memory and time);
  * where no path is left, the column cannot be met: the callers it can
  * reach have given all they had. */
+/* A function the search reached, and how: the path back to the column
+ * searched from goes through the entries `from` names. */
+typedef struct aug_node {
+    uint32_t node;                /* callers as c << 1, callees as g << 1 | 1 */
+    uint32_t via;                 /* a caller: its call (c -> g) to raise; a
+                                   * callee: its call to lower */
+    uint32_t from;                /* the entry it was reached from */
+} aug_node;
+
 typedef struct aug {
     fit *ft;
     uint32_t *col_off, *col_k, *col_c; /* fitted calls by callee: index, caller */
-    double *room;                 /* per caller: what it can still give */
+    double *room;                 /* per caller: what it can still give (the
+                                   * fit's cap, which the search no longer
+                                   * needs) */
     uint32_t *seen_c, *seen_g;    /* stamps of this search; a caller AUG_DEAD
                                    * reached no room in a whole search */
-    uint32_t *via_c;              /* caller: the call (c -> g) to raise */
-    uint32_t *via_g, *from_g;     /* callee: the call to lower, its caller */
-    uint32_t *queue;              /* callers as c << 1, callees as g << 1 | 1 */
+    aug_node *queue;              /* this search's, grown as it needs */
+    size_t qcap;
+    const pymarshal_allocator *a;
     uint32_t stamp;
     size_t visits;                /* left, in all searches */
 } aug;
@@ -163,66 +279,71 @@ typedef struct aug {
 #define AUG_EPS 1e-6
 #define AUG_DEAD UINT32_MAX
 
-static int aug_alloc(aug *ag, const pymarshal_allocator *a)
-{
-    const cg_plan *pl = ag->ft->pl;
-    size_t nk = pl->nkeys ? pl->nkeys : 1, n = pl->n ? pl->n : 1;
-    ag->col_off = cm_malloc(a, (nk + 1) * sizeof *ag->col_off);
-    ag->col_k = cm_malloc(a, n * sizeof *ag->col_k);
-    ag->col_c = cm_malloc(a, n * sizeof *ag->col_c);
-    ag->room = cm_malloc(a, nk * sizeof *ag->room);
-    ag->seen_c = cm_malloc(a, nk * sizeof *ag->seen_c);
-    ag->seen_g = cm_malloc(a, nk * sizeof *ag->seen_g);
-    ag->via_c = cm_malloc(a, nk * sizeof *ag->via_c);
-    ag->via_g = cm_malloc(a, nk * sizeof *ag->via_g);
-    ag->from_g = cm_malloc(a, nk * sizeof *ag->from_g);
-    ag->queue = cm_malloc(a, 2 * nk * sizeof *ag->queue);
-    return ag->col_off && ag->col_k && ag->col_c && ag->room && ag->seen_c && ag->seen_g &&
-                   ag->via_c && ag->via_g && ag->from_g && ag->queue
-               ? 0
-               : -1;
-}
-
 static void aug_free(aug *ag, const pymarshal_allocator *a)
 {
     cm_free(a, ag->col_off);
     cm_free(a, ag->col_k);
     cm_free(a, ag->col_c);
-    cm_free(a, ag->room);
     cm_free(a, ag->seen_c);
     cm_free(a, ag->seen_g);
-    cm_free(a, ag->via_c);
-    cm_free(a, ag->via_g);
-    cm_free(a, ag->from_g);
     cm_free(a, ag->queue);
 }
 
-/* Columns (fitted calls by callee), rooms and what each column has. */
-static void aug_init(aug *ag)
+/* Counts the fitted calls by callee (col_off) and what each column has
+ * (got); returns how many there are. */
+static size_t aug_count(aug *ag)
 {
     fit *ft = ag->ft;
     const cg_plan *pl = ft->pl;
     size_t nk = pl->nkeys;
     memset(ag->col_off, 0, (nk + 1) * sizeof *ag->col_off);
     memset(ft->got, 0, nk * sizeof *ft->got);
-    for (size_t i = 0; i < ft->nrows; i++)
-        for (uint32_t k = pl->off[ft->rows[i]]; k < pl->off[ft->rows[i] + 1]; k++)
-            if (ft->x[k] == ft->x[k]) {
-                ag->col_off[pl->e[k].callee + 1]++;
-                ft->got[pl->e[k].callee] += ft->x[k];
-            }
+    for (uint32_t c = 0; c < nk; c++)
+        if (is_row(ft, c))
+            for (uint32_t k = pl->off[c]; k < pl->off[c + 1]; k++)
+                if (is_fit(&pl->e[k])) {
+                    ag->col_off[callee_of(&pl->e[k]) + 1]++;
+                    ft->got[callee_of(&pl->e[k])] += x_of(&pl->e[k]);
+                }
     for (size_t g = 0; g < nk; g++)
         ag->col_off[g + 1] += ag->col_off[g];
+    return ag->col_off[nk];
+}
+
+/* The search's arrays: per function, and per fitted call for the columns. */
+static int aug_alloc(aug *ag, const pymarshal_allocator *a)
+{
+    size_t nk = ag->ft->pl->nkeys ? ag->ft->pl->nkeys : 1;
+    ag->col_off = cm_malloc(a, (nk + 1) * sizeof *ag->col_off);
+    if (!ag->col_off)
+        return -1;
+    size_t nfit = aug_count(ag);
+    nfit = nfit ? nfit : 1;
+    ag->col_k = cm_malloc(a, nfit * sizeof *ag->col_k);
+    ag->col_c = cm_malloc(a, nfit * sizeof *ag->col_c);
+    ag->seen_c = cm_malloc(a, nk * sizeof *ag->seen_c);
+    ag->seen_g = cm_malloc(a, nk * sizeof *ag->seen_g);
+    ag->a = a;
+    return ag->col_k && ag->col_c && ag->seen_c && ag->seen_g ? 0 : -1;
+}
+
+/* Columns (fitted calls by callee) and rooms, after aug_alloc counted. */
+static void aug_init(aug *ag)
+{
+    fit *ft = ag->ft;
+    const cg_plan *pl = ft->pl;
+    size_t nk = pl->nkeys;
+    ag->room = ft->cap;
     memcpy(ag->seen_g, ag->col_off, nk * sizeof *ag->seen_g); /* fill cursors */
-    for (size_t i = 0; i < ft->nrows; i++) {
-        uint32_t c = ft->rows[i];
-        ag->room[c] = ft->cap[c];
+    for (uint32_t c = 0; c < nk; c++) {
+        if (!is_row(ft, c))
+            continue;
         for (uint32_t k = pl->off[c]; k < pl->off[c + 1]; k++)
-            if (ft->x[k] == ft->x[k]) {
-                uint32_t at = ag->seen_g[pl->e[k].callee]++;
+            if (is_fit(&pl->e[k])) {
+                uint32_t at = ag->seen_g[callee_of(&pl->e[k])]++;
                 ag->col_k[at] = k;
                 ag->col_c[at] = c;
-                ag->room[c] -= ft->x[k];
+                ag->room[c] -= x_of(&pl->e[k]);
             }
     }
     memset(ag->seen_c, 0, nk * sizeof *ag->seen_c);
@@ -236,97 +357,142 @@ static void aug_init(aug *ag)
     ag->visits = (ft->inner ? 1 : 32) * (pl->n + nk);
 }
 
-/* Moves `amt` along the path that ends at caller c (end: the call into a
- * cycle to lower, or UINT32_MAX when c gives from its room). */
-static void aug_apply(aug *ag, uint32_t g0, uint32_t c, uint32_t end, double amt)
+/* Moves `amt` along the path that ends at caller c, reached as `at` says
+ * (end: the call into a cycle to lower, or UINT32_MAX when c gives from
+ * its room). */
+static void aug_apply(aug *ag, uint32_t g0, const aug_node *at, uint32_t end, double amt)
 {
     fit *ft = ag->ft;
+    cg_edge *e = ft->pl->e;
     if (end == UINT32_MAX)
-        ag->room[c] -= amt;
+        ag->room[at->node >> 1] -= amt;
     else
-        ft->x[end] -= amt;
+        x_set(&e[end], x_of(&e[end]) - amt);
     for (;;) {
-        uint32_t k = ag->via_c[c], g = ft->pl->e[k].callee;
-        ft->x[k] += amt;
+        uint32_t k = at->via, g = callee_of(&e[k]);
+        x_set(&e[k], x_of(&e[k]) + amt);
         if (g == g0)
             break;
-        ft->x[ag->via_g[g]] -= amt;
-        c = ag->from_g[g];
+        const aug_node *callee = &ag->queue[at->from];
+        x_set(&e[callee->via], x_of(&e[callee->via]) - amt);
+        at = &ag->queue[callee->from];
     }
     ft->got[g0] += amt;
 }
 
 /* The most that can move along that path. */
-static double aug_amount(const aug *ag, uint32_t g0, uint32_t c, uint32_t end, double amt)
+static double aug_amount(const aug *ag, uint32_t g0, const aug_node *at, uint32_t end,
+                         double amt)
 {
-    const fit *ft = ag->ft;
-    double endcap = end == UINT32_MAX ? ag->room[c] : ft->x[end];
+    const cg_edge *e = ag->ft->pl->e;
+    double endcap = end == UINT32_MAX ? ag->room[at->node >> 1] : x_of(&e[end]);
     amt = endcap < amt ? endcap : amt;
     for (;;) {
-        uint32_t g = ft->pl->e[ag->via_c[c]].callee;
+        uint32_t g = callee_of(&e[at->via]);
         if (g == g0)
             return amt;
-        double x = ft->x[ag->via_g[g]];
+        const aug_node *callee = &ag->queue[at->from];
+        double x = x_of(&e[callee->via]);
         amt = x < amt ? x : amt;
-        c = ag->from_g[g];
+        at = &ag->queue[callee->from];
     }
 }
 
-/* One breadth-first search from column g0; 1 when it moved something. */
+/* Moves what column g0 lacks, or what the path allows, along it. */
+static void aug_move(aug *ag, uint32_t g0, const aug_node *at, uint32_t end)
+{
+    const fit *ft = ag->ft;
+    double lack = ft->want[g0] - ft->got[g0];
+    aug_apply(ag, g0, at, end, aug_amount(ag, g0, at, end, lack));
+}
+
+/* Appends an entry to the search's queue; -1 when out of memory. */
+static int aug_push(aug *ag, size_t *tail, uint32_t node, uint32_t via, size_t from)
+{
+    if (*tail == ag->qcap &&
+        cm_reserve(ag->a, (void **)&ag->queue, &ag->qcap, *tail + 1, sizeof *ag->queue) != 0)
+        return -1;
+    aug_node *n = &ag->queue[(*tail)++];
+    n->node = node;
+    n->via = via;
+    n->from = (uint32_t)from;
+    return 0;
+}
+
+/* Callee entry `at` (v = its function): a caller of v can raise its call.
+ * 1 when one had room (moved), 0 when the callers are queued, -1 when out
+ * of memory. */
+static int aug_callee(aug *ag, uint32_t g0, size_t at, size_t *tail, uint32_t t)
+{
+    uint32_t v = ag->queue[at].node >> 1;
+    for (uint32_t i = ag->col_off[v]; i < ag->col_off[v + 1] && ag->visits > 0;
+         i++, ag->visits--) {
+        uint32_t c = ag->col_c[i];
+        if (ag->seen_c[c] == t || ag->seen_c[c] == AUG_DEAD)
+            continue;
+        ag->seen_c[c] = t;
+        aug_node n = {c << 1, ag->col_k[i], (uint32_t)at};
+        if (ag->room[c] > AUG_EPS) {
+            aug_move(ag, g0, &n, UINT32_MAX);
+            return 1;
+        }
+        if (aug_push(ag, tail, n.node, n.via, at) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Caller entry `at` (v), at its cap: it can lower another of its calls. 1
+ * when it lowered a call into a cycle (moved), 0 when the callees are
+ * queued, -1 when out of memory. */
+static int aug_caller(aug *ag, uint32_t g0, size_t at, size_t *tail, uint32_t t)
+{
+    const fit *ft = ag->ft;
+    const cg_plan *pl = ft->pl;
+    uint32_t v = ag->queue[at].node >> 1;
+    for (uint32_t k = pl->off[v]; k < pl->off[v + 1] && ag->visits > 0; k++, ag->visits--) {
+        const cg_edge *e = &pl->e[k];
+        if (!is_fit(e) || !(x_of(e) > AUG_EPS))
+            continue;
+        uint32_t g = callee_of(e);
+        if (!ft->inner && !(pl->comp[g] & CG_ALONE)) { /* a call into a cycle */
+            aug_node n = ag->queue[at];
+            aug_move(ag, g0, &n, k);
+            return 1;
+        }
+        if (ag->seen_g[g] == t)
+            continue;
+        ag->seen_g[g] = t;
+        if (aug_push(ag, tail, g << 1 | 1, k, at) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* One breadth-first search from column g0; 1 when it moved something, -1
+ * when out of memory. */
 static int aug_search(aug *ag, uint32_t g0)
 {
-    fit *ft = ag->ft;
-    const cg_plan *pl = ft->pl;
     if (ag->stamp >= AUG_DEAD - 1)
         return 0;
     uint32_t t = ++ag->stamp;
     size_t head = 0, tail = 0;
-    ag->queue[tail++] = g0 << 1 | 1;
+    if (aug_push(ag, &tail, g0 << 1 | 1, UINT32_MAX, 0) != 0)
+        return -1;
     ag->seen_g[g0] = t;
     while (head < tail && ag->visits > 0) {
-        uint32_t node = ag->queue[head++], v = node >> 1;
-        if (node & 1) { /* callee v: a caller can raise its call */
-            for (uint32_t i = ag->col_off[v]; i < ag->col_off[v + 1] && ag->visits > 0;
-                 i++, ag->visits--) {
-                uint32_t c = ag->col_c[i];
-                if (ag->seen_c[c] == t || ag->seen_c[c] == AUG_DEAD)
-                    continue;
-                ag->seen_c[c] = t;
-                ag->via_c[c] = ag->col_k[i];
-                if (ag->room[c] > AUG_EPS) {
-                    double lack = ft->want[g0] - ft->got[g0];
-                    aug_apply(ag, g0, c, UINT32_MAX, aug_amount(ag, g0, c, UINT32_MAX, lack));
-                    return 1;
-                }
-                ag->queue[tail++] = c << 1;
-            }
-            continue;
-        }
-        /* caller v at its cap: it can lower another of its calls */
-        for (uint32_t k = pl->off[v]; k < pl->off[v + 1] && ag->visits > 0;
-             k++, ag->visits--) {
-            uint32_t g = pl->e[k].callee;
-            if (ft->x[k] != ft->x[k] || !(ft->x[k] > AUG_EPS))
-                continue;
-            if (!ft->inner && !(pl->comp[g] & CG_ALONE)) { /* a call into a cycle */
-                double lack = ft->want[g0] - ft->got[g0];
-                aug_apply(ag, g0, v, k, aug_amount(ag, g0, v, k, lack));
-                return 1;
-            }
-            if (ag->seen_g[g] == t)
-                continue;
-            ag->seen_g[g] = t;
-            ag->via_g[g] = k;
-            ag->from_g[g] = v;
-            ag->queue[tail++] = g << 1 | 1;
-        }
+        size_t at = head++;
+        int rc = ag->queue[at].node & 1 ? aug_callee(ag, g0, at, &tail, t)
+                                        : aug_caller(ag, g0, at, &tail, t);
+        if (rc != 0)
+            return rc;
     }
     /* Searched to the end without room: neither will these callers lead
      * to any later (rooms only shrink), so later searches pass them by. */
     if (head == tail && ag->visits > 0)
         for (size_t i = 0; i < tail; i++)
-            if (!(ag->queue[i] & 1))
-                ag->seen_c[ag->queue[i] >> 1] = AUG_DEAD;
+            if (!(ag->queue[i].node & 1))
+                ag->seen_c[ag->queue[i].node >> 1] = AUG_DEAD;
     return 0;
 }
 
@@ -335,16 +501,20 @@ static int fit_augment(fit *ft, const pymarshal_allocator *a)
     aug ag;
     memset(&ag, 0, sizeof ag);
     ag.ft = ft;
+    const cg_plan *pl = ft->pl;
+    if (!ft->inner) /* after the last columns' round */
+        fit_rows(ft);
     int rc = aug_alloc(&ag, a);
     if (rc == 0) {
-        const cg_plan *pl = ft->pl;
-        if (!ft->inner) /* after the last columns' round */
-            fit_rows(ft);
         aug_init(&ag);
-        for (uint32_t g = 0; g < pl->nkeys && ag.visits > 0; g++)
+        int moved = 1;
+        for (uint32_t g = 0; g < pl->nkeys && ag.visits > 0 && moved >= 0; g++)
             if (target(ft, g))
-                while (ft->want[g] - ft->got[g] > 0.5 && ag.visits > 0 && aug_search(&ag, g))
-                    ;
+                do
+                    moved = ft->want[g] - ft->got[g] > 0.5 && ag.visits > 0 ? aug_search(&ag, g)
+                                                                             : 0;
+                while (moved > 0);
+        rc = moved < 0 ? -1 : 0;
     }
     aug_free(&ag, a);
     return rc;
@@ -357,8 +527,8 @@ static void mark_short(fit *ft)
     cg_plan *pl = ft->pl;
     memset(ft->got, 0, pl->nkeys * sizeof *ft->got);
     for (size_t k = 0; k < pl->n; k++)
-        if (ft->x[k] == ft->x[k])
-            ft->got[pl->e[k].callee] += 1 + ft->x[k] - 0.5; /* rounding: 1 per call */
+        if (is_fit(&pl->e[k])) /* rounding: 1 per call */
+            ft->got[callee_of(&pl->e[k])] += 1 + x_of(&pl->e[k]) - 0.5;
     for (uint32_t g = 0; g < pl->nkeys; g++)
         if ((pl->comp[g] & CG_ALONE) && pl->est[g] && ft->got[g] < ft->want[g])
             pl->est[g] = 2;
@@ -367,28 +537,29 @@ static void mark_short(fit *ft)
 /* One pass of the fit (ft->inner says which calls). */
 static int fit_pass(fit *ft, const pymarshal_allocator *a)
 {
-    cg_plan *pl = ft->pl;
+    const cg_plan *pl = ft->pl;
     fit_init(ft);
-    int changed = 0;
-    if (ft->inner) {
-        changed = fit_rows(ft);
-    } else {
-        for (int round = 0; round < FIT_ROUNDS && fit_rows(ft); round++) {
-            fit_columns(ft);
-            changed = 1;
-        }
-    }
-    if (!changed)
+    if (!rows_over(ft)) { /* nothing to change: the costs stay as they are */
+        fit_convert(ft, FIT_UNFLAG);
         return 0;
-    if (fit_augment(ft, a) != 0)
-        return -1;
-    for (size_t i = 0; i < ft->nrows; i++)
-        for (uint32_t k = pl->off[ft->rows[i]]; k < pl->off[ft->rows[i] + 1]; k++)
-            if (ft->x[k] == ft->x[k])
-                pl->e[k].cost = ft->x[k] > 0 ? (uint64_t)(ft->x[k] + 0.5) : 0;
-    if (!ft->inner)
+    }
+    fit_convert(ft, FIT_TO_DOUBLE);
+    if (ft->inner) {
+        fit_rows(ft);
+    } else {
+        double *factor = cm_malloc(a, (pl->nkeys ? pl->nkeys : 1) * sizeof *factor);
+        if (!factor) {
+            fit_convert(ft, FIT_ROUND);
+            return -1;
+        }
+        fit_rounds(ft, factor);
+        cm_free(a, factor);
+    }
+    int rc = fit_augment(ft, a);
+    if (rc == 0 && !ft->inner)
         mark_short(ft);
-    return 0;
+    fit_convert(ft, FIT_ROUND); /* also after a failure: the plan stays whole */
+    return rc;
 }
 
 int pstats_cg_fit(cg_plan *pl, const pymarshal_allocator *a)
@@ -403,22 +574,18 @@ int pstats_cg_fit(cg_plan *pl, const pymarshal_allocator *a)
         return 0;
     fit ft;
     ft.pl = pl;
-    ft.x = cm_malloc(a, (pl->n ? pl->n : 1) * sizeof *ft.x);
     ft.cap = cm_malloc(a, (nk ? nk : 1) * sizeof *ft.cap);
     ft.want = cm_malloc(a, (nk ? nk : 1) * sizeof *ft.want);
     ft.got = cm_malloc(a, (nk ? nk : 1) * sizeof *ft.got);
-    ft.rows = cm_malloc(a, (nk ? nk : 1) * sizeof *ft.rows);
-    int rc = ft.x && ft.cap && ft.want && ft.got && ft.rows ? 0 : -1;
+    int rc = ft.cap && ft.want && ft.got ? 0 : -1;
     ft.inner = 0;
     if (rc == 0 && estimated)
         rc = fit_pass(&ft, a);
     ft.inner = 1;
     if (rc == 0 && cycles)
         rc = fit_pass(&ft, a);
-    cm_free(a, ft.x);
     cm_free(a, ft.cap);
     cm_free(a, ft.want);
     cm_free(a, ft.got);
-    cm_free(a, ft.rows);
     return rc;
 }

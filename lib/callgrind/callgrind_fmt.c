@@ -4,7 +4,10 @@
  * serial pass over the planned rows, decides which "fl=", "fn=", "cfl=" and
  * "cfn=" lines carry the name (the first reference in the part); after
  * that, any range of blocks can be formatted in any thread, and the text is
- * the same as if the whole part had been written in order.
+ * the same as if the whole part had been written in order, which
+ * pstats_cg_part_run() does with lib/common's cm_ordered_run: the calling
+ * thread marks each chunk just ahead of it and writes the chunks in order,
+ * a second thread helps format them.
  */
 #include <string.h>
 
@@ -70,8 +73,9 @@ void pstats_cg_part_mark(cg_part *cp, uint32_t from, uint32_t to)
 }
 
 int pstats_cg_part_prepare(cg_part *cp, const pstats_stats *s, size_t p, const cg_names *nm,
-                           double scale, int call_events, uint8_t *fn_defined,
-                           uint8_t *fl_defined, const pymarshal_allocator *a)
+                           double scale, int call_events, cg_plan *planned,
+                           uint8_t *fn_defined, uint8_t *fl_defined,
+                           const pymarshal_allocator *a)
 {
     memset(cp, 0, sizeof *cp);
     cp->s = s;
@@ -79,8 +83,12 @@ int pstats_cg_part_prepare(cg_part *cp, const pstats_stats *s, size_t p, const c
     cp->p = p;
     cp->scale = scale;
     cp->call_events = call_events;
-    if (pstats_cg_plan_build(&cp->pl, s, scale, a) != 0)
+    if (planned) {
+        cp->pl = *planned;
+        memset(planned, 0, sizeof *planned);
+    } else if (pstats_cg_plan_build(&cp->pl, s, scale, a) != 0) {
         return -1;
+    }
     cp->fn_defined = fn_defined;
     cp->fl_defined = fl_defined;
     size_t nk = cp->pl.nkeys, ne = cp->pl.n;
@@ -292,21 +300,20 @@ int pstats_cg_part_tail(cg_part *cp, cg_bytes *out, cg_bytes *label,
     return 0;
 }
 
-/* ------------------------------------------------------ the pipe's job */
+/* ------------------------------------------------- in two threads */
 
 /* A chunk holds about this many functions plus planned calls (each about
  * 50 bytes of text): ~200 KB, small enough for the caches' sake, large
- * enough that the pipe's lock is taken rarely. Tests (ps_threads_forced)
- * use tiny chunks, so that a small model goes round the pipe's ring of
- * slots many times. */
+ * enough that cm_ordered_run's lock is taken rarely. Tests (ps_threads_forced)
+ * use tiny chunks, so that a small model goes round the ring of slots many
+ * times. */
 #define CG_CHUNK 4096
 #define CG_CHUNK_FORCED 3
 
 /* The end of the chunk that starts at `from`: the first f where functions
  * plus planned calls since `from` reach CG_CHUNK (off[f] + f grows with f). */
-static uint32_t chunk_end(const void *ctx, uint32_t from)
+static uint32_t chunk_end(const cg_part *cp, uint32_t from)
 {
-    const cg_part *cp = ctx;
     const uint32_t *off = cp->pl.off;
     uint64_t goal = (uint64_t)off[from] + from +
                     (ps_threads_forced(cp->s) ? CG_CHUNK_FORCED : CG_CHUNK);
@@ -321,26 +328,69 @@ static uint32_t chunk_end(const void *ctx, uint32_t from)
     return lo;
 }
 
-static void mark_chunk(void *ctx, uint32_t from, uint32_t to)
+/* cm_ordered_run's job: the chunks' text in one buffer per slot, label
+ * scratch per worker. */
+typedef struct part_run {
+    cg_part *cp;
+    const pymarshal_allocator *a; /* what the formatters allocate with */
+    cg_bytes slot[CM_SLOTS];
+    cg_bytes label[2];
+} part_run;
+
+static size_t run_chunk_end(void *ctx, size_t from, size_t n)
 {
-    pstats_cg_part_mark(ctx, from, to);
+    (void)n;
+    const part_run *r = ctx;
+    return chunk_end(r->cp, (uint32_t)from);
 }
 
-static int format_chunk(const void *ctx, uint32_t from, uint32_t to, cg_bytes *out,
-                        cg_bytes *scratch, const pymarshal_allocator *a)
+static void run_prepare(void *ctx, size_t from, size_t to)
 {
-    return pstats_cg_part_format(ctx, from, to, out, scratch, a);
+    part_run *r = ctx;
+    pstats_cg_part_mark(r->cp, (uint32_t)from, (uint32_t)to);
 }
 
-void pstats_cg_part_job(cg_part *cp, cg_pipe_job *job)
+static int run_format(void *ctx, int worker, size_t k, size_t from, size_t to,
+                      const void **data, size_t *len)
+{
+    part_run *r = ctx;
+    /* formatted as local copies: the slots and the two workers' scratch
+     * share cache lines, which would bounce between the cores at every
+     * byte appended */
+    cg_bytes out = r->slot[k], label = r->label[worker];
+    out.len = 0;
+    int rc = pstats_cg_part_format(r->cp, (uint32_t)from, (uint32_t)to, &out, &label, r->a);
+    r->slot[k] = out;
+    r->label[worker] = label;
+    *data = out.p;
+    *len = out.len;
+    return rc;
+}
+
+int pstats_cg_part_run(cg_part *cp, const pymarshal_allocator *a, pstats_write_fn write,
+                       void *ctx)
 {
     size_t n = cp->pl.nkeys;
-    job->ctx = cp;
-    job->nitems = (uint32_t)n;
+    part_run r;
+    memset(&r, 0, sizeof r);
+    r.cp = cp;
+    r.a = a;
     /* A helper thread pays off from a few chunks up (every name is built
-     * with the writer's allocator: pstats_func_label allocates nothing). */
-    job->helper = ps_threads_forced(cp->s) || (uint64_t)cp->pl.off[n] + n >= 4 * (uint64_t)CG_CHUNK;
-    job->chunk_end = chunk_end;
-    job->prepare = mark_chunk;
-    job->format = format_chunk;
+     * with the writer's allocator: pstats_func_label allocates nothing),
+     * which is then called under a lock. */
+    int threads = ps_threads_forced(cp->s) || (uint64_t)cp->pl.off[n] + n >= 4 * (uint64_t)CG_CHUNK;
+    cm_locked_alloc la;
+    if (threads && a) {
+        threads = cm_locked_alloc_init(&la, a) == 0;
+        r.a = threads ? &la.view : a;
+    }
+    cm_ordered_job job = {n, CG_CHUNK, run_chunk_end, run_prepare, run_format, &r, write, ctx};
+    int rc = cm_ordered_run(&job, threads);
+    if (threads && a)
+        cm_locked_alloc_destroy(&la);
+    for (size_t k = 0; k < CM_SLOTS; k++)
+        cm_free(a, r.slot[k].p);
+    cm_free(a, r.label[0].p);
+    cm_free(a, r.label[1].p);
+    return rc;
 }

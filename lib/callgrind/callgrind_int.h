@@ -4,7 +4,8 @@
  * byte buffers, an interning string table, and the naming pass that gives
  * every function one unique, readable callgrind name across all parts
  * (_names.c); the call-cost plan (_costs.c); function blocks that can be
- * formatted in any order (_fmt.c); and the two-thread helpers (_pipe.c).
+ * formatted in any order, by two threads (_fmt.c, with lib/common's
+ * cm_ordered_run; the other passes split their range with cm_halves).
  */
 #ifndef PSTATS_CALLGRIND_INT_H
 #define PSTATS_CALLGRIND_INT_H
@@ -127,15 +128,18 @@ typedef struct cg_gap {          /* a call of the pseudo-function */
 
 #define CG_NO_BUDGET UINT64_MAX
 
-/* Components of the call graph (callgrind_cycles.c): a function's
- * component id, tagged CG_ALONE when it is the only member (recursion
- * through itself alone is no cycle here). */
+/* Components of the call graph (lib/pstats' ps_components, over the
+ * callers lists): a function's component id, tagged CG_ALONE when it is
+ * the only member (recursion through itself alone is no cycle here). */
 #define CG_ALONE 0x80000000u
 
 typedef struct cg_plan {
     uint32_t *off;            /* row of caller f: e[off[f] .. off[f+1]) */
     cg_edge *e;
     size_t n, nkeys;
+    /* The steps' own arrays (comp .. empty) are freed once no step needs
+     * them (pstats_cg_plan_build): formatting reads off, e, gaps, roots
+     * and inexact alone. */
     uint32_t *comp;           /* per function: its component */
     uint8_t *est;             /* per function: some call of it records only a
                                * count (profile module): its costs are
@@ -164,9 +168,6 @@ typedef struct cg_plan {
  * the data allow. Needs comp, est and budget. -1 when out of memory. */
 int pstats_cg_fit(cg_plan *pl, const pymarshal_allocator *a);
 
-/* Fills comp (one entry per key of s) with every function's component.
- * -1 when out of memory (or 2^31 functions or more). */
-int pstats_cg_cycles(const pstats_stats *s, uint32_t *comp, const pymarshal_allocator *a);
 
 /* Plans every call cost of a part (the steps: callgrind_costs.c), with
  * the pseudo-calls and the functions that cannot be exact. -1 when out of
@@ -250,12 +251,14 @@ typedef struct cg_part {
     int pseudo_used;
 } cg_part;
 
-/* Plans the part's costs; fn_defined and fl_defined (label and file ids
- * named already, cleared by the caller) are kept for the marking pass.
- * -1 when out of memory. */
+/* Plans the part's costs, or takes over `planned` (the part's plan built
+ * already, then emptied; NULL: none); fn_defined and fl_defined (label and
+ * file ids named already, cleared by the caller) are kept for the marking
+ * pass. -1 when out of memory. */
 int pstats_cg_part_prepare(cg_part *cp, const pstats_stats *s, size_t p, const cg_names *nm,
-                           double scale, int call_events, uint8_t *fn_defined,
-                           uint8_t *fl_defined, const pymarshal_allocator *a);
+                           double scale, int call_events, cg_plan *planned,
+                           uint8_t *fn_defined, uint8_t *fl_defined,
+                           const pymarshal_allocator *a);
 /* Decides the marks of functions from..to-1; called for consecutive
  * ranges from 0, in one thread, each before the range is formatted. */
 void pstats_cg_part_mark(cg_part *cp, uint32_t from, uint32_t to);
@@ -269,39 +272,11 @@ int pstats_cg_part_tail(cg_part *cp, cg_bytes *out, cg_bytes *label,
                         const pymarshal_allocator *a);
 void pstats_cg_part_free(cg_part *cp, const pymarshal_allocator *a);
 
-/* What the pipe (callgrind_pipe.c) runs: `nitems` items cut into chunks
- * (chunk_end: the end of the chunk that starts at `from`), each chunk
- * prepared in the calling thread, in order, before it is formatted
- * (prepare), then formatted, in either thread (format: appends its text to
- * out; scratch is the thread's own; -1 when out of memory). helper: a
- * second thread may format. */
-typedef struct cg_pipe_job {
-    void *ctx;
-    uint32_t nitems;
-    int helper;
-    uint32_t (*chunk_end)(const void *ctx, uint32_t from);
-    void (*prepare)(void *ctx, uint32_t from, uint32_t to);
-    int (*format)(const void *ctx, uint32_t from, uint32_t to, cg_bytes *out,
-                  cg_bytes *scratch, const pymarshal_allocator *a);
-} cg_pipe_job;
-
-/* The pipe job that marks and formats all of cp's blocks, in order. */
-void pstats_cg_part_job(cg_part *cp, cg_pipe_job *job);
-
-/* Runs job through write (in chunks of a few hundred KB; with a second
- * thread when job->helper). 0, -1 when out of memory, -2 when write
- * failed. */
-int pstats_cg_pipe_run(const cg_pipe_job *job, const pymarshal_allocator *a,
-                       pstats_write_fn write, void *ctx);
-
-/* Work on [from, to) of something; half: 0 or 1 (which scratch to use).
- * -1 on failure. */
-typedef int (*cg_half_fn)(void *ctx, int half, size_t from, size_t to,
-                          const pymarshal_allocator *a);
-/* fn on [0, mid) (half 0) and [mid, n) (half 1): in two threads when
- * `threads` (a is then called under a lock), else in that order. -1 when
- * either half failed. */
-int pstats_cg_halves(cg_half_fn fn, void *ctx, size_t n, size_t mid, int threads,
-                     const pymarshal_allocator *a);
+/* Marks and formats all of cp's blocks, in order, and writes them
+ * through write: lib/common's cm_ordered_run, in chunks of a few hundred
+ * KB, with a second thread when the part is big enough. 0, -1 when out of
+ * memory, -2 when write failed. */
+int pstats_cg_part_run(cg_part *cp, const pymarshal_allocator *a, pstats_write_fn write,
+                       void *ctx);
 
 #endif

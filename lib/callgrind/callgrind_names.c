@@ -595,7 +595,7 @@ static int files_and_hashes(name_pass *np)
     j.np = np;
     int threads = n >= CG_PAR_NAMES || np->nm->forced;
     /* the helper's share is smaller: it assigns the files first */
-    int rc = pstats_cg_halves(first_half, &j, n, n / 5 * 2, threads, np->a);
+    int rc = cm_halves(first_half, &j, n, n / 5 * 2, threads, np->a);
     cm_free(np->a, j.sc[0].p);
     cm_free(np->a, j.sc[1].p);
     return rc;

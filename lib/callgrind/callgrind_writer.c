@@ -10,20 +10,20 @@
  *   callgrind_writer.c  this entry: checks, the header and the part lines;
  *                       per part, runs the steps below
  *   callgrind_fmt.c     a part's function blocks: plans them (costs), marks
- *                       where names are given, formats any range of them
+ *                       where names are given, formats any range of them;
+ *                       runs them through lib/common's cm_ordered_run (two
+ *                       threads, written in order)
  *   callgrind_costs.c   the call-cost plan: cycles, columns, spontaneous
  *                       calls, fit, rows; the functions that cannot be exact
  *   callgrind_fit.c     the fit: estimates out of cycles, calls inside them
- *   callgrind_cycles.c  the cycles of the call graph (iterative Tarjan)
  *   callgrind_names.c   every function's one callgrind name; byte buffers
  *                       and the interning table
  *   callgrind_model.h   lean, read-only access to the model's numbers (inline)
- *   callgrind_pipe.c    two threads: the output pipe (it formats and writes
- *                       whatever job it is given) and pstats_cg_halves()
  * callgrind_int.h is their one private header of types and prototypes.
  *
  * What these files may include: the C library and pthreads; lib/common/
- * (common.h: allocation through the caller's hook, the locked allocator);
+ * (common.h: allocation through the caller's hook, the locked allocator,
+ * cm_halves and cm_ordered_run for two threads);
  * the public headers (include/pstats/); lib/pstats/'s pstats_internal.h,
  * to read the model's flat arrays (never to change them); xxhash. Nothing
  * of lib/marshal/'s internals and nothing of the CLI (cli/).
@@ -120,8 +120,7 @@ static void write_header(cg_ctx *c, const pstats_stats *const *parts, size_t npa
     for (size_t p = 0; p < nparts; p++) {
         size_t n = pstats_nkeys(parts[p]);
         sum_job j = {parts[p], c->scale, {0, 0}, {0, 0}};
-        pstats_cg_halves(sum_half, &j, n, n / 2, n >= CG_PAR_SUM || ps_threads_forced(parts[p]),
-                         NULL);
+        cm_halves(sum_half, &j, n, n / 2, n >= CG_PAR_SUM || ps_threads_forced(parts[p]), NULL);
         sum = sat_add(sum, sat_add(j.sum[0], j.sum[1]));
         calls = sat_add(calls, sat_add(j.calls[0], j.calls[1]));
     }
@@ -183,7 +182,8 @@ static int put_inexact(cg_ctx *c, const cg_part *cp)
     return rc;
 }
 
-static int write_part(cg_ctx *c, const pstats_stats *s, size_t p, const char *unit)
+static int write_part(cg_ctx *c, const pstats_stats *s, size_t p, const char *unit,
+                      cg_plan *planned)
 {
     if (p > 0) { /* KCachegrind forgets names and events at a new part */
         put_str(c, "\npart: ");
@@ -196,14 +196,12 @@ static int write_part(cg_ctx *c, const pstats_stats *s, size_t p, const char *un
     memset(c->fn_defined, 0, c->nm.nfuncs + 3); /* labels 0 .. root + 1 */
     memset(c->fl_defined, 0, c->nm.files.n);
     cg_part cp;
-    int rc = pstats_cg_part_prepare(&cp, s, p, &c->nm, c->scale, c->call_events,
+    int rc = pstats_cg_part_prepare(&cp, s, p, &c->nm, c->scale, c->call_events, planned,
                                     c->fn_defined, c->fl_defined, c->a);
     if (rc == 0 && (rc = put_inexact(c, &cp)) == 0)
         flush(c);
     if (rc == 0 && !c->oom && !c->failed) {
-        cg_pipe_job job;
-        pstats_cg_part_job(&cp, &job);
-        rc = pstats_cg_pipe_run(&job, c->a, c->write, c->ctx);
+        rc = pstats_cg_part_run(&cp, c->a, c->write, c->ctx);
         if (rc == -2) {
             c->failed = 1;
             rc = 0;
@@ -281,15 +279,25 @@ int pstats_write_callgrind(const pstats_stats *const *parts, size_t nparts,
     c.call_events = opts->call_events != 0;
     for (size_t p = 0; p < nparts; p++)
         c.sampled |= pstats_is_sampled(parts[p]);
-    if (pstats_cg_names_build(&c.nm, parts, nparts, c.a, err) != 0)
+    /* The first part's plan before the names: the plan's peak (the fit)
+     * then never meets the names' memory (a one-part profile's peak). */
+    cg_plan first;
+    if (pstats_cg_plan_build(&first, parts[0], c.scale, c.a) != 0) {
+        pstats_cg_plan_free(&first, c.a);
+        return fail(err, PSTATS_ENOMEM, "out of memory while writing callgrind");
+    }
+    if (pstats_cg_names_build(&c.nm, parts, nparts, c.a, err) != 0) {
+        pstats_cg_plan_free(&first, c.a);
         return -1;
+    }
     c.fn_defined = cm_malloc(c.a, c.nm.nfuncs + 3);
     c.fl_defined = cm_malloc(c.a, c.nm.files.n + 1);
     int rc = c.fn_defined && c.fl_defined ? 0 : -1;
     if (rc == 0)
         write_header(&c, parts, nparts, opts->cmd, units[opts->unit], unit_names[opts->unit]);
     for (size_t p = 0; p < nparts && rc == 0 && !c.failed; p++)
-        rc = write_part(&c, parts[p], p, units[opts->unit]);
+        rc = write_part(&c, parts[p], p, units[opts->unit], p == 0 ? &first : NULL);
+    pstats_cg_plan_free(&first, c.a); /* when the first part was not written */
     if (rc == 0)
         flush(&c);
     cm_free(c.a, c.out.p);

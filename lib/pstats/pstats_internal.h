@@ -321,6 +321,15 @@ int ps_finalize(pstats_stats *s, const uint32_t *order, size_t norder,
 /* The key tuple order rank (sorted by file, line, name). */
 int ps_build_rank(pstats_stats *s);
 int ps_build_callees(pstats_stats *s);
+/* The call graph's strongly connected components into comp (pstats_cycles.c,
+ * pstats_components' walk): following the callees view (by_callers 0;
+ * ps_build_callees first) or the callers lists (1: the same components,
+ * nothing built, the model untouched). `only` (NULL: every key) as
+ * pstats_components; a component of one function has `alone` ORed into its
+ * id. Scratch from `a` (NULL: malloc). The number of components, or -1
+ * when out of memory. */
+int64_t ps_components(const pstats_stats *s, int by_callers, const unsigned char *only,
+                      uint32_t alone, uint32_t *comp, const pymarshal_allocator *a);
 /* Stable sort of ids; cmp returns <0, 0, >0 (anything but <0 keeps order). */
 typedef int (*ps_cmp_fn)(const void *ctx, uint32_t a, uint32_t b);
 void ps_merge_sort(uint32_t *a, uint32_t *tmp, size_t n, ps_cmp_fn cmp, const void *ctx);
