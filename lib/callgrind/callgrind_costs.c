@@ -195,7 +195,6 @@ static void plan_column(cg_plan *pl, const pstats_stats *s, uint32_t g, double s
     pl->est[g] = est && callee.in_stats;
     pl->spont[g] = callee.in_stats ? cs.spont : 0;
     pl->top[g] = top;
-    pl->budget[g] = callee.in_stats ? target - self : CG_NO_BUDGET;
 }
 
 /* The plan is built in two threads, each for half of the callees (the
@@ -264,13 +263,12 @@ static int plan_alloc(cg_plan *pl, plan_job *j, size_t nk, int par, const pymars
     pl->off = cm_malloc(a, (nk + 1) * sizeof *pl->off);
     pl->est = cm_malloc(a, nk ? nk : 1);
     pl->spont = cm_malloc(a, (nk ? nk : 1) * sizeof *pl->spont);
-    pl->budget = cm_malloc(a, (nk ? nk : 1) * sizeof *pl->budget);
     pl->top = cm_malloc(a, (nk ? nk : 1) * sizeof *pl->top);
     for (int h = 0; h < 2; h++) {
         j->cur[h] = cm_malloc(a, (nk ? nk : 1) * sizeof *j->cur[h]);
         j->ebuf[h] = h == 0 || par ? cm_malloc(a, maxd * sizeof *j->ebuf[h]) : j->ebuf[0];
     }
-    if (!pl->off || !pl->est || !pl->spont || !pl->budget || !pl->top || !j->cur[0] || !j->cur[1] || !j->ebuf[0] || !j->ebuf[1])
+    if (!pl->off || !pl->est || !pl->spont || !pl->top || !j->cur[0] || !j->cur[1] || !j->ebuf[0] || !j->ebuf[1])
         return -1;
     memset(pl->est, 0, nk);
     memset(j->cur[0], 0, nk * sizeof *j->cur[0]);
@@ -323,7 +321,7 @@ static int plan_columns(cg_plan *pl, const pstats_stats *s, double scale,
  * f had (beyond rounding). */
 static uint64_t plan_row(cg_plan *pl, const pstats_stats *s, uint32_t f, int *over)
 {
-    uint64_t budget = pl->budget[f];
+    uint64_t budget = pstats_cg_budget(s, f, pl->scale);
     cg_edge *row = pl->e + pl->off[f];
     size_t m = pl->off[f + 1] - pl->off[f];
     *over = 0;
@@ -556,16 +554,16 @@ static void plan_drop(cg_plan *pl, const pymarshal_allocator *a, int done)
         return;
     cm_free(a, pl->comp);
     cm_free(a, pl->est);
-    cm_free(a, pl->budget);
     pl->comp = NULL;
     pl->est = NULL;
-    pl->budget = NULL;
 }
 
 int pstats_cg_plan_build(cg_plan *pl, const pstats_stats *s, double scale,
                          const pymarshal_allocator *a)
 {
     memset(pl, 0, sizeof *pl);
+    pl->s = s;
+    pl->scale = scale;
     size_t nk = pstats_nkeys(s);
     pl->comp = cm_malloc(a, (nk ? nk : 1) * sizeof *pl->comp);
     /* ids and the tag share 32 bits */
@@ -587,7 +585,6 @@ void pstats_cg_plan_free(cg_plan *pl, const pymarshal_allocator *a)
     cm_free(a, pl->comp);
     cm_free(a, pl->est);
     cm_free(a, pl->spont);
-    cm_free(a, pl->budget);
     cm_free(a, pl->top);
     cm_free(a, pl->empty);
     cm_free(a, pl->roots);

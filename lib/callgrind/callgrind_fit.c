@@ -27,13 +27,17 @@
  * as close to cumtime as the callers' budgets allow, never above it.
  *
  * Linear passes over the plan's flat arrays (at most FIT_ROUNDS), and path
- * searches within a budget of visits. Works on the plan alone and calls
- * nothing else of the writer.
+ * searches within a budget of visits. Works on the plan (and the model's
+ * numbers for the callers' budgets, callgrind_model.h) and calls nothing
+ * else of the writer. Memory beyond the plan: three doubles per function,
+ * two stamps and a column index per function, the caller of each fitted
+ * call, and the largest search's queue.
  */
 #include <math.h>
 #include <string.h>
 
 #include "callgrind_int.h"
+#include "callgrind_model.h"
 
 /* Rounds of rows + columns; consistent profiles need a few (the real
  * ones here: at most ~40). */
@@ -124,8 +128,9 @@ static void fit_init(fit *ft)
                 fixed += (double)pl->e[k].cost; /* calls out of the cycle first */
             }
         }
-        double budget = (double)pl->budget[c];
-        ft->cap[c] = pl->budget[c] == CG_NO_BUDGET ? INFINITY
+        uint64_t b = pstats_cg_budget(pl->s, c, pl->scale);
+        double budget = (double)b;
+        ft->cap[c] = b == CG_NO_BUDGET ? INFINITY
                      : budget > fixed                ? budget - fixed
                                                      : 0;
     }
@@ -263,7 +268,8 @@ typedef struct aug_node {
 
 typedef struct aug {
     fit *ft;
-    uint32_t *col_off, *col_k, *col_c; /* fitted calls by callee: index, caller */
+    uint32_t *col_off, *col_c;    /* fitted calls by callee: their callers (the
+                                   * call: find_call) */
     double *room;                 /* per caller: what it can still give (the
                                    * fit's cap, which the search no longer
                                    * needs) */
@@ -282,7 +288,6 @@ typedef struct aug {
 static void aug_free(aug *ag, const pymarshal_allocator *a)
 {
     cm_free(a, ag->col_off);
-    cm_free(a, ag->col_k);
     cm_free(a, ag->col_c);
     cm_free(a, ag->seen_c);
     cm_free(a, ag->seen_g);
@@ -319,12 +324,11 @@ static int aug_alloc(aug *ag, const pymarshal_allocator *a)
         return -1;
     size_t nfit = aug_count(ag);
     nfit = nfit ? nfit : 1;
-    ag->col_k = cm_malloc(a, nfit * sizeof *ag->col_k);
     ag->col_c = cm_malloc(a, nfit * sizeof *ag->col_c);
     ag->seen_c = cm_malloc(a, nk * sizeof *ag->seen_c);
     ag->seen_g = cm_malloc(a, nk * sizeof *ag->seen_g);
     ag->a = a;
-    return ag->col_k && ag->col_c && ag->seen_c && ag->seen_g ? 0 : -1;
+    return ag->col_c && ag->seen_c && ag->seen_g ? 0 : -1;
 }
 
 /* Columns (fitted calls by callee) and rooms, after aug_alloc counted. */
@@ -341,7 +345,6 @@ static void aug_init(aug *ag)
         for (uint32_t k = pl->off[c]; k < pl->off[c + 1]; k++)
             if (is_fit(&pl->e[k])) {
                 uint32_t at = ag->seen_g[callee_of(&pl->e[k])]++;
-                ag->col_k[at] = k;
                 ag->col_c[at] = c;
                 ag->room[c] -= x_of(&pl->e[k]);
             }
@@ -406,6 +409,20 @@ static void aug_move(aug *ag, uint32_t g0, const aug_node *at, uint32_t end)
     aug_apply(ag, g0, at, end, aug_amount(ag, g0, at, end, lack));
 }
 
+/* The call c -> g (fitted: in c's row, which is in callee order, once). */
+static uint32_t find_call(const cg_plan *pl, uint32_t c, uint32_t g)
+{
+    uint32_t lo = pl->off[c], hi = pl->off[c + 1];
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (callee_of(&pl->e[mid]) <= g)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* Appends an entry to the search's queue; -1 when out of memory. */
 static int aug_push(aug *ag, size_t *tail, uint32_t node, uint32_t via, size_t from)
 {
@@ -431,7 +448,7 @@ static int aug_callee(aug *ag, uint32_t g0, size_t at, size_t *tail, uint32_t t)
         if (ag->seen_c[c] == t || ag->seen_c[c] == AUG_DEAD)
             continue;
         ag->seen_c[c] = t;
-        aug_node n = {c << 1, ag->col_k[i], (uint32_t)at};
+        aug_node n = {c << 1, find_call(ag->ft->pl, c, v), (uint32_t)at};
         if (ag->room[c] > AUG_EPS) {
             aug_move(ag, g0, &n, UINT32_MAX);
             return 1;

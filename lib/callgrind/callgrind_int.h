@@ -137,6 +137,8 @@ typedef struct cg_plan {
     uint32_t *off;            /* row of caller f: e[off[f] .. off[f+1]) */
     cg_edge *e;
     size_t n, nkeys;
+    const pstats_stats *s;    /* the part planned (budgets: pstats_cg_budget) */
+    double scale;
     /* The steps' own arrays (comp .. empty) are freed once no step needs
      * them (pstats_cg_plan_build): formatting reads off, e, gaps, roots
      * and inexact alone. */
@@ -146,9 +148,6 @@ typedef struct cg_plan {
                                * estimates; 2: left short by the fit */
     cg_gap *gaps;             /* pseudo-calls, by function */
     size_t ngaps, cap_gaps;
-    uint64_t *budget;         /* per function: what its calls may take,
-                               * max(tottime, cumtime) - tottime (units);
-                               * CG_NO_BUDGET: a key named only as a caller */
     uint64_t *spont;          /* per function in a cycle: the cumtime no
                                * recorded call covers */
     uint64_t *top;            /* per function: what callers with no time at
@@ -165,7 +164,7 @@ typedef struct cg_plan {
 
 /* Fits the estimated calls out of cycles (callgrind_fit.c): columns
  * outside cycles get their cumtime, rows stay within their budget, where
- * the data allow. Needs comp, est and budget. -1 when out of memory. */
+ * the data allow. Needs comp and est. -1 when out of memory. */
 int pstats_cg_fit(cg_plan *pl, const pymarshal_allocator *a);
 
 

@@ -28,6 +28,21 @@ static inline uint64_t pstats_cg_units(double seconds, double scale)
 
 /* ------------------------------------------------- lean model access */
 
+static inline void pstats_cg_func(const pstats_stats *s, uint32_t id, pstats_func *out);
+
+/* What function f's calls may take: max(tottime, cumtime) - tottime
+ * (units); UINT64_MAX (CG_NO_BUDGET) for a key named only as a caller.
+ * Read from the model where a step needs it, not kept per function. */
+static inline uint64_t pstats_cg_budget(const pstats_stats *s, uint32_t f, double scale)
+{
+    pstats_func fn;
+    pstats_cg_func(s, f, &fn);
+    if (!fn.in_stats)
+        return UINT64_MAX;
+    uint64_t c = pstats_cg_units(fn.ct, scale), self = pstats_cg_units(fn.tt, scale);
+    return c > self ? c - self : 0;
+}
+
 /* What the writer needs of pstats_func_get (numbers, line, in_stats) and
  * pstats_caller_get (caller, kind, nc, ct), read fast; other fields are
  * not set. k < pstats_ncallers(s, f) for the caller.
