@@ -83,7 +83,7 @@ static uint64_t incl_target(const pstats_func *f, double scale, uint64_t *self)
 static void set_edge(cg_edge *out, uint32_t callee, const pstats_edge *e, uint64_t cost)
 {
     out->callee = callee;
-    out->count = e->nc <= 0 ? 0 : e->nc < CG_COUNT_BIG ? (uint32_t)e->nc : CG_COUNT_BIG;
+    out->count = pstats_cg_count(e->nc);
     out->cost = cost;
 }
 

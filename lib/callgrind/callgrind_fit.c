@@ -268,12 +268,14 @@ typedef struct aug_node {
 
 typedef struct aug {
     fit *ft;
-    uint32_t *col_off, *col_c;    /* fitted calls by callee: their callers (the
-                                   * call: find_call) */
+    uint32_t *col_off;            /* fitted calls by callee: where each column's
+                                   * callers start (the call: find_call) */
     double *room;                 /* per caller: what it can still give (the
                                    * fit's cap, which the search no longer
                                    * needs) */
-    uint32_t *seen_c, *seen_g;    /* stamps of this search; a caller AUG_DEAD
+    uint32_t *seen;               /* per function: the roles (SEEN_C, SEEN_G) it
+                                   * was reached in, under this search's stamp
+                                   * (stamp << 2); AUG_DEAD: as a caller, it
                                    * reached no room in a whole search */
     aug_node *queue;              /* this search's, grown as it needs */
     size_t qcap;
@@ -283,14 +285,37 @@ typedef struct aug {
 } aug;
 
 #define AUG_EPS 1e-6
-#define AUG_DEAD UINT32_MAX
+#define AUG_DEAD 0x80000000u
+#define SEEN_C 1u
+#define SEEN_G 2u
+#define AUG_STAMPS (1u << 29) /* searches (a real fit makes far fewer) */
+
+static inline int seen(const aug *ag, uint32_t f, uint32_t t, uint32_t role)
+{
+    uint32_t m = ag->seen[f];
+    return ((m & ~AUG_DEAD) >> 2) == t && (m & role);
+}
+
+static inline void see(aug *ag, uint32_t f, uint32_t t, uint32_t role)
+{
+    uint32_t m = ag->seen[f];
+    uint32_t roles = ((m & ~AUG_DEAD) >> 2) == t ? m & 3u : 0;
+    ag->seen[f] = (m & AUG_DEAD) | t << 2 | roles | role;
+}
+
+/* The callers of the fitted calls, column by column, are kept in the
+ * plan's count fields (entry i in e[i].count: there are fewer fitted calls
+ * than calls), which the fit does not read; restore_counts puts the
+ * counts back from the model afterwards. No array per fitted call. */
+static inline uint32_t *col_caller(const aug *ag, size_t i)
+{
+    return &ag->ft->pl->e[i].count;
+}
 
 static void aug_free(aug *ag, const pymarshal_allocator *a)
 {
     cm_free(a, ag->col_off);
-    cm_free(a, ag->col_c);
-    cm_free(a, ag->seen_c);
-    cm_free(a, ag->seen_g);
+    cm_free(a, ag->seen);
     cm_free(a, ag->queue);
 }
 
@@ -315,20 +340,18 @@ static size_t aug_count(aug *ag)
     return ag->col_off[nk];
 }
 
-/* The search's arrays: per function, and per fitted call for the columns. */
-static int aug_alloc(aug *ag, const pymarshal_allocator *a)
+/* The search's arrays: a column index and the stamps, per function. *nfit:
+ * how many calls are fitted. */
+static int aug_alloc(aug *ag, size_t *nfit, const pymarshal_allocator *a)
 {
     size_t nk = ag->ft->pl->nkeys ? ag->ft->pl->nkeys : 1;
     ag->col_off = cm_malloc(a, (nk + 1) * sizeof *ag->col_off);
     if (!ag->col_off)
         return -1;
-    size_t nfit = aug_count(ag);
-    nfit = nfit ? nfit : 1;
-    ag->col_c = cm_malloc(a, nfit * sizeof *ag->col_c);
-    ag->seen_c = cm_malloc(a, nk * sizeof *ag->seen_c);
-    ag->seen_g = cm_malloc(a, nk * sizeof *ag->seen_g);
+    *nfit = aug_count(ag);
+    ag->seen = cm_malloc(a, nk * sizeof *ag->seen);
     ag->a = a;
-    return ag->col_c && ag->seen_c && ag->seen_g ? 0 : -1;
+    return ag->seen ? 0 : -1;
 }
 
 /* Columns (fitted calls by callee) and rooms, after aug_alloc counted. */
@@ -338,19 +361,18 @@ static void aug_init(aug *ag)
     const cg_plan *pl = ft->pl;
     size_t nk = pl->nkeys;
     ag->room = ft->cap;
-    memcpy(ag->seen_g, ag->col_off, nk * sizeof *ag->seen_g); /* fill cursors */
+    memcpy(ag->seen, ag->col_off, nk * sizeof *ag->seen); /* fill cursors */
     for (uint32_t c = 0; c < nk; c++) {
         if (!is_row(ft, c))
             continue;
         for (uint32_t k = pl->off[c]; k < pl->off[c + 1]; k++)
             if (is_fit(&pl->e[k])) {
-                uint32_t at = ag->seen_g[callee_of(&pl->e[k])]++;
-                ag->col_c[at] = c;
+                uint32_t at = ag->seen[callee_of(&pl->e[k])]++;
+                *col_caller(ag, at) = c;
                 ag->room[c] -= x_of(&pl->e[k]);
             }
     }
-    memset(ag->seen_c, 0, nk * sizeof *ag->seen_c);
-    memset(ag->seen_g, 0, nk * sizeof *ag->seen_g);
+    memset(ag->seen, 0, nk * sizeof *ag->seen);
     ag->stamp = 0;
     /* Outside cycles (estimates), every column is made exact where it can
      * be; inside cycles, where overlap leaves many columns short anyway, a
@@ -444,10 +466,10 @@ static int aug_callee(aug *ag, uint32_t g0, size_t at, size_t *tail, uint32_t t)
     uint32_t v = ag->queue[at].node >> 1;
     for (uint32_t i = ag->col_off[v]; i < ag->col_off[v + 1] && ag->visits > 0;
          i++, ag->visits--) {
-        uint32_t c = ag->col_c[i];
-        if (ag->seen_c[c] == t || ag->seen_c[c] == AUG_DEAD)
+        uint32_t c = *col_caller(ag, i);
+        if ((ag->seen[c] & AUG_DEAD) || seen(ag, c, t, SEEN_C))
             continue;
-        ag->seen_c[c] = t;
+        see(ag, c, t, SEEN_C);
         aug_node n = {c << 1, find_call(ag->ft->pl, c, v), (uint32_t)at};
         if (ag->room[c] > AUG_EPS) {
             aug_move(ag, g0, &n, UINT32_MAX);
@@ -477,9 +499,9 @@ static int aug_caller(aug *ag, uint32_t g0, size_t at, size_t *tail, uint32_t t)
             aug_move(ag, g0, &n, k);
             return 1;
         }
-        if (ag->seen_g[g] == t)
+        if (seen(ag, g, t, SEEN_G))
             continue;
-        ag->seen_g[g] = t;
+        see(ag, g, t, SEEN_G);
         if (aug_push(ag, tail, g << 1 | 1, k, at) != 0)
             return -1;
     }
@@ -490,13 +512,13 @@ static int aug_caller(aug *ag, uint32_t g0, size_t at, size_t *tail, uint32_t t)
  * when out of memory. */
 static int aug_search(aug *ag, uint32_t g0)
 {
-    if (ag->stamp >= AUG_DEAD - 1)
+    if (ag->stamp >= AUG_STAMPS - 1)
         return 0;
     uint32_t t = ++ag->stamp;
     size_t head = 0, tail = 0;
     if (aug_push(ag, &tail, g0 << 1 | 1, UINT32_MAX, 0) != 0)
         return -1;
-    ag->seen_g[g0] = t;
+    see(ag, g0, t, SEEN_G);
     while (head < tail && ag->visits > 0) {
         size_t at = head++;
         int rc = ag->queue[at].node & 1 ? aug_callee(ag, g0, at, &tail, t)
@@ -509,8 +531,25 @@ static int aug_search(aug *ag, uint32_t g0)
     if (head == tail && ag->visits > 0)
         for (size_t i = 0; i < tail; i++)
             if (!(ag->queue[i].node & 1))
-                ag->seen_c[ag->queue[i].node >> 1] = AUG_DEAD;
+                ag->seen[ag->queue[i].node >> 1] |= AUG_DEAD;
     return 0;
+}
+
+/* Puts back the counts of calls 0..upto-1 (their fields held the column
+ * index), from the model, as the columns step set them. */
+static void restore_counts(const cg_plan *pl, size_t upto)
+{
+    const pstats_stats *s = pl->s;
+    for (uint32_t g = 0; g < s->nstats && upto > 0; g++)
+        for (size_t k = 0, n = pstats_ncallers(s, g); k < n; k++) {
+            pstats_edge e;
+            pstats_cg_caller(s, g, k, &e);
+            if (e.caller >= pl->nkeys)
+                continue;
+            uint32_t m = find_call(pl, e.caller, g);
+            if (m < upto)
+                pl->e[m].count = pstats_cg_count(e.nc);
+        }
 }
 
 static int fit_augment(fit *ft, const pymarshal_allocator *a)
@@ -521,7 +560,8 @@ static int fit_augment(fit *ft, const pymarshal_allocator *a)
     const cg_plan *pl = ft->pl;
     if (!ft->inner) /* after the last columns' round */
         fit_rows(ft);
-    int rc = aug_alloc(&ag, a);
+    size_t nfit = 0;
+    int rc = aug_alloc(&ag, &nfit, a);
     if (rc == 0) {
         aug_init(&ag);
         int moved = 1;
@@ -532,6 +572,7 @@ static int fit_augment(fit *ft, const pymarshal_allocator *a)
                                                                              : 0;
                 while (moved > 0);
         rc = moved < 0 ? -1 : 0;
+        restore_counts(pl, nfit); /* also after a failure: the plan stays whole */
     }
     aug_free(&ag, a);
     return rc;

@@ -28,6 +28,13 @@ static inline uint64_t pstats_cg_units(double seconds, double scale)
 
 /* ------------------------------------------------- lean model access */
 
+/* A call's count as the plan keeps it: 0 when pstats says <= 0,
+ * UINT32_MAX (CG_COUNT_BIG) from 2^32 - 1 up. */
+static inline uint32_t pstats_cg_count(int64_t nc)
+{
+    return nc <= 0 ? 0 : nc < (int64_t)UINT32_MAX ? (uint32_t)nc : UINT32_MAX;
+}
+
 static inline void pstats_cg_func(const pstats_stats *s, uint32_t id, pstats_func *out);
 
 /* What function f's calls may take: max(tottime, cumtime) - tottime
