@@ -110,20 +110,23 @@ static int target(const fit *ft, uint32_t g)
 }
 
 /* The fitted calls flagged (their costs still integers), cap and want
- * from the plan (budgets as the rows step takes them). */
-static void fit_init(fit *ft)
+ * from the plan (budgets as the rows step takes them). 1 when some row's
+ * fitted calls are over its cap (the first rows step would change it). */
+static int fit_init(fit *ft)
 {
     cg_plan *pl = ft->pl;
     memset(ft->want, 0, pl->nkeys * sizeof *ft->want);
+    int over = 0;
     for (uint32_t c = 0; c < pl->nkeys; c++) {
         if (!is_row(ft, c))
             continue;
-        double fixed = 0;
+        double fixed = 0, sum = 0;
         for (uint32_t k = pl->off[c]; k < pl->off[c + 1]; k++) {
             uint32_t g = pl->e[k].callee;
             if (fitted(ft, c, g)) {
                 pl->e[k].callee = g | FIT_BIT;
                 ft->want[g] += (double)pl->e[k].cost;
+                sum += (double)pl->e[k].cost;
             } else if (g != c && pl->comp[g] != pl->comp[c]) {
                 fixed += (double)pl->e[k].cost; /* calls out of the cycle first */
             }
@@ -133,25 +136,9 @@ static void fit_init(fit *ft)
         ft->cap[c] = b == CG_NO_BUDGET ? INFINITY
                      : budget > fixed                ? budget - fixed
                                                      : 0;
+        over |= sum > ft->cap[c] + FIT_SLACK;
     }
-}
-
-/* 1 when some row is over its cap, the costs still integers (the test of
- * fit_rows' first round, before anything is changed). */
-static int rows_over(const fit *ft)
-{
-    const cg_plan *pl = ft->pl;
-    for (uint32_t c = 0; c < pl->nkeys; c++) {
-        if (!is_row(ft, c))
-            continue;
-        double sum = 0;
-        for (uint32_t k = pl->off[c]; k < pl->off[c + 1]; k++)
-            if (is_fit(&pl->e[k]))
-                sum += (double)pl->e[k].cost;
-        if (sum > ft->cap[c] + FIT_SLACK)
-            return 1;
-    }
-    return 0;
+    return over;
 }
 
 enum { FIT_TO_DOUBLE, FIT_ROUND, FIT_UNFLAG };
@@ -596,8 +583,7 @@ static void mark_short(fit *ft)
 static int fit_pass(fit *ft, const pymarshal_allocator *a)
 {
     const cg_plan *pl = ft->pl;
-    fit_init(ft);
-    if (!rows_over(ft)) { /* nothing to change: the costs stay as they are */
+    if (!fit_init(ft)) { /* nothing to change: the costs stay as they are */
         fit_convert(ft, FIT_UNFLAG);
         return 0;
     }
