@@ -527,16 +527,20 @@ static int aug_search(aug *ag, uint32_t g0)
 static void restore_counts(const cg_plan *pl, size_t upto)
 {
     const pstats_stats *s = pl->s;
-    for (uint32_t g = 0; g < s->nstats && upto > 0; g++)
-        for (size_t k = 0, n = pstats_ncallers(s, g); k < n; k++) {
-            pstats_edge e;
-            pstats_cg_caller(s, g, k, &e);
-            if (e.caller >= pl->nkeys)
+    for (uint32_t g = 0; g < s->nstats && upto > 0; g++) {
+        const pedge_s *me = &s->edges[s->keys[g].edge_start];
+        for (size_t k = 0, n = s->keys[g].nedges; k < n; k++) {
+            uint32_t c = me[k].caller; /* rows from upto on kept their counts */
+            if (c >= pl->nkeys || pl->off[c] >= upto)
                 continue;
-            uint32_t m = find_call(pl, e.caller, g);
-            if (m < upto)
+            uint32_t m = find_call(pl, c, g);
+            if (m < upto) {
+                pstats_edge e;
+                pstats_cg_caller(s, g, k, &e);
                 pl->e[m].count = pstats_cg_count(e.nc);
+            }
         }
+    }
 }
 
 static int fit_augment(fit *ft, const pymarshal_allocator *a)
