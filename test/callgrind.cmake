@@ -1,7 +1,7 @@
 # The callgrind writer and the pstats2callgrind program: unit tests
 # (Check), the command line, and the output checked against the real
 # readers (callgrind_annotate, gprof2dot's rules, KCachegrind, Python).
-add_executable(callgrind_tests callgrind_tests.c oom.c profile_gen.c)
+add_executable(callgrind_tests callgrind_tests.c callgrind_test_util.c oom.c profile_gen.c)
 target_link_libraries(callgrind_tests PRIVATE pstats PkgConfig::CHECK)
 target_include_directories(callgrind_tests PRIVATE ${PSTATS_PRIVATE_INCLUDES})
 target_compile_definitions(callgrind_tests PRIVATE
