@@ -29,5 +29,6 @@ typedef int (*pstats_oom_scenario)(const pymarshal_allocator *a, pstats_error *e
 void pstats_oom_check(pstats_oom_scenario fn);
 Suite *pstats_agree_suite(void);
 Suite *pstats_input_suite(void);
+Suite *pstats_writer_suite(void);
 
 #endif

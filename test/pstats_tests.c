@@ -719,6 +719,7 @@ int main(void)
     srunner_add_suite(r, pstats_oom_suite());
     srunner_add_suite(r, pstats_agree_suite());
     srunner_add_suite(r, pstats_input_suite());
+    srunner_add_suite(r, pstats_writer_suite());
     srunner_run_all(r, CK_NORMAL);
     int failed = srunner_ntests_failed(r);
     srunner_free(r);
