@@ -6,7 +6,8 @@
  *                          chooses the path, finishes the model
  *   pstats_load_fast.c     the fast path: the shapes cProfile, profile and
  *                          dump_stats write, read straight from the bytes
- *                          (in two threads from 4 MB, pstats_pipe.c)
+ *                          (in two threads from 4 MB, pstats_pipe.c;
+ *                          with pstats_fast_str.c, pstats_fast_build.c)
  *   pstats_load_general.c  the general path: every shape, every error, over
  *                          libpymarshal's token reader
  *   pstats_build.c         the model put in order (ps_finalize)

@@ -1,0 +1,111 @@
+/*
+ * The loader's fast path (pstats_load_fast.c): what its parser and its
+ * builder share. The parser reads the bytes into events (pstats_load_fast.c:
+ * numbers, keys, entries; pstats_fast_str.c: strings and references); the
+ * builder (pstats_fast_build.c) turns the events into the model.
+ */
+#ifndef PSTATS_FAST_H
+#define PSTATS_FAST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pstats_input.h"
+#include "pstats_internal.h"
+
+enum { FAST_DONE = 0, FAST_GIVE_UP = 1, FAST_NOMEM = -1 };
+
+/* Reference table words: a 3-bit tag over a 29-bit value. */
+#define TAG_SHIFT 29
+#define VAL_MASK ((1u << TAG_SHIFT) - 1)
+enum { T_NONE = 0, T_STR = 1, T_KEY = 2, T_NUM = 3 };
+
+/* What the parser knows of a string occurrence. */
+enum { OF_INTERNED = 1, OF_JPROFILE = 2, OF_PROFILER = 4 };
+typedef struct socc {
+    const uint8_t *copy; /* not interned yet: its length (4 bytes), bytes */
+    uint32_t hash;    /* ps_str_hash of its bytes */
+    uint32_t flags;   /* OF_* */
+} socc;
+
+enum { EV_STR, EV_KEY, EV_ENTRY, EV_EDGE, EV_TOP };
+typedef struct fev {
+    uint8_t op, kinds, ekind, top;
+    uint32_t a;       /* STR: string occurrence; the others: key occurrence */
+    uint32_t b, c;    /* STR: length; KEY: file and name string occurrences */
+    uint32_t h;       /* STR, KEY: hash */
+    uint64_t u;       /* STR: the address of the bytes; KEY: the line (int64) */
+    uint64_t v[4];    /* ENTRY, EDGE: numbers */
+} fev;
+
+#define BATCH 2048
+#define PIPE_MIN_BYTES ((size_t)4 << 20) /* smaller files: no thread */
+
+/* A block of string bytes copied aside (their addresses never change:
+ * the builder reads them from its thread). */
+typedef struct side_blk {
+    struct side_blk *next;
+    size_t used, cap;
+    /* bytes follow */
+} side_blk;
+
+typedef struct fast {
+    pstats_stats *s;
+    ps_input *in;
+    const uint8_t *base, *p, *end;  /* in->data, the parser, in->data + in->avail */
+    int skip_edges, py2_keys;
+    size_t flushed;                 /* where the parser was when the builder last had
+                                       everything (inline builder) */
+    side_blk *side;
+    /* parser */
+    uint32_t *refs; size_t nrefs, cap_refs;              /* FLAG_REF objects */
+    uint32_t *interned; size_t ninterned, cap_interned;  /* Python 2's 't' list */
+    pnum *nums; size_t nnums, cap_nums;                  /* numbers named by refs */
+    socc *occ; size_t nocc, cap_occ;                     /* string occurrences */
+    uint8_t *ktop; size_t nkocc, cap_ktop;               /* key occurrences */
+    fev *ev; size_t nev;                                 /* the batch being filled */
+    ps_pipe *pipe;                                       /* the builder's thread */
+    /* builder */
+    uint32_t *str_of; size_t cap_str_of;                 /* string occurrence -> id */
+    uint32_t *key_of; size_t cap_key_of;                 /* key occurrence -> id */
+    uint32_t *order; size_t norder, cap_order;           /* the dict's keys, in order */
+    uint32_t *last; size_t cap_last;                     /* key -> its latest edge */
+    uint32_t callee, start;                              /* the entry being built */
+} fast;
+
+/* A string object as read: where its bytes are and what code wrote it. */
+typedef struct sview {
+    const uint8_t *p;
+    size_t len;
+    uint8_t code;
+} sview;
+
+static inline uint32_t word(unsigned tag, uint32_t v) { return (uint32_t)tag << TAG_SHIFT | v; }
+static inline unsigned tag_of(uint32_t w) { return w >> TAG_SHIFT; }
+
+/* ------------------------------------------------- pstats_fast_build.c */
+
+/* Build a batch of events into the model, in order (a ps_pipe_fn). */
+int ps_fast_build_batch(void *ctx, const void *batch, size_t n);
+/* Hand the full batch to the builder: to the pipe's thread, or inline. */
+int ps_fast_flush(fast *F);
+/* A fresh event of kind op at the end of the batch (handed over first if
+ * full). */
+int ps_fast_emit(fast *F, uint8_t op, fev **out);
+
+/* --------------------------------------------------- pstats_fast_str.c */
+
+/* Are n bytes there at F->p? Read more of the input if it has them. */
+int ps_fast_more(fast *F, size_t n);
+static inline int left(fast *F, size_t n)
+{
+    return (size_t)(F->end - F->p) >= n || ps_fast_more(F, n);
+}
+/* A new FLAG_REF slot holding w; its index in *at. */
+int ps_fast_add_ref(fast *F, uint32_t w, size_t *at);
+/* The slot an 'r' at F->p names, consumed; NULL when there is none. */
+uint32_t *ps_fast_ref_at(fast *F);
+/* A string item: its occurrence in *occ (see the definition). */
+int ps_fast_read_str(fast *F, int intern, uint32_t *occ, uint32_t *flags);
+
+#endif
