@@ -213,6 +213,12 @@ static uint64_t scalar(ps_digest *d, const pymarshal_token *t)
     }
 }
 
+int psd_muted(const ps_digest *d)
+{
+    return d->n && d->f[d->n - 1].kind == PYMARSHAL_CODE &&
+           !(compared(d->f[d->n - 1].layout) >> d->f[d->n - 1].field & 1);
+}
+
 int psd_begin(ps_digest *d, const pymarshal_token *code)
 {
     d->n = 0;

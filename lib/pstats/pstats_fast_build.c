@@ -71,8 +71,15 @@ static int build_key(fast *F, const fev *e)
 {
     pstats_stats *s = F->s;
     int isnew;
-    uint32_t id = ps_key_h(s, F->str_of[e->b], (int64_t)e->u, F->str_of[e->c],
-                           PSTATS_KEY_FUNC, e->h, &isnew);
+    uint32_t id;
+    if (e->kinds == PSTATS_KEY_CODE) {
+        uint32_t code = F->code_of[e->c];
+        id = ps_key_h(s, F->str_of[e->b], (int64_t)e->u, code, PSTATS_KEY_CODE,
+                      ps_key_hash(e->h, (int64_t)e->u, code, PSTATS_KEY_CODE), &isnew);
+    } else {
+        id = ps_key_h(s, F->str_of[e->b], (int64_t)e->u, F->str_of[e->c], PSTATS_KEY_FUNC,
+                      e->h, &isnew);
+    }
     if (id == UINT32_MAX)
         return FAST_NOMEM;
     if (s->nkeys > F->cap_last &&
@@ -84,6 +91,28 @@ static int build_key(fast *F, const fev *e)
         ps_grow(s, (void **)&F->key_of, &F->cap_key_of, (size_t)e->a + 1, sizeof(uint32_t)))
         return FAST_NOMEM;
     F->key_of[e->a] = id;
+    return FAST_DONE;
+}
+
+/* A code object of a key, as the general loader's get_code makes it. */
+static int build_code(fast *F, const fev *e)
+{
+    pstats_stats *s = F->s;
+    pcode c;
+    memset(&c, 0, sizeof c);
+    c.name = F->str_of[e->c];
+    c.filename = F->str_of[e->b];
+    c.firstlineno = (int64_t)e->u;
+    c.offset = e->v[0];
+    c.digest = e->v[1];
+    c.layout = (uint8_t)e->v[2];
+    uint32_t id = ps_code(s, &c);
+    if (id == UINT32_MAX)
+        return FAST_NOMEM;
+    if (e->a >= F->cap_code_of &&
+        ps_grow(s, (void **)&F->code_of, &F->cap_code_of, (size_t)e->a + 1, sizeof(uint32_t)))
+        return FAST_NOMEM;
+    F->code_of[e->a] = id;
     return FAST_DONE;
 }
 
@@ -130,6 +159,7 @@ int ps_fast_build_batch(void *ctx, const void *batch, size_t n)
         case EV_KEY: rc = build_key(F, e); break;
         case EV_ENTRY: rc = build_entry(F, e); break;
         case EV_EDGE: rc = store_edge(F, e); break;
+        case EV_CODE: rc = build_code(F, e); break;
         default: F->s->keys[F->callee].flags |= KF_TOP; break;
         }
     }

@@ -72,7 +72,7 @@ static uint32_t *interned_at(fast *F)
 
 /* The string object at F->p (not a reference): its bytes, checked as the
  * general reader checks them; F->p stays. 0, or FAST_GIVE_UP. */
-static int view_at(fast *F, sview *v)
+int ps_fast_view_at(fast *F, sview *v)
 {
     if (!left(F, 2))
         return FAST_GIVE_UP;
@@ -127,7 +127,7 @@ static uint32_t top_flags(const sview *v)
 }
 
 /* len, then the bytes, copied aside; NULL out of memory. */
-static const uint8_t *side_copy(fast *F, const uint8_t *p, size_t len)
+const uint8_t *ps_fast_side_copy(fast *F, const uint8_t *p, size_t len)
 {
     size_t need = 4 + len;
     side_blk *b = F->side;
@@ -150,7 +150,7 @@ static const uint8_t *side_copy(fast *F, const uint8_t *p, size_t len)
 
 /* A new string occurrence for the view v; one not interned now keeps a
  * copy of its bytes, for a reference that may intern it later. */
-static int new_occ(fast *F, const sview *v, int intern, uint32_t *occ)
+int ps_fast_new_occ(fast *F, const sview *v, int intern, uint32_t *occ)
 {
     if (F->nocc > VAL_MASK || v->len > UINT32_MAX)
         return FAST_GIVE_UP;
@@ -161,7 +161,7 @@ static int new_occ(fast *F, const sview *v, int intern, uint32_t *occ)
         F->py2_keys = 1;
     socc *o = &F->occ[F->nocc];
     o->copy = NULL;
-    if (!intern && !(o->copy = side_copy(F, v->p, v->len)))
+    if (!intern && !(o->copy = ps_fast_side_copy(F, v->p, v->len)))
         return FAST_NOMEM;
     o->hash = ps_str_hash(v->p, v->len);
     o->flags = top_flags(v);
@@ -171,7 +171,7 @@ static int new_occ(fast *F, const sview *v, int intern, uint32_t *occ)
 
 /* Have the builder intern occurrence occ (whose bytes v shows) at this
  * point of the order: where the general loader would intern it. */
-static int intern_occ(fast *F, uint32_t occ, const sview *v)
+int ps_fast_intern_occ(fast *F, uint32_t occ, const sview *v)
 {
     fev *e;
     int rc;
@@ -189,7 +189,7 @@ static int intern_occ(fast *F, uint32_t occ, const sview *v)
 }
 
 /* The same for an occurrence met again through a reference (once). */
-static int need_str(fast *F, uint32_t occ)
+int ps_fast_need_str(fast *F, uint32_t occ)
 {
     const socc *o = &F->occ[occ];
     if (o->flags & OF_INTERNED)
@@ -197,12 +197,12 @@ static int need_str(fast *F, uint32_t occ)
     uint32_t n;
     memcpy(&n, o->copy, 4);
     sview v = {o->copy + 4, n, 0};
-    return intern_occ(F, occ, &v);
+    return ps_fast_intern_occ(F, occ, &v);
 }
 
 /* Record a string object just read: its FLAG_REF slot and, for 't', its
  * place in Python 2's interned list. */
-static int note_str(fast *F, uint8_t first, uint32_t w)
+int ps_fast_note_str(fast *F, uint8_t first, uint32_t w)
 {
     size_t at;
     if ((first & 0x7f) == 't') {
@@ -231,16 +231,16 @@ int ps_fast_read_str(fast *F, int intern, uint32_t *occ, uint32_t *flags)
             return FAST_GIVE_UP;
         *occ = *w & VAL_MASK;
         *flags = F->occ[*occ].flags;
-        return intern ? need_str(F, *occ) : FAST_DONE;
+        return intern ? ps_fast_need_str(F, *occ) : FAST_DONE;
     }
     sview v;
-    int rc = view_at(F, &v);
+    int rc = ps_fast_view_at(F, &v);
     if (rc)
         return rc;
     *occ = UINT32_MAX;
     if (intern || (first & 0x80) || (first & 0x7f) == 't') {
-        if ((rc = new_occ(F, &v, intern, occ)) || (intern && (rc = intern_occ(F, *occ, &v))) ||
-            (rc = note_str(F, first, word(T_STR, *occ))))
+        if ((rc = ps_fast_new_occ(F, &v, intern, occ)) || (intern && (rc = ps_fast_intern_occ(F, *occ, &v))) ||
+            (rc = ps_fast_note_str(F, first, word(T_STR, *occ))))
             return rc;
         *flags = F->occ[*occ].flags;
     } else {

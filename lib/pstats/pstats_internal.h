@@ -250,6 +250,9 @@ void psd_init(ps_digest *d, pstats_stats *s, int py2, int nan_by_value);
 void psd_free(ps_digest *d);
 int psd_begin(ps_digest *d, const pymarshal_token *code);
 int psd_token(ps_digest *d, const pymarshal_token *t);
+/* Is the next token a field of a code object that Python does not compare
+ * (its digest is 0, whatever it is)? */
+int psd_muted(const ps_digest *d);
 int ps_rehash_keys(pstats_stats *s);
 /* Size the hash tables for about n strings and keys. */
 int ps_reserve(pstats_stats *s, size_t nstrs, size_t nkeys);

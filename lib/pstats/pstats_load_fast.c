@@ -161,10 +161,34 @@ static int tuple_of(fast *F, size_t n, size_t *slot)
  * or only looked at, as read_str says). */
 typedef struct kfields {
     size_t slot;              /* the tuple's FLAG_REF slot, or SIZE_MAX */
-    uint32_t file, name;      /* string occurrences */
+    uint32_t file, name;      /* string occurrences (code: name is a code occurrence) */
     uint64_t line;
     int top;                  /* ('jprofile', 0, 'profiler')? */
+    int code;                 /* (file, line, code object): the profile module's */
 } kfields;
+
+/* A key's third item: a name, or a code object (pstats_fast_code.c) or a
+ * reference to one read before. */
+static int read_key_name(fast *F, int intern, kfields *k, uint32_t *nf)
+{
+    k->code = 0;
+    if (left(F, 1) && (F->p[0] & 0x7f) == 'c') {
+        k->code = 1;
+        *nf = 0;
+        return intern ? ps_fast_read_code(F, &k->name) : FAST_GIVE_UP;
+    }
+    if (left(F, 5) && F->p[0] == 'r') {
+        int32_t idx = cm_i32(F->p + 1);
+        if (idx >= 0 && (size_t)idx < F->nrefs && tag_of(F->refs[idx]) == T_CODE) {
+            k->code = 1;
+            *nf = 0;
+            k->name = F->refs[idx] & VAL_MASK;
+            F->p += 5;
+            return FAST_DONE;
+        }
+    }
+    return ps_fast_read_str(F, intern, &k->name, nf);
+}
 
 static int read_key_fields(fast *F, int intern, kfields *k)
 {
@@ -172,8 +196,12 @@ static int read_key_fields(fast *F, int intern, kfields *k)
     uint8_t kinds = 0;
     int rc;
     k->line = 0;
-    if ((rc = tuple_of(F, 3, &k->slot)) || (rc = ps_fast_read_str(F, intern, &k->file, &ff)) ||
-        (rc = read_num(F, &k->line, &kinds, 0)) || (rc = ps_fast_read_str(F, intern, &k->name, &nf)))
+    if ((rc = tuple_of(F, 3, &k->slot)))
+        return rc;
+    if (k->slot != SIZE_MAX) /* CPython 3.4+ flags shared tuples, PyPy does not */
+        F->seen_cpy = 1;
+    if ((rc = ps_fast_read_str(F, intern, &k->file, &ff)) ||
+        (rc = read_num(F, &k->line, &kinds, 0)) || (rc = read_key_name(F, intern, k, &nf)))
         return rc;
     if (kinds != PN_INT)
         return FAST_GIVE_UP;
@@ -222,8 +250,10 @@ static int read_key_tuple(fast *F, uint32_t *kocc, int *top)
     e->b = k.file;
     e->c = k.name;
     e->u = k.line;
-    e->h = ps_key_hash(F->occ[k.file].hash, (int64_t)k.line, F->occ[k.name].hash,
-                       PSTATS_KEY_FUNC);
+    e->kinds = k.code ? PSTATS_KEY_CODE : PSTATS_KEY_FUNC;
+    e->h = k.code ? F->occ[k.file].hash /* the builder hashes in the code's id */
+                  : ps_key_hash(F->occ[k.file].hash, (int64_t)k.line, F->occ[k.name].hash,
+                                PSTATS_KEY_FUNC);
     if (k.slot != SIZE_MAX)
         F->refs[k.slot] = word(T_KEY, *kocc);
     return FAST_DONE;
@@ -365,6 +395,11 @@ static void fast_free(fast *F)
     ps_free(s, F->str_of);
     ps_free(s, F->key_of);
     ps_free(s, F->last);
+    ps_free(s, F->seqs);
+    ps_free(s, F->bytes);
+    ps_free(s, F->code_of);
+    ps_free(s, F->look);
+    psd_free(&F->dig);
     while (F->side) {
         side_blk *next = F->side->next;
         ps_free(s, F->side);
@@ -379,6 +414,7 @@ int ps_load_fast(pstats_stats *t, ps_input *in, ps_loaded *out)
     F.s = t;
     F.in = in;
     F.skip_edges = (t->load_flags & PSTATS_LOAD_NO_EDGES) != 0;
+    psd_init(&F.dig, t, 0, 0);
     (void)ps_in_need(in, PIPE_MIN_BYTES); /* small inputs: no thread */
     F.base = F.p = in->data;
     F.end = in->data + in->avail;
