@@ -8,8 +8,9 @@
  *   pstats_load.c          the load's driver: names foreign files
  *                          (pstats_sniff.c), chooses the path, finishes
  *   pstats_load_fast.c     the fast path (pstats_pipe.c: its two threads;
- *                          pstats_fast_str.c its strings, pstats_fast_build.c
- *                          its builder, pstats_fast.h what they share)
+ *                          pstats_fast_str.c its strings, pstats_fast_code.c
+ *                          its code objects, pstats_fast_build.c its
+ *                          builder, pstats_fast.h what they share)
  *   pstats_load_general.c  the general path, over libpymarshal's tokens
  *   pstats_input.c/.h      the input's bytes, read as the loaders ask, and
  *                          decompressed (pstats_unzip.c/.h): a leaf every

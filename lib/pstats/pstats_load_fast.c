@@ -6,16 +6,18 @@
  * It accepts a strict subset of what the general loader (pstats_load.c)
  * accepts: a dict of (file, line, name) tuples to (cc, nc, tt, ct, callers)
  * tuples, strings in the common codes, numbers as 'i' and 'g', and 'r'/'R'
- * references to what it has already read. At anything else (a code object,
- * a long, a truncated or hostile file, a reference it cannot resolve) it
- * stops and says so; the caller then clears the model and loads the file
+ * references to what it has already read; (file, line, code object) keys
+ * as CPython 3's profile module writes them (pstats_fast_code.c). At
+ * anything else (a long, a truncated or hostile file, a reference it cannot
+ * resolve, a code object whose digest it cannot make as the general loader
+ * would) it stops and says so; the caller then clears the model and loads the file
  * again with the general loader, which reads every shape and reports every
  * error. Where both succeed they build the same model: the same strings and
  * keys in the same order, the same edges (test/fuzz/fuzz_pstats_paths.c
  * checks that on every input).
  *
  * Two stages, which run on two cores for inputs of PIPE_MIN_BYTES and
- * ps_fast_more (at 100 MB the string and key tables are far larger than the
+ * more (at 100 MB the string and key tables are far larger than the
  * caches, and every lookup waits for memory):
  *  - the parser reads the bytes and writes events (a string to intern, a
  *    key to find, an entry, an edge) into a batch. It never needs a model
@@ -36,7 +38,8 @@
  *
  * Files: this one reads numbers, tuples, keys and entries and runs the
  * load; pstats_fast_str.c reads strings and keeps the reference table;
- * pstats_fast_build.c is the builder; pstats_fast.h what they share.
+ * pstats_fast_code.c reads code objects; pstats_fast_build.c is the
+ * builder; pstats_fast.h what they share.
  */
 #include <string.h>
 
