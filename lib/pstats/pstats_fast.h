@@ -1,8 +1,9 @@
 /*
  * The loader's fast path (pstats_load_fast.c): what its parser and its
  * builder share. The parser reads the bytes into events (pstats_load_fast.c:
- * numbers, keys, entries; pstats_fast_str.c: strings and references); the
- * builder (pstats_fast_build.c) turns the events into the model.
+ * numbers, keys, entries; pstats_fast_str.c: strings and references;
+ * pstats_fast_code.c: code objects); the builder (pstats_fast_build.c) turns
+ * the events into the model.
  */
 #ifndef PSTATS_FAST_H
 #define PSTATS_FAST_H
