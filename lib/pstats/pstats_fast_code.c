@@ -165,9 +165,13 @@ static int tenth_field(fast *F, size_t off, unsigned depth, int *layout)
     uint8_t c = 0;
     if ((F->base[off] & 0x80) && look_slot(F, LK_OTHER))
         return FAST_NOMEM;
-    int k = 5;
-    while (k < 9 && !skip_obj(F, &at, depth + 1))
+    int k = 5, rc = FAST_DONE;
+    while (k < 9 && !(rc = skip_obj(F, &at, depth + 1)))
         k++;
+    if (rc == FAST_NOMEM) {
+        F->nlook = nlook;
+        return rc;
+    }
     if (k == 9 && have(F, at, 1)) {
         c = F->base[at] & 0x7f;
         if (c == 'r')
@@ -216,17 +220,18 @@ static int look_slot(fast *F, uint8_t what)
 
 static int skip_items(fast *F, size_t *at, size_t count, unsigned depth)
 {
+    int rc;
     for (size_t i = 0; i < count; i++)
-        if (skip_obj(F, at, depth + 1))
-            return FAST_GIVE_UP;
+        if ((rc = skip_obj(F, at, depth + 1)))
+            return rc;
     return FAST_DONE;
 }
 
 static int skip_code(fast *F, size_t *at, unsigned depth)
 {
-    int layout;
-    if (code_layout(F, *at, depth, &layout))
-        return FAST_GIVE_UP;
+    int layout, rc;
+    if ((rc = code_layout(F, *at, depth, &layout)))
+        return rc;
     if ((F->base[*at] & 0x80) && look_slot(F, LK_OTHER))
         return FAST_NOMEM;
     const char *fl = fields_of(layout);
@@ -236,8 +241,8 @@ static int skip_code(fast *F, size_t *at, unsigned depth)
             if (!have(F, *at, 4))
                 return FAST_GIVE_UP;
             *at += 4;
-        } else if (skip_obj(F, at, depth + 1)) {
-            return FAST_GIVE_UP;
+        } else if ((rc = skip_obj(F, at, depth + 1))) {
+            return rc;
         }
     }
     return FAST_DONE;
