@@ -44,7 +44,7 @@ typedef struct fev {
     uint32_t h;       /* STR, KEY: hash (a code key: its file's hash) */
     uint64_t u;       /* STR: the address of the bytes; KEY: the line (int64);
                          CODE: the firstlineno */
-    uint64_t v[4];    /* ENTRY, EDGE: numbers; CODE: offset, digest, layout */
+    uint64_t v[4];    /* ENTRY, EDGE: numbers; CODE: v[1] digest, v[2] layout */
 } fev;
 
 #define BATCH 2048

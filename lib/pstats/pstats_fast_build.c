@@ -103,7 +103,6 @@ static int build_code(fast *F, const fev *e)
     c.name = F->str_of[e->c];
     c.filename = F->str_of[e->b];
     c.firstlineno = (int64_t)e->u;
-    c.offset = e->v[0];
     c.digest = e->v[1];
     c.layout = (uint8_t)e->v[2];
     uint32_t id = ps_code(s, &c);

@@ -697,7 +697,6 @@ int ps_fast_read_code(fast *F, uint32_t *cocc)
 {
     if (!F->seen_cpy || F->py2_keys || F->ncocc > VAL_MASK)
         return FAST_GIVE_UP;
-    size_t at = (size_t)(F->p - F->base);
     ctop top = {UINT32_MAX, UINT32_MAX, 0, SIZE_MAX, 0};
     citem it;
     F->dig.py2 = 0;
@@ -715,7 +714,6 @@ int ps_fast_read_code(fast *F, uint32_t *cocc)
     e->b = top.file;
     e->c = top.name;
     e->u = (uint64_t)top.firstlineno;
-    e->v[0] = at;
     e->v[1] = F->dig.result;
     e->v[2] = (uint64_t)top.layout;
     if (top.slot != SIZE_MAX)
