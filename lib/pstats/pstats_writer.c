@@ -306,6 +306,46 @@ static void put_raw_bytes(wcur *c, const uint8_t *s, size_t len)
     }
 }
 
+static pymarshal_code_layout code_layout(const pcode *co)
+{
+    return co->layout ? (pymarshal_code_layout)co->layout : PYMARSHAL_CODE_PY38;
+}
+
+/* Whether a code object's name and file are written as the file's other
+ * strings are: Python 2.7's layout wants byte strings, the others text,
+ * whatever the file (a file that mixes them loads in libpymarshal only,
+ * but must come back as it was read). */
+static int code_text_shared(const wjob *j, const pcode *co)
+{
+    return !j->refs == (code_layout(co) == PYMARSHAL_CODE_PY27);
+}
+
+/* A code object's name or file: a model string, or written in full in the
+ * kind its layout wants (no reference) where the file's strings differ. */
+static void put_code_text(wcur *c, const pcode *co, uint32_t id)
+{
+    if (code_text_shared(c->j, co)) {
+        put_str(c, id);
+        return;
+    }
+    const pstr *p = &c->s->strs[id];
+    int py27 = code_layout(co) == PYMARSHAL_CODE_PY27;
+    size_t bad;
+    if (p->len > INT32_MAX) {
+        c->fail = W_LENGTH;
+        return;
+    }
+    if (!py27 && !cm_utf8_valid(p->p, p->len, &bad)) {
+        c->fail = W_UTF8;
+        return;
+    }
+    put5(c, py27 ? 's' : 'u', (uint32_t)p->len);
+    if (p->len && room(c, p->len)) {
+        memcpy(at(c), p->p, p->len);
+        c->b->len += p->len;
+    }
+}
+
 /* A code object that prints as the one read (name, file, first line) and
  * that Python finds equal to another written here exactly when the model
  * does: its constants hold the digest of what Python compared (the model
@@ -313,8 +353,7 @@ static void put_raw_bytes(wcur *c, const uint8_t *s, size_t len)
  * was read in: no bytecode, no names, nothing to run. */
 static void put_code(wcur *c, const pcode *co)
 {
-    pymarshal_code_layout layout = co->layout ? (pymarshal_code_layout)co->layout
-                                              : PYMARSHAL_CODE_PY38;
+    pymarshal_code_layout layout = code_layout(co);
     uint8_t id[12];
     for (int i = 0; i < 8; i++)
         id[i] = (uint8_t)(co->digest >> (8 * i));
@@ -334,14 +373,14 @@ static void put_code(wcur *c, const pcode *co)
         put_tuple(c, 0, 0);               /* names */
         put_tuple(c, 0, 0);               /* localsplusnames */
         put_raw_bytes(c, NULL, 0);        /* localspluskinds */
-        put_str(c, co->filename);
-        put_str(c, co->name);
-        put_str(c, co->name);             /* qualname */
+        put_code_text(c, co, co->filename);
+        put_code_text(c, co, co->name);
+        put_code_text(c, co, co->name);   /* qualname */
     } else {
         for (int i = 0; i < 4; i++)       /* names ... cellvars */
             put_tuple(c, 0, 0);
-        put_str(c, co->filename);
-        put_str(c, co->name);
+        put_code_text(c, co, co->filename);
+        put_code_text(c, co, co->name);
     }
     if (room(c, 4)) {
         le32(at(c), (uint32_t)(int32_t)co->firstlineno);
@@ -432,8 +471,10 @@ static void mark_key(wjob *j, uint32_t id)
     mark_str(j, k->file);
     if (k->kkind == PSTATS_KEY_CODE) {
         const pcode *co = &j->s->codes[k->name];
-        mark_str(j, co->filename);
-        mark_str(j, co->name);
+        if (code_text_shared(j, co)) {
+            mark_str(j, co->filename);
+            mark_str(j, co->name);
+        }
     } else {
         mark_str(j, k->name);
     }
