@@ -129,6 +129,8 @@ static inline uint64_t cm_le64(const uint8_t *p)
  * (lone surrogates allowed, no overlong forms, nothing above U+10FFFF);
  * else 0 with *bad = offset of the first bad sequence. */
 int cm_utf8_valid(const uint8_t *s, size_t n, size_t *bad);
+/* 1 when every byte of s[0..n) is below 0x80. */
+int cm_ascii(const uint8_t *s, size_t n);
 
 /* ------------------------------------------------------------- numbers */
 

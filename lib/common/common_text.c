@@ -2,7 +2,23 @@
  * lib/common: text helpers shared by the marshal decoder and the pstats
  * loader's fast path.
  */
+#include <string.h>
+
 #include "common.h"
+
+int cm_ascii(const uint8_t *s, size_t n)
+{
+    uint64_t acc = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) { /* eight bytes at a time */
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        acc |= w;
+    }
+    for (; i < n; i++)
+        acc |= s[i];
+    return (acc & 0x8080808080808080ull) == 0;
+}
 
 int cm_utf8_valid(const uint8_t *s, size_t n, size_t *bad)
 {

@@ -122,6 +122,8 @@ static inline int left(fast *F, size_t n)
 }
 /* A new FLAG_REF slot holding w; its index in *at. */
 int ps_fast_add_ref(fast *F, uint32_t w, size_t *at);
+/* A FLAG_REF'd number: kept in F->nums, with a new slot naming it. */
+int ps_fast_add_num_ref(fast *F, pnum n);
 /* The slot an 'r' at F->p names, consumed; NULL when there is none. */
 uint32_t *ps_fast_ref_at(fast *F);
 /* A string item: its occurrence in *occ (see the definition). */

@@ -344,15 +344,8 @@ static int walk_scalar(fast *F, int on, uint8_t first, citem *it)
     if ((first & 0x80) && t.kind != PYMARSHAL_INT && t.kind != PYMARSHAL_FLOAT)
         return FAST_GIVE_UP; /* CPython flags no singleton */
     if (first & 0x80) {
-        size_t slot;
-        int rc;
-        if (F->nnums > VAL_MASK)
-            return FAST_GIVE_UP;
-        if (F->nnums == F->cap_nums &&
-            ps_grow(F->s, (void **)&F->nums, &F->cap_nums, F->nnums + 1, sizeof(pnum)))
-            return FAST_NOMEM;
-        F->nums[F->nnums] = n;
-        if ((rc = ps_fast_add_ref(F, word(T_NUM, (uint32_t)F->nnums++), &slot)))
+        int rc = ps_fast_add_num_ref(F, n);
+        if (rc)
             return rc;
     }
     it->kind = (uint8_t)t.kind;

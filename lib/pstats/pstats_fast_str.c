@@ -16,20 +16,6 @@ int ps_fast_more(fast *F, size_t n)
     return (size_t)(F->end - F->p) >= n;
 }
 
-static int is_ascii(const uint8_t *p, size_t n)
-{
-    uint64_t acc = 0;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        acc |= w;
-    }
-    for (; i < n; i++)
-        acc |= p[i];
-    return (acc & 0x8080808080808080ull) == 0;
-}
-
 /* A new FLAG_REF slot holding w; its index in *at. */
 int ps_fast_add_ref(fast *F, uint32_t w, size_t *at)
 {
@@ -41,6 +27,18 @@ int ps_fast_add_ref(fast *F, uint32_t w, size_t *at)
     *at = F->nrefs;
     F->refs[F->nrefs++] = w;
     return FAST_DONE;
+}
+
+int ps_fast_add_num_ref(fast *F, pnum n)
+{
+    size_t at;
+    if (F->nnums > VAL_MASK)
+        return FAST_GIVE_UP;
+    if (F->nnums == F->cap_nums &&
+        ps_grow(F->s, (void **)&F->nums, &F->cap_nums, F->nnums + 1, sizeof(pnum)))
+        return FAST_NOMEM;
+    F->nums[F->nnums] = n;
+    return ps_fast_add_ref(F, word(T_NUM, (uint32_t)F->nnums++), &at);
 }
 
 /* The word of table[0..n) that the 4-byte index after F->p's code names,
@@ -99,7 +97,7 @@ int ps_fast_view_at(fast *F, sview *v)
     if (!left(F, hdr + v->len))
         return FAST_GIVE_UP;
     v->p = F->p + hdr;
-    if (is_ascii(v->p, v->len))
+    if (cm_ascii(v->p, v->len))
         return FAST_DONE;
     size_t bad;
     switch (v->code) {

@@ -81,15 +81,8 @@ static int read_num_slow(fast *F, uint64_t *v, uint8_t *kinds, int f)
         return FAST_GIVE_UP;
     }
     if (first & 0x80) {
-        size_t at;
-        int rc;
-        if (F->nnums > VAL_MASK)
-            return FAST_GIVE_UP;
-        if (F->nnums == F->cap_nums &&
-            ps_grow(F->s, (void **)&F->nums, &F->cap_nums, F->nnums + 1, sizeof(pnum)))
-            return FAST_NOMEM;
-        F->nums[F->nnums] = n;
-        if ((rc = ps_fast_add_ref(F, word(T_NUM, (uint32_t)F->nnums++), &at)))
+        int rc = ps_fast_add_num_ref(F, n);
+        if (rc)
             return rc;
     }
     pn_set(v, kinds, f, n);

@@ -214,20 +214,6 @@ static void put_num(wcur *c, pnum n)
         put_long(c, n);
 }
 
-static int is_ascii(const uint8_t *p, size_t n)
-{
-    uint64_t acc = 0;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        acc |= w;
-    }
-    for (; i < n; i++)
-        acc |= p[i];
-    return (acc & 0x8080808080808080ull) == 0;
-}
-
 /* A string's type byte and length field (flag: FLAG_REF or 0), as
  * libpymarshal's writer picks them; 0 when it refuses the text. */
 static size_t str_header(wcur *c, const uint8_t *s, size_t len, uint8_t flag, uint8_t *h)
@@ -238,7 +224,7 @@ static size_t str_header(wcur *c, const uint8_t *s, size_t len, uint8_t flag, ui
     }
     if (!c->j->refs) { /* Python 2: byte strings */
         h[0] = 's';
-    } else if (is_ascii(s, len)) {
+    } else if (cm_ascii(s, len)) {
         if (len < 256) {
             h[0] = (uint8_t)('z' | flag);
             h[1] = (uint8_t)len;
