@@ -202,11 +202,16 @@ static void check_costs(const cg_read *r, const pstats_stats *s, double scale)
     }
 }
 
-static void check(const fuzz_buf *out, const pstats_stats *s, size_t nparts, double scale)
+static void check(const fuzz_buf *out, pstats_stats *const *parts, size_t nparts, double scale)
 {
+    const pstats_stats *s = parts[0];
     cg_read r;
     memset(&r, 0, sizeof r);
-    r.nfn = 2 * pstats_nkeys(s) + 3;
+    /* the writer's fn ids: (1) the pseudo-function, (2) on the functions of
+     * all parts (their keys, at most), then [spontaneous calls] */
+    r.nfn = 4;
+    for (size_t p = 0; p < nparts; p++)
+        r.nfn += pstats_nkeys(parts[p]);
     r.fn = calloc(r.nfn, sizeof *r.fn);
     r.block_id = calloc(r.nfn, sizeof *r.block_id);
     FUZZ_ASSERT(r.fn && r.block_id);
@@ -236,7 +241,7 @@ static void write_both(pstats_stats *const *parts, size_t nparts,
         pstats_set_load_flags(parts[p], 0);
     FUZZ_ASSERT(rc == 0);
     FUZZ_ASSERT(one.len == two.len && memcmp(one.p, two.p, one.len) == 0);
-    check(&one, parts[0], nparts, scale);
+    check(&one, parts, nparts, scale);
     free(one.p);
     free(two.p);
 }
