@@ -63,9 +63,11 @@ for z in gzip zstd xz bzip2; do
 done
 
 # --- inputs that never end, or are empty, or foreign
+# (random bytes may begin like a marshal object: the error is then a few
+# bytes in, wherever the bytes stop making sense; timeout's exit would be 124)
 for dev in /dev/zero /dev/urandom; do
   timeout 60 "$tool" "$dev" -o "$work/x" 2>"$work/err"
-  check "$dev: exit 1 at once (it is not read to its end)" sh -c "[ $? -eq 1 ] && grep -q '$dev: offset 0' '$work/err'"
+  check "$dev: exit 1 at once (it is not read to its end)" sh -c "[ $? -eq 1 ] && grep -q '$dev: offset [0-9]' '$work/err'"
 done
 if [ -c /dev/null ]; then
   "$tool" /dev/null -o "$work/x" 2>"$work/err"
