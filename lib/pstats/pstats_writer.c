@@ -434,9 +434,11 @@ static void put_entry(wcur *c, uint32_t id)
     for (int f = 0; f < 4; f++)
         put_num(c, pn_get(k->v, k->kinds, f));
     put1(c, '{');
-    const pedge_s *e = s->edges + k->edge_start, *end = e + k->nedges;
-    for (; e < end && !c->fail; e++)
-        put_edge(c, e);
+    if (k->nedges) { /* a model without edges may have no edge array */
+        const pedge_s *e = s->edges + k->edge_start, *end = e + k->nedges;
+        for (; e < end && !c->fail; e++)
+            put_edge(c, e);
+    }
     put1(c, '0');
 }
 
@@ -498,6 +500,8 @@ static void prepare_chunk(void *ctx, size_t from, size_t to)
     for (size_t i = from; i < to; i++) {
         const pkey *k = &s->keys[i];
         mark_key(j, (uint32_t)i);
+        if (!k->nedges)
+            continue;
         const pedge_s *e = s->edges + k->edge_start, *end = e + k->nedges;
         for (; e < end; e++)
             if (j->key_slot[e->caller] == NONE)
