@@ -2,6 +2,7 @@
  * What the callgrind writer's unit tests share: a builder of marshal
  * bytes for small profiles (each case states the keys, numbers and edges
  * it needs), a sink, and a parser of the callgrind text the writer made.
+ * The graph writers' tests use its fixtures and sink too.
  */
 #ifndef CALLGRIND_TEST_UTIL_H
 #define CALLGRIND_TEST_UTIL_H

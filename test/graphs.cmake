@@ -4,10 +4,11 @@
 # opened in Debian's Chromium and read by the real speedscope; pruning
 # (--node-thres/--edge-thres) checked for exact totals. The JavaScript tools
 # (test/js/package.json) are installed once per build tree by npm.
-add_executable(graphs_tests graphs_tests.c oom.c)
+add_executable(graphs_tests graphs_tests.c callgrind_test_util.c oom.c)
 target_link_libraries(graphs_tests PRIVATE pstats PkgConfig::CHECK m)
 target_include_directories(graphs_tests PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
-target_compile_definitions(graphs_tests PRIVATE GRAPHS_FIXTURES="${PROJECT_SOURCE_DIR}/fixtures")
+target_compile_definitions(graphs_tests PRIVATE GRAPHS_FIXTURES="${PROJECT_SOURCE_DIR}/fixtures"
+  CALLGRIND_FIXTURES="${PROJECT_SOURCE_DIR}/fixtures")
 add_test(NAME graphs_unit COMMAND graphs_tests)
 
 if(TARGET pstats2callgrind_cli)

@@ -16,15 +16,7 @@
 #include "oom.h"
 #include "pstats/pstats.h"
 
-static pstats_stats *load_fixture(const char *rel)
-{
-    char path[1024];
-    pstats_error err;
-    snprintf(path, sizeof path, "%s/%s", GRAPHS_FIXTURES, rel);
-    pstats_stats *s = pstats_new(NULL);
-    ck_assert_msg(pstats_load_path(s, path, &err) == 0, "%s: %s", path, err.msg);
-    return s;
-}
+#include "callgrind_test_util.h" /* load_fixture, sink */
 
 static char *read_file(const char *rel, size_t *len)
 {
@@ -41,28 +33,6 @@ static char *read_file(const char *rel, size_t *len)
     fclose(f);
     *len = (size_t)n;
     return p;
-}
-
-typedef struct sink {
-    char *p;
-    size_t len, cap;
-    int fail_after;    /* > 0: the n-th write fails */
-} sink;
-
-static int sink_write(void *ctx, const void *buf, size_t len)
-{
-    sink *s = ctx;
-    if (s->fail_after > 0 && --s->fail_after == 0)
-        return -1;
-    if (s->len + len + 1 > s->cap) {
-        s->cap = (s->len + len + 1) * 2;
-        s->p = realloc(s->p, s->cap);
-        ck_assert_ptr_nonnull(s->p);
-    }
-    memcpy(s->p + s->len, buf, len);
-    s->len += len;
-    s->p[s->len] = '\0';
-    return 0;
 }
 
 /* ------------------------------------------------------------------ dot */
@@ -318,16 +288,6 @@ static int write_with(int which, pstats_stats *s, const pymarshal_allocator *a, 
     return pstats_write_collapsed(s, &o, sink_write, out, err);
 }
 
-static oom_result verdict(int rc, const pstats_error *err, char *why, size_t whysize)
-{
-    if (rc == 0)
-        return OOM_DONE;
-    if (err->code == PSTATS_ENOMEM)
-        return OOM_NOMEM;
-    snprintf(why, whysize, "code %d: %s", (int)err->code, err->msg);
-    return OOM_WRONG;
-}
-
 /* A picture written with its allocator failing (the one loop of
  * test/oom.h): what it wrote before failing is the start of the whole
  * picture, and once it succeeds it is the whole picture. */
@@ -343,7 +303,7 @@ static oom_result op_write(oom_alloc *f, void *ctx, char *why, size_t whysize)
     sink out = {NULL, 0, 0, 0};
     pstats_error err;
     f->verified = 1; /* the output is compared below */
-    oom_result r = verdict(write_with(c->which, c->s, &f->hook, &out, &err), &err, why,
+    oom_result r = oom_verdict(write_with(c->which, c->s, &f->hook, &out, &err), &err, why,
                            whysize);
     if (r == OOM_NOMEM && (out.len > c->want.len || (out.len && memcmp(out.p, c->want.p,
                                                                        out.len) != 0))) {
@@ -445,7 +405,7 @@ static oom_result op_model(oom_alloc *f, void *ctx, char *why, size_t whysize)
     f->armed = 1;
     f->verified = 1; /* the model is compared below */
     int64_t k = c->prune ? pstats_prune(s, 1, 0.5, &err) : pstats_components(s, NULL, comp, &err);
-    oom_result r = verdict(k < 0 ? -1 : 0, &err, why, whysize);
+    oom_result r = oom_verdict(k < 0 ? -1 : 0, &err, why, whysize);
     f->armed = 0;
     if (r != OOM_WRONG && c->prune) {
         char *got = text_of(s);

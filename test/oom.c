@@ -2,6 +2,7 @@
 #include "oom.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,4 +75,14 @@ size_t oom_loop(oom_op op, void *ctx, size_t stride)
         failing += r == OOM_NOMEM;
         ck_assert_msg(n < 10000000, "no success after ten million allocations");
     }
+}
+
+oom_result oom_verdict(int rc, const pstats_error *err, char *why, size_t whysize)
+{
+    if (rc == 0)
+        return OOM_DONE;
+    if (err->code == PSTATS_ENOMEM)
+        return OOM_NOMEM;
+    snprintf(why, whysize, "code %d: %s", (int)err->code, err->msg);
+    return OOM_WRONG;
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "pstats/marshal.h"
+#include "pstats/pstats.h"
 
 /* Counts (and fails) only while armed, so that an operation can set up
  * what it needs (load a model) with the same allocator first. Blocks carry
@@ -41,5 +42,8 @@ typedef oom_result (*oom_op)(oom_alloc *f, void *ctx, char *why, size_t whysize)
  * failing allocation must not succeed (a failure swallowed) unless it
  * verified its result. Returns the number of failing runs. */
 size_t oom_loop(oom_op op, void *ctx, size_t stride);
+
+/* The result of a libpstats call that returned rc with *err. */
+oom_result oom_verdict(int rc, const pstats_error *err, char *why, size_t whysize);
 
 #endif

@@ -47,16 +47,6 @@ static void input_read(input *in)
     }
 }
 
-static oom_result verdict(int rc, const pstats_error *err, char *why, size_t whysize)
-{
-    if (rc == 0)
-        return OOM_DONE;
-    if (err->code == PSTATS_ENOMEM)
-        return OOM_NOMEM;
-    snprintf(why, whysize, "code %d: %s", (int)err->code, err->msg);
-    return OOM_WRONG;
-}
-
 /* A model of `in` with f's allocator, loaded with f disarmed. */
 static pstats_stats *loaded(oom_alloc *f, input *in)
 {
@@ -116,7 +106,7 @@ static oom_result scenario_run(oom_alloc *f, void *ctx, char *why, size_t whysiz
     pstats_oom_scenario fn = *(pstats_oom_scenario *)ctx;
     pstats_error err;
     memset(&err, 0, sizeof err);
-    return verdict(fn(&f->hook, &err), &err, why, whysize);
+    return oom_verdict(fn(&f->hook, &err), &err, why, whysize);
 }
 
 void pstats_oom_check(pstats_oom_scenario fn)
@@ -147,7 +137,7 @@ static oom_result op_load(oom_alloc *f, void *ctx, char *why, size_t whysize)
              c->in.fixture ? c->in.fixture : "");
     int rc = c->by_path ? pstats_load_path(s, path, &err)
                         : pstats_load_buffer(s, c->in.data, c->in.len, "in", -1, &err);
-    oom_result r = verdict(rc, &err, why, whysize);
+    oom_result r = oom_verdict(rc, &err, why, whysize);
     if (r == OOM_NOMEM) { /* empty, and loads when memory is back */
         if (pstats_nkeys(s) != 0 || pstats_ninputs(s) != 0) {
             snprintf(why, whysize, "a failed load left %zu keys", pstats_nkeys(s));
@@ -238,7 +228,7 @@ static oom_result op_add(oom_alloc *f, void *ctx, char *why, size_t whysize)
     model_case *c = ctx;
     pstats_stats *s = loaded(f, &c->a), *t = loaded(f, &c->b);
     pstats_error err;
-    oom_result r = verdict(do_add(c, s, t, &err), &err, why, whysize);
+    oom_result r = oom_verdict(do_add(c, s, t, &err), &err, why, whysize);
     int unchanged = r == OOM_NOMEM && c->self;
     if (unchanged) {
         if (!same_text(f, s, c->before, why, whysize, "after a failed add (s among others)"))
@@ -266,7 +256,7 @@ static oom_result op_strip(oom_alloc *f, void *ctx, char *why, size_t whysize)
     model_case *c = ctx;
     pstats_stats *s = loaded(f, &c->a);
     pstats_error err;
-    oom_result r = verdict(pstats_strip_dirs(s, &err), &err, why, whysize);
+    oom_result r = oom_verdict(pstats_strip_dirs(s, &err), &err, why, whysize);
     if (r != OOM_WRONG &&
         !same_text(f, s, r == OOM_DONE ? c->want : c->before, why, whysize, "strip_dirs"))
         r = OOM_WRONG;
@@ -355,7 +345,7 @@ static oom_result op_sort(oom_alloc *f, void *ctx, char *why, size_t whysize)
     sort_case *c = ctx;
     pstats_stats *s = time_sorted(f, &c->in);
     pstats_error err;
-    oom_result r = verdict(pstats_sort(s, c->keys, c->nkeys, &err), &err, why, whysize);
+    oom_result r = oom_verdict(pstats_sort(s, c->keys, c->nkeys, &err), &err, why, whysize);
     if (r != OOM_WRONG &&
         !same_text(f, s, r == OOM_DONE ? c->want : c->before, why, whysize, "sort"))
         r = OOM_WRONG;
@@ -418,7 +408,7 @@ static oom_result op_reports(oom_alloc *f, void *ctx, char *why, size_t whysize)
     pstats_stats *s = c->sorted ? time_sorted(f, &c->in) : loaded(f, &c->in);
     pstats_error err;
     sink out = {0};
-    oom_result r = verdict(print_three(s, c, &out, &err), &err, why, whysize);
+    oom_result r = oom_verdict(print_three(s, c, &out, &err), &err, why, whysize);
     if (r == OOM_NOMEM) { /* the model prints all the same afterwards */
         f->armed = 0;
         free(out.p);
@@ -487,7 +477,7 @@ static oom_result op_write(oom_alloc *f, void *ctx, char *why, size_t whysize)
     }
     pstats_error err;
     sink out = {0};
-    oom_result r = verdict(pstats_write_pstats(s, sink_write, &out, &err), &err, why, whysize);
+    oom_result r = oom_verdict(pstats_write_pstats(s, sink_write, &out, &err), &err, why, whysize);
     if (r == OOM_NOMEM) {
         f->armed = 0;
         free(out.p);
