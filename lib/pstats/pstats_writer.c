@@ -256,21 +256,28 @@ static void put_bytes(wcur *c, const uint8_t *s, size_t len, uint8_t flag)
     c->b->len += hn + len;
 }
 
+/* A string object of type `code` ('s': bytes, 'u': text) in full, with
+ * no reference number: the type, the length, the bytes. */
+static void put_counted(wcur *c, uint8_t code, const uint8_t *s, size_t len)
+{
+    if (len > INT32_MAX) {
+        c->fail = W_LENGTH;
+        return;
+    }
+    put5(c, code, (uint32_t)len);
+    if (len && room(c, len)) {
+        memcpy(at(c), s, len);
+        c->b->len += len;
+    }
+}
+
 /* A model string: its first occurrence in full (version 4: with a
  * reference number), a reference after. */
 static void put_str(wcur *c, uint32_t id)
 {
     const pstr *p = &c->s->strs[id];
     if (!c->j->refs) {
-        if (p->len > INT32_MAX) {
-            c->fail = W_LENGTH;
-            return;
-        }
-        put5(c, 's', p->len);
-        if (room(c, p->len)) {
-            memcpy(at(c), p->p, p->len);
-            c->b->len += p->len;
-        }
+        put_counted(c, 's', p->p, p->len);
         return;
     }
     uint32_t slot = c->j->str_slot[id];
@@ -280,16 +287,6 @@ static void put_str(wcur *c, uint32_t id)
     }
     c->slot++;
     put_bytes(c, p->p, p->len, FLAG_REF);
-}
-
-/* A bytes object ('s') written as libpymarshal writes one. */
-static void put_raw_bytes(wcur *c, const uint8_t *s, size_t len)
-{
-    put5(c, 's', (uint32_t)len);
-    if (len && room(c, len)) {
-        memcpy(at(c), s, len);
-        c->b->len += len;
-    }
 }
 
 static pymarshal_code_layout code_layout(const pcode *co)
@@ -317,19 +314,11 @@ static void put_code_text(wcur *c, const pcode *co, uint32_t id)
     const pstr *p = &c->s->strs[id];
     int py27 = code_layout(co) == PYMARSHAL_CODE_PY27;
     size_t bad;
-    if (p->len > INT32_MAX) {
-        c->fail = W_LENGTH;
-        return;
-    }
     if (!py27 && !cm_utf8_valid(p->p, p->len, &bad)) {
         c->fail = W_UTF8;
         return;
     }
-    put5(c, py27 ? 's' : 'u', (uint32_t)p->len);
-    if (p->len && room(c, p->len)) {
-        memcpy(at(c), p->p, p->len);
-        c->b->len += p->len;
-    }
+    put_counted(c, py27 ? 's' : 'u', p->p, p->len);
 }
 
 /* A code object that prints as the one read (name, file, first line) and
@@ -352,13 +341,13 @@ static void put_code(wcur *c, const pcode *co)
             le32(at(c), 0);
             c->b->len += 4;
         }
-    put_raw_bytes(c, NULL, 0);            /* code */
+    put_counted(c, 's', NULL, 0);         /* code */
     put_tuple(c, 1, 0);                   /* consts */
-    put_raw_bytes(c, id, sizeof id);
+    put_counted(c, 's', id, sizeof id);
     if (layout == PYMARSHAL_CODE_PY311) {
         put_tuple(c, 0, 0);               /* names */
         put_tuple(c, 0, 0);               /* localsplusnames */
-        put_raw_bytes(c, NULL, 0);        /* localspluskinds */
+        put_counted(c, 's', NULL, 0);     /* localspluskinds */
         put_code_text(c, co, co->filename);
         put_code_text(c, co, co->name);
         put_code_text(c, co, co->name);   /* qualname */
@@ -372,9 +361,9 @@ static void put_code(wcur *c, const pcode *co)
         le32(at(c), (uint32_t)(int32_t)co->firstlineno);
         c->b->len += 4;
     }
-    put_raw_bytes(c, NULL, 0);            /* lnotab, linetable */
+    put_counted(c, 's', NULL, 0);         /* lnotab, linetable */
     if (layout == PYMARSHAL_CODE_PY311)
-        put_raw_bytes(c, NULL, 0);        /* exceptiontable */
+        put_counted(c, 's', NULL, 0);     /* exceptiontable */
 }
 
 /* A key tuple (file, line, name), or (file, line, code object). */
@@ -434,11 +423,8 @@ static void put_entry(wcur *c, uint32_t id)
     for (int f = 0; f < 4; f++)
         put_num(c, pn_get(k->v, k->kinds, f));
     put1(c, '{');
-    if (k->nedges) { /* a model without edges may have no edge array */
-        const pedge_s *e = s->edges + k->edge_start, *end = e + k->nedges;
-        for (; e < end && !c->fail; e++)
-            put_edge(c, e);
-    }
+    for (uint32_t x = 0; x < k->nedges && !c->fail; x++)
+        put_edge(c, &s->edges[k->edge_start + x]);
     put1(c, '0');
 }
 
@@ -500,12 +486,11 @@ static void prepare_chunk(void *ctx, size_t from, size_t to)
     for (size_t i = from; i < to; i++) {
         const pkey *k = &s->keys[i];
         mark_key(j, (uint32_t)i);
-        if (!k->nedges)
-            continue;
-        const pedge_s *e = s->edges + k->edge_start, *end = e + k->nedges;
-        for (; e < end; e++)
-            if (j->key_slot[e->caller] == NONE)
-                mark_key(j, e->caller);
+        for (uint32_t x = 0; x < k->nedges; x++) {
+            uint32_t caller = s->edges[k->edge_start + x].caller;
+            if (j->key_slot[caller] == NONE)
+                mark_key(j, caller);
+        }
     }
 }
 
